@@ -1,0 +1,69 @@
+"""comfyui-skill: a command-line client for ComfyUI servers, extensible with plugins.
+
+This package is the public API for plugins: import only the names listed in ``__all__``. Heavy
+names (the HTTP client, the backend base class) load on first access, so importing
+``comfyui_skill`` stays cheap for ``--help``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+_LAZY = {
+    # the marker for hook implementations: ``@comfyui_skill.hookimpl``
+    "hookimpl": "markers",
+    # records plugins return
+    "Command": "extension", "ServerKind": "extension", "Setting": "extension",
+    # what handlers receive and return
+    "Context": "context", "Result": "output", "Output": "output", "render_table": "output",
+    "human_bytes": "output", "Event": "events", "EVENT_TYPES": "events",
+    # talking to servers
+    "Backend": "backend", "ServerConfig": "config", "ComfyClient": "client",
+    "new_prompt_id": "client", "new_client_id": "client", "Message": "transport.ws",
+    "ConnectionClosed": "transport.ws", "safe_relative_path": "transport.files",
+    "save_stream": "transport.files", "redact": "redact", "mask": "redact",
+    "data_dir": "paths", "cache_dir": "paths", "atomic_write": "config",
+    "Config": "config", "find_setting": "config", "server_env_var": "config", "make_server": "config",
+    # errors
+    "ExitCode": "errors", "ERROR_CODES": "errors", "CliError": "errors", "UsageError": "errors",
+    "ConfigError": "errors", "NotFoundError": "errors", "RejectedError": "errors",
+    "UnreachableError": "errors", "AuthError": "errors", "ServerError": "errors", "HttpError": "errors",
+    "TimeoutExpired": "errors", "ExecutionFailed": "errors", "PromptCancelled": "errors",
+    "PromptLost": "errors", "PaymentRequired": "errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'comfyui_skill' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .backend import Backend
+    from .client import ComfyClient, new_client_id, new_prompt_id
+    from .config import Config, ServerConfig, atomic_write, find_setting, make_server, server_env_var
+    from .context import Context
+    from .errors import (ERROR_CODES, AuthError, CliError, ConfigError, ExecutionFailed, ExitCode, HttpError,
+                         NotFoundError, PaymentRequired, PromptCancelled, PromptLost, RejectedError, ServerError,
+                         TimeoutExpired, UnreachableError, UsageError)
+    from .events import EVENT_TYPES, Event
+    from .extension import Command, ServerKind, Setting
+    from .markers import hookimpl
+    from .output import Output, Result, human_bytes, render_table
+    from .paths import cache_dir, data_dir
+    from .redact import mask, redact
+    from .transport.files import safe_relative_path, save_stream
+    from .transport.ws import ConnectionClosed, Message

@@ -1,0 +1,319 @@
+"""Assembling the argparse tree from the plugins' commands and running one command.
+
+Only the command the user invoked has its subparser configured (plugins' ``configure`` functions
+run on demand); ``describe`` and the man page ask for the full tree. Errors of every kind end here,
+mapped to a message and an exit code in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from . import helpcache
+from ._version import __version__
+from .config import Config
+from .context import Context
+from .errors import CliError, ConfigError, ExitCode, UsageError
+from .extension import Command, resolve
+from .output import MODES, Output, Result, envelope
+from .paths import config_file
+from .plugins import LoadPolicy, PluginHost
+
+PROG = "comfyui-skill"
+DESCRIPTION = "A command-line client for ComfyUI servers: run workflows, follow progress, fetch outputs."
+EPILOG = ("Run 'comfyui-skill COMMAND --help' for a command's options. Exit codes: "
+          "0 ok, 1 error, 2 usage, 3 unreachable, 4 rejected, 5 execution failed, 6 timeout, "
+          "7 not found, 8 auth, 9 server error, 10 config, 11 cancelled, 12 lost, 13 payment, "
+          "130 interrupted.")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises UsageError (so JSON mode gets an envelope) instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, hint=f"see '{self.prog} --help'")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The global options, read before plugins load (they decide which plugins load)."""
+
+    config: str | None
+    no_plugins: bool
+    plugin_options: tuple[str, ...]
+    command: str | None
+
+
+GLOBAL_OPTIONS_WITH_VALUE = frozenset({"-s", "--server", "--url", "--config", "--output", "-p", "--kind"})
+
+
+def pre_parse(argv: Sequence[str]) -> Invocation:
+    """Find --config, --no-plugins, -p and the command name without building any parser."""
+    config = None
+    no_plugins = False
+    plugin_options: list[str] = []
+    command = None
+    args = iter(argv)
+    for arg in args:
+        name, eq, inline = arg.partition("=")
+        if arg == "--":
+            break
+        if name in GLOBAL_OPTIONS_WITH_VALUE:
+            value = inline if eq else next(args, None)
+            if name == "--config":
+                config = value
+            elif name == "-p" and value is not None:
+                plugin_options.append(value)
+        elif arg.startswith("-p") and len(arg) > 2 and not arg.startswith("--"):
+            plugin_options.append(arg[2:])
+        elif arg == "--no-plugins":
+            no_plugins = True
+        elif not arg.startswith("-"):
+            command = arg
+            break
+    return Invocation(config, no_plugins, tuple(plugin_options), command)
+
+
+def load_plugins(invocation: Invocation, *, config: Config, stderr: IO[str],
+                 environ: dict[str, str]) -> PluginHost:
+    try:
+        disabled = config.get("plugins.disabled", []) or []
+    except ConfigError:
+        disabled = []  # reported by the command that needs the config
+    policy = LoadPolicy.from_sources(no_plugins=invocation.no_plugins, plugin_options=invocation.plugin_options,
+                                     config_disabled=[str(d) for d in disabled], environ=environ)
+    host = PluginHost(policy, stderr=stderr)
+    from . import core_settings
+
+    host.pm.register(core_settings, name="core")
+    return host.load()
+
+
+def build_parser(host: PluginHost, *, configure: str | None | bool = None) -> ArgumentParser:
+    """The full argparse tree. ``configure``: the one command to configure, or True for all."""
+    parser = ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_global_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    for name, provided in sorted(host.commands().items()):
+        command: Command = provided.item
+        if name != command.name:
+            continue  # an alias; added with its command
+        sub = subparsers.add_parser(command.name, help=command.help, aliases=list(command.aliases),
+                                    description=command.description or command.help)
+        sub.set_defaults(_command=command, _plugin=provided.plugin, handler=command.run, _parser=sub)
+        wanted = configure is True or configure == command.name or configure in command.aliases
+        if wanted and command.configure is not None:
+            command.configure(sub)
+            for nested in walk_parsers(sub):
+                nested.set_defaults(_parser=nested)
+                add_global_options(nested, suppress=True)
+    return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """The global options. On subcommands they are added again (``suppress``) so they may also
+    follow the command (``queue list --json``), skipping any spelling a plugin already uses."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    taken = set(parser._option_string_actions)  # noqa: SLF001 - argparse has no public accessor
+
+    def add(*flags: str, **kwargs: Any) -> None:
+        free = [flag for flag in flags if flag not in taken]
+        if free and (not suppress or any(flag.startswith("--") for flag in free)):
+            if suppress:
+                kwargs["default"] = argparse.SUPPRESS
+                kwargs["help"] = argparse.SUPPRESS
+            parser.add_argument(*free, **kwargs)
+
+    add("-s", "--server", dest="server", metavar="NAME", default=default,
+        help="configured server to use (default: $COMFYUI_SKILL_SERVER or the config's default_server)")
+    add("--url", dest="url", metavar="URL", default=default, help="use a one-off server at URL instead")
+    add("--kind", dest="kind", metavar="KIND", default=default, help="server kind for --url (default: local)")
+    add("--json", dest="json", action="store_true", default=default if suppress else False,
+        help="print one JSON document (same as --output json)")
+    add("--output", dest="output", choices=MODES, default=default,
+        help="output mode: text, json or ndjson (default: $COMFYUI_SKILL_OUTPUT or text)")
+    add("-v", "--verbose", dest="verbose", action="count", default=default if suppress else 0,
+        help="more detail on stderr (repeat for more; shows tracebacks)")
+    add("-q", "--quiet", dest="quiet", action="store_true", default=default if suppress else False,
+        help="only errors on stderr")
+    if not suppress:
+        parser.add_argument("--config", metavar="PATH", help="config file (default: $COMFYUI_SKILL_CONFIG "
+                            "or the platform's config dir)")
+        parser.add_argument("--no-plugins", action="store_true", help="load only the built-in plugins")
+        parser.add_argument("-p", dest="plugin_options", metavar="NAME", action="append", default=[],
+                            help="'-p no:NAME' disables plugin NAME; '-p MODULE' loads a module as a plugin")
+        parser.add_argument("-V", "--version", action="store_true", help="show versions of core and plugins")
+
+
+def walk_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every nested subparser below ``parser`` (not ``parser`` itself)."""
+    for action in parser._actions:  # noqa: SLF001
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            seen: set[int] = set()
+            for child in action.choices.values():
+                if id(child) in seen:
+                    continue  # aliases share the parser
+                seen.add(id(child))
+                yield child
+                yield from walk_parsers(child)
+
+
+def version_lines(host: PluginHost) -> list[str]:
+    lines = [f"{PROG} {__version__} (Python {sys.version.split()[0]})"]
+    for record in sorted(host.records.values(), key=lambda r: (not r.builtin, r.name)):
+        origin = "built-in" if record.builtin else f"{record.distribution or '-'} {record.version or ''}".strip()
+        status = "" if record.status == "active" else f" [{record.status}]"
+        lines.append(f"  {record.name}: {origin} ({record.module}){status}")
+    return lines
+
+
+def output_mode(args: argparse.Namespace, environ: dict[str, str]) -> str:
+    if getattr(args, "json", False):
+        return "json"
+    mode = getattr(args, "output", None) or environ.get("COMFYUI_SKILL_OUTPUT") or "text"
+    if mode not in MODES:
+        raise UsageError(f"COMFYUI_SKILL_OUTPUT must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
+def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None, stdin: IO[str] | None = None,
+        environ: dict[str, str] | None = None) -> int:
+    """Parse ``argv``, run the command, print its result; return the exit code."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    env = dict(os.environ) if environ is None else environ
+    invocation = pre_parse(argv)
+    output = Output(mode="json" if "--json" in argv else "text", stdout=stdout, stderr=stderr,
+                    verbose=argv.count("-v") + argv.count("--verbose"))
+    command_path = invocation.command or ""
+    ctx: Context | None = None
+    try:
+        config = Config(config_file(invocation.config, env))
+        if host is None:
+            host = load_plugins(invocation, config=config, stderr=stderr, environ=env)
+        parser = build_parser(host, configure=invocation.command)
+        if tuple(argv) in helpcache.FORMS:
+            return _cached_top_level(argv, parser, host, stdout)
+        args = parser.parse_args(argv)
+        output.mode = output_mode(args, env)
+        output.quiet = bool(getattr(args, "quiet", False))
+        output.verbose = int(getattr(args, "verbose", 0) or 0)
+        if args.version:
+            for line in version_lines(host):
+                output.line(line)
+            return ExitCode.OK
+        if args.command is None:
+            parser.print_help(stdout)
+            return ExitCode.USAGE
+        command_path = _command_path(args)
+        ctx = Context(config=config, output=output, plugins=host, command=command_path, args=args,
+                      stdin=stdin, environ=env)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            args._parser.print_help(stdout)  # noqa: SLF001 - a bare group: show its subcommands
+            return ExitCode.USAGE
+        warning = config.exposed_secrets_warning(ctx.secret_keys()) if config.exists else None
+        if warning:
+            output.warn(warning)
+        returned = resolve(handler)(ctx, args)
+        result = returned if isinstance(returned, Result) else Result(data=returned)
+        return emit_result(output, command_path, result)
+    except CliError as error:
+        if error.hint is None and ctx is not None:
+            error.hint = ctx.hint_for(error)
+        return emit_result(output, command_path, Result(exit_code=error.exit_code, error=error))
+    except KeyboardInterrupt:
+        error = CliError("interrupted", code="interrupted")
+        return emit_result(output, command_path, Result(exit_code=ExitCode.INTERRUPTED, error=error))
+    except SystemExit as exit_:  # argparse's own --help at a nested level
+        return int(exit_.code or 0)
+    except BrokenPipeError:
+        _silence_broken_pipe(stdout)
+        return ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if output.verbose:
+            traceback.print_exc(file=stderr)
+        plugin = _plugin_of(exc, host)
+        blame = f" in plugin {plugin!r}" if plugin else ""
+        error = CliError(f"unexpected error{blame}: {type(exc).__name__}: {exc}",
+                         hint="run again with -v for the traceback, and report it" +
+                         (f" to the plugin's author (or disable it: 'comfyui-skill plugins disable {plugin}')"
+                          if plugin else ""))
+        return emit_result(output, command_path, Result(exit_code=ExitCode.ERROR, error=error))
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def _cached_top_level(argv: Sequence[str], parser: ArgumentParser, host: PluginHost, stdout: IO[str]) -> int:
+    """Answer top-level ``--help``/``--version`` and remember the text for the fast path."""
+    if helpcache.FORMS[tuple(argv)] == "help":
+        text = parser.format_help()
+    else:
+        text = "\n".join(version_lines(host)) + "\n"
+    modules = [sys.modules.get(record.module) for record in host.records.values()]
+    files = [__file__, helpcache.__file__] + [m.__file__ for m in modules if m is not None and m.__file__]
+    helpcache.store(argv, text, files)
+    stdout.write(text)
+    return ExitCode.OK
+
+
+def emit_result(output: Output, command: str, result: Result) -> int:
+    """Print a result in the current mode; return its exit code."""
+    error = result.error
+    if error is None and result.exit_code != ExitCode.OK:
+        error = CliError(f"{command} did not succeed", code="internal")
+    if output.mode in ("json", "ndjson"):
+        document = envelope(command, data=result.data, error=error)
+        text = json.dumps(document, default=str, indent=2 if output.mode == "json" else None)
+        output.stdout.write(text + "\n")
+        output.stdout.flush()
+    elif result.text is not None:
+        if callable(result.text):
+            result.text(output)
+        elif result.text:
+            output.line(result.text)
+    elif result.data is not None:
+        output.line(json.dumps(result.data, indent=2, default=str))
+    if error is not None and (output.mode == "text" or result.exit_code != ExitCode.OK):
+        print(f"comfyui-skill: error: {error.message}", file=output.stderr)
+        if error.hint:
+            print(f"  hint: {error.hint}", file=output.stderr)
+    return int(result.exit_code)
+
+
+def _command_path(args: argparse.Namespace) -> str:
+    parser = getattr(args, "_parser", None)
+    prog = parser.prog if parser is not None else PROG
+    return prog[len(PROG):].strip() if prog.startswith(PROG) else prog
+
+
+def _plugin_of(exc: BaseException, host: PluginHost | None) -> str | None:
+    """The plugin whose code raised an unexpected exception (the innermost plugin frame)."""
+    if host is None:
+        return None
+    packages = {record.module.split(".")[0]: record.name for record in host.records.values()}
+    tb = exc.__traceback__
+    plugin = None
+    while tb is not None:
+        package = str(tb.tb_frame.f_globals.get("__name__", "")).split(".")[0]
+        plugin = packages.get(package, plugin)
+        tb = tb.tb_next
+    return plugin
+
+
+def _silence_broken_pipe(stdout: IO[str]) -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,0 +1,117 @@
+"""How to reach one configured server: route prefix, credentials, WebSocket URL, downloads.
+
+A server *kind* (a :class:`~comfyui_skill.extension.ServerKind` from a plugin) builds a
+:class:`Backend` for a configured server. This base class speaks to a plain ComfyUI: routes at the
+root, optional bearer token / basic auth / extra headers (for a reverse proxy), WebSocket at
+``/ws``. Other kinds subclass it and override what differs (Comfy Cloud: ``/api`` prefix, an
+``X-API-Key`` header, signed-URL downloads).
+
+Credentials returned by :meth:`credentials` are only ever sent to this server's own origin: the
+transport keeps them apart from other headers, never replays them on a redirect, and the client
+never attaches them to a URL on another host.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+from .redact import mask
+
+if TYPE_CHECKING:
+    from .config import ServerConfig
+    from .transport.http import TransportOptions
+
+
+class Backend:
+    """The standard ComfyUI server protocol; subclass it for other kinds of server."""
+
+    #: Prefix put before every ComfyUI route ("/api" on Comfy Cloud).
+    route_prefix = ""
+    #: True when ``/view`` may redirect to storage on another host (fetched without credentials).
+    signed_downloads = False
+
+    def __init__(self, server: ServerConfig) -> None:
+        self.server = server
+
+    @property
+    def name(self) -> str:
+        return self.server.name
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url
+
+    @property
+    def origin(self) -> tuple[str, str]:
+        """(scheme, host:port) of the server: the only place credentials may go."""
+        parts = urlsplit(self.base_url)
+        return parts.scheme, parts.netloc.lower()
+
+    def url(self, route: str, query: dict[str, Any] | None = None) -> str:
+        """The full URL of a ComfyUI route such as ``/prompt`` (``/internal/...`` has no prefix)."""
+        prefix = "" if route.startswith("/internal/") else self.route_prefix
+        url = f"{self.base_url}{prefix}{route}"
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)
+        return url
+
+    def credentials(self) -> dict[str, str]:
+        """Headers that authenticate us to this server (HTTP and the WebSocket upgrade)."""
+        headers: dict[str, str] = {}
+        extra = self.server.get("headers") or {}
+        headers.update({str(k): str(v) for k, v in dict(extra).items()})
+        token = self.server.get("token")
+        username = self.server.get("username")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        elif username:
+            pair = f"{username}:{self.server.get('password') or ''}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        return headers
+
+    def credential_summary(self) -> str:
+        """Which credential we send, masked (for auth error messages)."""
+        token = self.server.get("token")
+        if token:
+            return f"bearer token {mask(token)}"
+        if self.server.get("username"):
+            return f"basic auth as {self.server.get('username')!r}"
+        if self.server.get("headers"):
+            return "custom headers " + ", ".join(sorted(dict(self.server.get("headers"))))
+        return "no credentials"
+
+    def auth_hint(self) -> str:
+        return (f"set a token with 'comfyui-skill config set servers.{self.name}.token --stdin' or the "
+                f"environment variable COMFYUI_SKILL_SERVER_{self.name.upper().replace('-', '_')}_TOKEN")
+
+    def websocket_url(self, client_id: str) -> str:
+        scheme, netloc = self.origin
+        path = urlsplit(self.base_url).path.rstrip("/")
+        ws_scheme = "wss" if scheme == "https" else "ws"
+        return f"{ws_scheme}://{netloc}{path}/ws?" + urlencode({"clientId": client_id})
+
+    def websocket_headers(self) -> dict[str, str]:
+        return self.credentials()
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value this backend may send, for redaction."""
+        values = list(self.server.secrets())
+        values.extend(v.split(" ", 1)[-1] for v in self.credentials().values() if " " in v)
+        return tuple(v for v in values if v)
+
+    def transport_options(self) -> TransportOptions:
+        from .transport.http import TransportOptions
+
+        return TransportOptions(
+            connect_timeout=float(self.server.get("connect_timeout", 10.0)),
+            read_timeout=float(self.server.get("read_timeout", 60.0)),
+            ca_bundle=self.server.get("ca_bundle"),
+            insecure=bool(self.server.get("insecure", False)),
+            secrets=self.secrets(),
+        )
+
+    def prompt_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Adjust a POST /prompt body for this kind of server (the default sends it unchanged)."""
+        return payload

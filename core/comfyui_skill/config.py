@@ -1,0 +1,289 @@
+"""The configuration file: named servers, defaults and plugin settings, in TOML.
+
+Reading uses the standard library's ``tomllib`` where there is one (fast, start-up friendly);
+editing uses tomlkit so that the user's comments and layout survive ``config set`` and
+``server add``. No file is needed: the embedded default is one server ``local`` of kind ``local``
+at http://127.0.0.1:8188.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, NotFoundError
+from .extension import Setting
+
+DEFAULT_SERVER_NAME = "local"
+DEFAULT_SERVER_URL = "http://127.0.0.1:8188"
+
+#: Keys every server table understands, whatever its kind.
+SERVER_SETTINGS: tuple[Setting, ...] = (
+    Setting("url", str, None, "Base URL of the server (http:// or https://).", scope="server"),
+    Setting("kind", str, "local", "Server kind: which backend talks to it (see 'server kinds').", scope="server"),
+    Setting("token", str, None, "Bearer token sent as 'Authorization: Bearer' (HTTP and WebSocket).",
+            secret=True, scope="server"),
+    Setting("username", str, None, "User name for HTTP basic auth.", scope="server"),
+    Setting("password", str, None, "Password for HTTP basic auth.", secret=True, scope="server"),
+    Setting("headers", dict, None, "Extra headers sent to this server only (a table).", secret=True,
+            scope="server"),
+    Setting("ca_bundle", str, None, "PEM file of the CA that signed the server's certificate.", scope="server"),
+    Setting("insecure", bool, False, "Skip TLS certificate checks (warned about on every use).", scope="server"),
+    Setting("output_dir", str, None, "Where outputs of this server's runs are saved.", scope="server"),
+    Setting("connect_timeout", float, 10.0, "Seconds to wait for a connection.", scope="server"),
+    Setting("read_timeout", float, 60.0, "Seconds to wait for a response to a request.", scope="server"),
+)
+
+GLOBAL_SETTINGS: tuple[Setting, ...] = (
+    Setting("default_server", str, DEFAULT_SERVER_NAME, "Server used when no --server is given.",
+            env="COMFYUI_SKILL_SERVER"),
+    Setting("output_dir", str, None, "Where run outputs are saved when the server sets no output_dir.",
+            env="COMFYUI_SKILL_OUTPUT_DIR"),
+    Setting("plugins.disabled", list, [], "Plugins not to load (names or distributions)."),
+)
+
+
+def server_env_var(server: str, key: str) -> str:
+    """``COMFYUI_SKILL_SERVER_<NAME>_<KEY>``: an environment override for one server's key."""
+    return "COMFYUI_SKILL_SERVER_" + re.sub(r"[^A-Za-z0-9]", "_", f"{server}_{key}").upper()
+
+
+@dataclass
+class ServerConfig:
+    """One server as configured: its name, URL, kind and every other key of its table."""
+
+    name: str
+    url: str
+    kind: str = "local"
+    options: dict[str, Any] = field(default_factory=dict)
+    secret_keys: frozenset[str] = frozenset({"token", "password", "headers", "api_key"})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.options.get(key)
+        return default if value is None else value
+
+    def secrets(self) -> list[str]:
+        """Every secret value of this server, for redaction."""
+        values: list[str] = []
+        for key in self.secret_keys:
+            value = self.options.get(key)
+            if isinstance(value, str):
+                values.append(value)
+            elif isinstance(value, Mapping):
+                values.extend(str(v) for v in value.values())
+        return [v for v in values if v]
+
+
+class Config:
+    """The config file, loaded on first use so a broken file only stops what needs it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = self._read()
+        return self._data
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {self.path}: {exc}") from None
+        return parse(text, self.path)
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    # ----------------------------------------------------------------- servers
+    def server_tables(self) -> dict[str, dict[str, Any]]:
+        servers = self.data.get("servers")
+        if servers is None:
+            return {DEFAULT_SERVER_NAME: {"url": DEFAULT_SERVER_URL, "kind": "local"}}
+        if not isinstance(servers, Mapping) or not all(isinstance(v, Mapping) for v in servers.values()):
+            raise ConfigError(f"{self.path}: [servers] must hold one table per server, "
+                              "e.g. [servers.local] url = \"http://127.0.0.1:8188\"")
+        return {name: dict(table) for name, table in servers.items()}
+
+    def default_server_name(self, environ: Mapping[str, str] | None = None) -> str:
+        env = os.environ if environ is None else environ
+        return env.get("COMFYUI_SKILL_SERVER") or self.data.get("default_server") or (
+            DEFAULT_SERVER_NAME if DEFAULT_SERVER_NAME in self.server_tables()
+            else next(iter(self.server_tables()), DEFAULT_SERVER_NAME))
+
+    def server(self, name: str | None = None, *, environ: Mapping[str, str] | None = None,
+               secret_keys: frozenset[str] | None = None) -> ServerConfig:
+        """The named (or default) server, with environment overrides applied."""
+        env = os.environ if environ is None else environ
+        name = name or self.default_server_name(env)
+        tables = self.server_tables()
+        if name not in tables:
+            known = ", ".join(sorted(tables)) or "none"
+            raise NotFoundError(f"no server named {name!r} in {self.path} (configured: {known})",
+                                hint="add one with 'comfyui-skill server add NAME URL'")
+        options = dict(tables[name])
+        for key in {s.key for s in SERVER_SETTINGS} | set(options) | {"api_key"}:
+            override = env.get(server_env_var(name, key))
+            if override is not None:
+                options[key] = override
+        return make_server(name, options, path=self.path, secret_keys=secret_keys)
+
+    # ----------------------------------------------------------------- editing
+    @contextlib.contextmanager
+    def edit(self, *, private: bool = False) -> Iterator[Any]:
+        """Yield the file as a tomlkit document; write it back atomically when the block succeeds.
+
+        ``private`` forces mode 0600 (the document holds a secret). An existing private file stays
+        private.
+        """
+        import tomlkit
+
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        try:
+            document = tomlkit.parse(text)
+        except tomlkit.exceptions.ParseError as exc:
+            raise ConfigError(f"{self.path}: line {exc.line}, column {exc.col}: cannot edit a malformed "
+                              "file", hint="fix the line by hand, or move the file away with "
+                              "'comfyui-skill config reset'") from None
+        yield document
+        mode = 0o600 if private or _is_private(self.path) else 0o644
+        atomic_write(self.path, tomlkit.dumps(document), mode=mode)
+        self._data = None
+
+    def set_value(self, dotted: str, value: Any, *, private: bool = False) -> None:
+        """Set a dotted key (``servers.gpu.url``), creating tables as needed."""
+        import tomlkit
+
+        parts = dotted.split(".")
+        with self.edit(private=private) as document:
+            node = document
+            for depth, part in enumerate(parts[:-1]):
+                if part not in node:
+                    holds_tables = depth < len(parts) - 2 or isinstance(value, Mapping)
+                    node[part] = tomlkit.table(is_super_table=holds_tables)
+                node = node[part]
+                if not isinstance(node, Mapping):
+                    raise ConfigError(f"{'.'.join(parts[:depth + 1])} in {self.path} is a value, not a table")
+            node[parts[-1]] = value
+
+    def unset(self, dotted: str) -> bool:
+        """Remove a dotted key; False when it was not set."""
+        parts = dotted.split(".")
+        if self.get(dotted) is None:
+            return False
+        with self.edit() as document:
+            node = document
+            for part in parts[:-1]:
+                node = node[part]
+            del node[parts[-1]]
+        return True
+
+    def exposed_secrets_warning(self, secret_keys: frozenset[str]) -> str | None:
+        """A warning when the file holds secrets yet others may read it."""
+        if os.name != "posix" or not self.exists:
+            return None
+        holds_secret = any(secret_keys & set(table) for table in self.server_tables().values())
+        mode = stat.S_IMODE(self.path.stat().st_mode)
+        if holds_secret and mode & 0o077:
+            return (f"{self.path} holds secrets but others can read it (mode {mode:o}); "
+                    f"run 'chmod 600 {self.path}'")
+        return None
+
+
+def find_setting(settings: Iterable[Setting], dotted: str) -> Setting | None:
+    """The setting a dotted key refers to: ``servers.NAME.KEY`` is a server key, anything else global."""
+    parts = dotted.split(".")
+    if parts[0] == "servers" and len(parts) == 3:
+        scope, key = "server", parts[2]
+    else:
+        scope, key = "global", dotted
+    return next((s for s in settings if s.scope == scope and s.key == key), None)
+
+
+def make_server(name: str, options: dict[str, Any], *, path: Path | None = None,
+                secret_keys: frozenset[str] | None = None) -> ServerConfig:
+    url = options.get("url")
+    if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
+        where = f" in {path}" if path else ""
+        raise ConfigError(f"server {name!r}{where} needs a url starting with http:// or https://, "
+                          f"not {url!r}")
+    kind = options.get("kind") or "local"
+    extra = {} if secret_keys is None else {"secret_keys": secret_keys | ServerConfig.secret_keys}
+    return ServerConfig(name=name, url=url.rstrip("/"), kind=str(kind), options=options, **extra)
+
+
+def parse(text: str, path: Path) -> dict[str, Any]:
+    """Parse TOML, turning any syntax error into a ConfigError naming the file and line."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomlkit
+
+        try:
+            return tomlkit.parse(text).unwrap()
+        except tomlkit.exceptions.ParseError as exc:
+            raise ConfigError(f"{path}: line {exc.line}, column {exc.col}: malformed TOML",
+                              hint=_REPAIR_HINT) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        where = f"line {found.group(1)}, column {found.group(2)}" if found else "malformed"
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise ConfigError(f"{path}: {where}: {reason}", hint=_REPAIR_HINT) from None
+
+
+_REPAIR_HINT = ("fix that line in the file ('comfyui-skill config path' shows where it is), or move the "
+                "file away and start afresh with 'comfyui-skill config reset'")
+
+
+def _is_private(path: Path) -> bool:
+    try:
+        return stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+    except FileNotFoundError:
+        return False
+
+
+def atomic_write(path: Path, text: str, *, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never a mix.
+
+    The temporary file is created with ``mode`` already set, so a secret is never readable by
+    others, not even for a moment.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,147 @@
+"""The context a command handler receives: config, output, the selected server and its client."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+from .config import Config, ServerConfig, make_server
+from .errors import ConfigError, UsageError
+from .events import Event
+from .extension import ServerKind, resolve
+from .output import Output
+
+if TYPE_CHECKING:
+    from .backend import Backend
+    from .client import ComfyClient
+    from .plugins import PluginHost
+
+
+class Context:
+    """Everything a handler needs, built lazily so a command only pays for what it uses."""
+
+    def __init__(self, *, config: Config, output: Output, plugins: PluginHost, command: str = "",
+                 args: argparse.Namespace | None = None, stdin: IO[str] | None = None,
+                 environ: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.output = output
+        self.plugins = plugins
+        self.command = command
+        self.args = args or argparse.Namespace()
+        self.stdin = stdin or sys.stdin
+        self.environ = dict(os.environ) if environ is None else environ
+        self._server: ServerConfig | None = None
+        self._client: ComfyClient | None = None
+        self._clients: dict[str, ComfyClient] = {}
+
+    # ----------------------------------------------------------------- servers
+    @property
+    def server_name(self) -> str | None:
+        """The ``--server`` the user asked for (None: the default)."""
+        return getattr(self.args, "server", None)
+
+    @property
+    def server(self) -> ServerConfig:
+        """The selected server: ``--url``, else ``--server``/``$COMFYUI_SKILL_SERVER``, else the default."""
+        if self._server is None:
+            url = getattr(self.args, "url", None)
+            if url:
+                self._server = make_server("url", {"url": url, "kind": getattr(self.args, "kind", None) or "local"})
+            else:
+                self._server = self.get_server(self.server_name)
+        return self._server
+
+    def get_server(self, name: str | None) -> ServerConfig:
+        return self.config.server(name, environ=self.environ, secret_keys=self.secret_keys())
+
+    def secret_keys(self) -> frozenset[str]:
+        return frozenset(p.item.key for p in self.plugins.settings() if p.item.secret and p.item.scope == "server")
+
+    def server_kind(self, name: str) -> ServerKind:
+        kinds = self.plugins.server_kinds()
+        if name not in kinds:
+            known = ", ".join(sorted(kinds)) or "none (is the 'local' plugin disabled?)"
+            raise ConfigError(f"unknown server kind {name!r} (known kinds: {known})",
+                              hint="install the plugin that provides it, or fix the server's 'kind'")
+        return kinds[name].item
+
+    def backend(self, server: ServerConfig | None = None) -> Backend:
+        server = server or self.server
+        factory = resolve(self.server_kind(server.kind).factory)
+        backend = factory(server)
+        if server.get("insecure"):
+            self.output.warn(f"TLS certificate checks are OFF for server {server.name!r} (insecure = true); "
+                             "anyone on the network path can read and change this traffic")
+        return backend
+
+    @property
+    def client(self) -> ComfyClient:
+        """The client of the selected server."""
+        if self._client is None:
+            self._client = self.client_for(self.server)
+        return self._client
+
+    def client_for(self, server: ServerConfig) -> ComfyClient:
+        """A client for any configured server (cached per name for this command)."""
+        if server.name not in self._clients:
+            from .client import ComfyClient
+
+            self._clients[server.name] = ComfyClient(self.backend(server))
+        return self._clients[server.name]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+        self._client = None
+
+    # ----------------------------------------------------------------- interaction
+    def emit(self, event: Event) -> None:
+        """Report an execution event: to observer plugins, and as an NDJSON line in ndjson mode."""
+        self.plugins.call_observers("comfyui_skill_event", ctx=self, event=event)
+        self.output.event(event.to_json())
+
+    def confirm(self, question: str, *, assume_yes: bool = False) -> bool:
+        """Ask a yes/no question on a terminal. Without one, ``--yes`` is required: never block."""
+        if assume_yes:
+            return True
+        if not (_isatty(self.stdin) and _isatty(self.output.stderr)) or self.output.mode != "text":
+            raise UsageError(f"{question} Refusing to ask: not an interactive terminal",
+                             hint="add --yes to confirm")
+        self.output.stderr.write(f"{question} [y/N] ")
+        self.output.stderr.flush()
+        answer = self.stdin.readline().strip().lower()
+        return answer in ("y", "yes")
+
+    def read_secret(self, what: str) -> str:
+        """Read a secret from stdin (never from argv, where ``ps`` and shell history see it)."""
+        if _isatty(self.stdin):
+            import getpass
+
+            value = getpass.getpass(f"{what}: ")
+        else:
+            value = self.stdin.readline()
+        value = value.strip()
+        if not value:
+            raise UsageError(f"no {what} given on standard input")
+        return value
+
+    def hint_for(self, error: BaseException) -> str | None:
+        return self.plugins.first_result("comfyui_skill_error_hint", ctx=self, error=error)
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """A global setting: its environment variable, else the config file, else its default."""
+        for provided in self.plugins.settings():
+            setting = provided.item
+            if setting.scope == "global" and setting.key == key and setting.env and setting.env in self.environ:
+                return setting.coerce(self.environ[setting.env])
+        return self.config.get(key, default)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,53 @@
+"""Execution events: what ``run``, ``wait`` and batches report while they follow a prompt.
+
+The same records feed the ``comfyui_skill_event`` observer hook, the terminal progress display and
+the NDJSON stream (``--output ndjson``), whose line format is versioned by :data:`EVENT_SCHEMA`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+EVENT_SCHEMA = "comfyui-skill/event/1"
+
+#: Every event type, with what its ``data`` carries.
+EVENT_TYPES: dict[str, str] = {
+    "queued": "accepted by the server; data: number, position (when known)",
+    "started": "the server began executing the prompt",
+    "cached": "nodes served from the server's cache; data: nodes",
+    "node": "a node started executing; data: node, class_type, title",
+    "progress": "a step inside a node; data: node, value, max",
+    "output": "a node produced output; data: node, kind, filename, subfolder, type, path (once saved), text",
+    "done": "the prompt finished successfully; data: outputs, elapsed",
+    "failed": "the prompt failed; data: node, class_type, exception_type, message, traceback",
+    "cancelled": "the prompt was interrupted or cancelled; data: node, by",
+    "log": "a server log line; data: time, message",
+    "retry": "the client is reconnecting or retrying; data: reason, attempt",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One execution event for one prompt on one server."""
+
+    type: str
+    prompt_id: str | None = None
+    server: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    time: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        if self.type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {self.type!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": EVENT_SCHEMA,
+            "event": self.type,
+            "time": round(self.time, 3),
+            "server": self.server,
+            "prompt_id": self.prompt_id,
+            **self.data,
+        }

@@ -1,0 +1,127 @@
+"""The small frozen records plugins hand to the core through hooks.
+
+Hooks return these instead of touching argparse, the config file or the transport directly, so the
+core can list them (``plugins list``, ``describe``, man page), detect name clashes with provenance and
+keep one plugin's failure from breaking the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from .backend import Backend
+    from .config import ServerConfig
+    from .context import Context
+
+#: A callable, or a ``"package.module:function"`` string imported only when it is needed, so that
+#: ``--help`` and listing never import a plugin's command code.
+Handler = Union[Callable[..., Any], str]
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def resolve(ref: Handler) -> Callable[..., Any]:
+    """Turn a ``"module:attribute"`` reference into the object it names (callables pass through)."""
+    if callable(ref):
+        return ref
+    module_name, sep, attribute = ref.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"handler reference {ref!r} is not of the form 'package.module:function'")
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+@dataclass(frozen=True)
+class Command:
+    """A top-level command group contributed by a plugin.
+
+    ``configure(parser)`` adds the group's options and nested subcommands with plain argparse; it
+    is only called for the command the user invoked (and for ``describe``/man pages), so keep it
+    cheap. Each runnable (sub)parser names its handler with ``parser.set_defaults(handler=...)``; a
+    group without subcommands may give ``run`` instead. Handlers are called as
+    ``handler(ctx, args)`` and return a :class:`~comfyui_skill.output.Result`, plain JSON-able
+    data, or ``None``.
+    """
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None] | None = None
+    run: Handler | None = None
+    description: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerKind:
+    """A kind of server (``local``, ``cloud``, ...): turns a configured server into a backend.
+
+    ``factory(server)`` returns a :class:`~comfyui_skill.backend.Backend` (it may be given as a
+    ``"module:Class"`` string). ``default_url`` is used by ``server add NAME --kind KIND`` when no
+    URL is given.
+    """
+
+    name: str
+    description: str
+    factory: Callable[[ServerConfig], Backend] | str
+    default_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A configuration key a plugin understands.
+
+    ``scope="global"`` keys live at ``key`` in the config file (dotted: ``run.output_dir``);
+    ``scope="server"`` keys live in each ``[servers.NAME]`` table. ``env`` names an environment
+    variable that overrides the file (for server keys the core also reads
+    ``COMFYUI_SKILL_SERVER_<NAME>_<KEY>``). ``secret`` values are masked in every listing and make
+    the config file private (0600) when written.
+    """
+
+    key: str
+    type: type = str
+    default: Any = None
+    help: str = ""
+    env: str | None = None
+    secret: bool = False
+    scope: str = "global"
+    choices: tuple[Any, ...] = field(default=())
+
+    def coerce(self, raw: Any) -> Any:
+        """Convert a command-line or environment string to this setting's type, or raise ValueError."""
+        if self.type is bool and isinstance(raw, str):
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                value: Any = True
+            elif lowered in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise ValueError(f"{self.key} takes true or false, not {raw!r}")
+        elif self.type in (list, dict) and isinstance(raw, str):
+            import json
+
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{self.key} takes a JSON {self.type.__name__}: {exc.msg}") from None
+            if not isinstance(value, self.type):
+                raise ValueError(f"{self.key} takes a JSON {self.type.__name__}")
+        elif self.type in (int, float) and isinstance(raw, str):
+            try:
+                value = self.type(raw)
+            except ValueError:
+                raise ValueError(f"{self.key} takes a number, not {raw!r}") from None
+        else:
+            value = raw
+        if not isinstance(value, self.type) and not (self.type is float and isinstance(value, int)):
+            raise ValueError(f"{self.key} takes a {self.type.__name__}, not {type(value).__name__}")
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{self.key} must be one of {', '.join(map(str, self.choices))}")
+        return value

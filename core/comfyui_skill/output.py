@@ -1,0 +1,153 @@
+"""What commands print: text for people, one JSON document or NDJSON lines for programs.
+
+A handler returns a :class:`Result` (or plain data). In ``json`` mode the CLI prints one envelope
+(:data:`SCHEMA`) on stdout: ``{"schema", "ok", "command", "data", "error"}``. In ``ndjson`` mode
+events stream as lines while the command runs and the envelope is the last line. In ``text`` mode
+the result's ``text`` renderer prints a readable form; decorations (progress bars, colour) only
+appear when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .errors import CliError, ExitCode
+
+SCHEMA = "comfyui-skill/1"
+MODES = ("text", "json", "ndjson")
+
+
+@dataclass
+class Result:
+    """What a command hands back: ``data`` for JSON, ``text`` (a string or a function of the
+    :class:`Output`) for people, and an exit code with the error that explains it, if any."""
+
+    data: Any = None
+    text: str | Callable[[Output], None] | None = None
+    exit_code: int = ExitCode.OK
+    error: CliError | None = None
+
+
+@dataclass
+class Output:
+    """The streams and mode of one command invocation."""
+
+    mode: str = "text"
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    quiet: bool = False
+    verbose: int = 0
+
+    @property
+    def is_text(self) -> bool:
+        return self.mode == "text"
+
+    @property
+    def decorated(self) -> bool:
+        """True when progress displays and colour may be drawn (stderr is a terminal)."""
+        return self.mode == "text" and _isatty(self.stderr) and os.environ.get("TERM") != "dumb"
+
+    @property
+    def width(self) -> int:
+        return shutil.get_terminal_size((100, 24)).columns
+
+    def line(self, text: str = "") -> None:
+        """A line of the command's text output (stdout)."""
+        print(text, file=self.stdout)
+
+    def note(self, text: str) -> None:
+        """Information for people on stderr; silent with ``-q`` and in machine modes' stdout."""
+        if not self.quiet:
+            print(text, file=self.stderr)
+
+    def warn(self, text: str) -> None:
+        print(f"comfyui-skill: warning: {text}", file=self.stderr)
+
+    def debug(self, text: str) -> None:
+        if self.verbose:
+            print(f"comfyui-skill: {text}", file=self.stderr)
+
+    def event(self, payload: dict[str, Any]) -> None:
+        """One NDJSON line (only in ndjson mode)."""
+        if self.mode == "ndjson":
+            self.stdout.write(json.dumps(payload, default=str) + "\n")
+            self.stdout.flush()
+
+    def table(self, rows: Sequence[Sequence[Any]], headers: Sequence[str], *,
+              shrink: Iterable[int] = ()) -> None:
+        for line in render_table(rows, headers, width=self.width, shrink=shrink):
+            self.line(line)
+
+
+def envelope(command: str, *, data: Any = None, error: CliError | None = None) -> dict[str, Any]:
+    """The versioned JSON result document."""
+    return {
+        "schema": SCHEMA,
+        "ok": error is None,
+        "command": command,
+        "data": data,
+        "error": error.to_json() if error is not None else None,
+    }
+
+
+def render_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, width: int = 100,
+                 shrink: Iterable[int] = ()) -> list[str]:
+    """Aligned columns that fit ``width``: the ``shrink`` columns (default: the widest) are cut
+    with an ellipsis rather than wrapped."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    gap = 2
+    total = sum(widths) + gap * (len(widths) - 1)
+    candidates = list(shrink) or sorted(range(len(widths)), key=lambda i: -widths[i])
+    for index in candidates:
+        if total <= width:
+            break
+        floor = max(len(headers[index]), 8)
+        cut = min(widths[index] - floor, total - width)
+        if cut > 0:
+            widths[index] -= cut
+            total -= cut
+    lines = [_join(headers, widths, gap)]
+    lines.extend(_join(row, widths, gap) for row in cells)
+    return lines
+
+
+def _join(values: Sequence[str], widths: Sequence[int], gap: int) -> str:
+    parts = []
+    for value, size in zip(values, widths):
+        if len(value) > size:
+            value = value[: max(size - 1, 0)] + "…"
+        parts.append(value.ljust(size))
+    return (" " * gap).join(parts).rstrip()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("\n", " ")
+
+
+def human_bytes(count: float | None) -> str:
+    if count is None:
+        return "-"
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

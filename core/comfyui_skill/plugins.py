@@ -1,0 +1,313 @@
+"""Finding, loading and calling plugins, each one isolated from the others.
+
+Every command group and server kind, built-in or not, is a plugin registered under an entry point of
+the group ``comfyui_skill``. The built-ins are the ones the ``comfyui-skill`` distribution declares.
+A plugin that cannot be imported, registered or validated, or that raises inside a hook, is reported
+on stderr once and marked ``failed``; the CLI keeps working. ``COMFYUI_SKILL_STRICT_PLUGINS=1``
+turns those reports into errors, for plugin development.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any, TypeVar
+
+import pluggy
+
+from . import hookspecs
+from .errors import CliError
+from .extension import NAME_PATTERN, Command, ServerKind, Setting
+
+ENTRY_POINT_GROUP = "comfyui_skill"
+CORE_DISTRIBUTION = "comfyui-skill"
+#: Built-ins that stay loaded even when blocked, so a user can always repair their setup.
+ESSENTIAL = frozenset({"plugins", "config"})
+
+T = TypeVar("T")
+
+
+@dataclass
+class PluginRecord:
+    """What ``plugins list`` shows about one plugin."""
+
+    name: str
+    module: str
+    distribution: str | None = None
+    version: str | None = None
+    builtin: bool = False
+    status: str = "active"  # active | blocked | failed
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "module": self.module, "distribution": self.distribution,
+            "version": self.version, "builtin": self.builtin, "status": self.status,
+            "error": self.error, "hooks": self.hooks,
+        }
+
+
+@dataclass(frozen=True)
+class LoadPolicy:
+    """Which plugins to load: from ``--no-plugins``, ``-p``, env vars and the config file."""
+
+    builtins_only: bool = False
+    blocked: frozenset[str] = frozenset()
+    extra_modules: tuple[str, ...] = ()
+    strict: bool = False
+    trace: bool = False
+
+    @classmethod
+    def from_sources(cls, *, no_plugins: bool, plugin_options: Iterable[str],
+                     config_disabled: Iterable[str], environ: dict[str, str] | None = None) -> LoadPolicy:
+        env = os.environ if environ is None else environ
+        blocked = {name.strip() for name in env.get("COMFYUI_SKILL_DISABLE_PLUGINS", "").split(",")}
+        blocked.update(config_disabled)
+        extra = []
+        for option in plugin_options:
+            if option.startswith("no:"):
+                blocked.add(option[3:])
+            else:
+                extra.append(option)
+        blocked.discard("")
+        return cls(
+            builtins_only=no_plugins,
+            blocked=frozenset(blocked),
+            extra_modules=tuple(extra),
+            strict=env.get("COMFYUI_SKILL_STRICT_PLUGINS", "") not in ("", "0"),
+            trace=env.get("COMFYUI_SKILL_TRACE_PLUGINS", "") not in ("", "0"),
+        )
+
+
+@dataclass(frozen=True)
+class Provided:
+    """An item returned by a registry hook, tagged with the plugin that provided it."""
+
+    plugin: str
+    item: Any
+
+
+class PluginHost:
+    """The plugin manager plus our own bookkeeping: records, registries, isolation."""
+
+    def __init__(self, policy: LoadPolicy | None = None, *, stderr: IO[str] | None = None) -> None:
+        self.policy = policy or LoadPolicy()
+        self._stderr = stderr
+        self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+        self._registries: dict[str, dict[str, Provided]] = {}
+        if self.policy.trace:
+            self.pm.add_hookcall_monitoring(self._trace_before, self._trace_after)
+
+    # ----------------------------------------------------------------- loading
+    def load(self, entry_points: Iterable[Any] | None = None) -> PluginHost:
+        """Register every entry point of the group (built-ins first), then ``-p`` modules."""
+        if entry_points is None:
+            from .entrypoints import discover
+
+            entry_points = discover(ENTRY_POINT_GROUP)
+        for ep in sorted(entry_points, key=lambda ep: (not _is_builtin(ep), ep.name)):
+            self._load_entry_point(ep)
+        for module in self.policy.extra_modules:
+            self.load_module(module, name=module)
+        return self
+
+    def load_module(self, module_name: str, *, name: str, distribution: str | None = None,
+                    version: str | None = None, builtin: bool = False) -> None:
+        record = PluginRecord(name=name, module=module_name, distribution=distribution,
+                              version=version, builtin=builtin)
+        if name in self.records:
+            existing = self.records[name]
+            self._warn(f"plugin name {name!r} of {_who(record)} is already used by {_who(existing)}; "
+                       f"{_who(record)} is not loaded")
+            return
+        self.records[name] = record
+        if self._is_blocked(record):
+            record.status = "blocked"
+            return
+        try:
+            import importlib
+
+            module = importlib.import_module(module_name)
+            self.pm.register(module, name=name)
+            self.pm.check_pending()
+        except Exception as exc:  # noqa: BLE001 - any plugin failure is isolated
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
+            self._fail(record, exc, "failed to load")
+            return
+        record.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(module) or ())
+
+    def register(self, plugin: object, name: str) -> None:
+        """Register an in-process plugin object (tests and ``-p``); reported like any other."""
+        record = PluginRecord(name=name, module=getattr(plugin, "__name__", type(plugin).__name__))
+        self.records[name] = record
+        try:
+            self.pm.register(plugin, name=name)
+            self.pm.check_pending()
+        except Exception as exc:  # noqa: BLE001
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
+            self._fail(record, exc, "failed to load")
+            return
+        record.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
+        self._registries.clear()
+
+    def _load_entry_point(self, ep: Any) -> None:
+        dist = getattr(ep, "dist", None)
+        self.load_module(
+            ep.value.partition(":")[0], name=ep.name,
+            distribution=getattr(dist, "name", None), version=getattr(dist, "version", None),
+            builtin=_is_builtin(ep),
+        )
+
+    def _is_blocked(self, record: PluginRecord) -> bool:
+        if record.builtin and record.name in ESSENTIAL:
+            return False
+        if self.policy.builtins_only and not record.builtin:
+            return True
+        return bool({record.name, record.distribution} & self.policy.blocked)
+
+    # ----------------------------------------------------------------- calling
+    def collect(self, hook_name: str, **kwargs: Any) -> list[Provided]:
+        """Call every implementation of a registry hook separately, tagging results by plugin."""
+        results: list[Provided] = []
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            record = self.records.get(impl.plugin_name)
+            try:
+                returned = impl.function(**kwargs)
+                for item in returned or ():
+                    results.append(Provided(impl.plugin_name, item))
+            except Exception as exc:  # noqa: BLE001
+                if record is not None:
+                    self._fail(record, exc, f"raised in {hook_name}")
+                    self.pm.unregister(name=impl.plugin_name)
+        return results
+
+    def registry(self, hook_name: str, kind: type[T], what: str) -> dict[str, Provided]:
+        """A name-keyed registry built from a hook. Clashes are reported, the first plugin keeps it."""
+        if hook_name in self._registries:
+            return self._registries[hook_name]
+        registry: dict[str, Provided] = {}
+        for provided in self.collect(hook_name):
+            item = provided.item
+            if not isinstance(item, kind):
+                self._warn(f"plugin {provided.plugin!r} returned {type(item).__name__} from {hook_name}, "
+                           f"expected {kind.__name__}; ignored")
+                continue
+            names = [item.name, *getattr(item, "aliases", ())]
+            bad = [n for n in names if not NAME_PATTERN.match(n)]
+            if bad:
+                self._warn(f"plugin {provided.plugin!r}: {what} name {bad[0]!r} is not valid "
+                           "(lowercase letters, digits and '-'); ignored")
+                continue
+            clash = next((registry[n] for n in names if n in registry), None)
+            if clash is not None:
+                self._conflict(what, item.name, clash.plugin, provided.plugin)
+                continue
+            for name in names:
+                registry[name] = provided
+        self._registries[hook_name] = registry
+        return registry
+
+    def commands(self) -> dict[str, Provided]:
+        return self.registry("comfyui_skill_commands", Command, "command")
+
+    def server_kinds(self) -> dict[str, Provided]:
+        return self.registry("comfyui_skill_server_kinds", ServerKind, "server kind")
+
+    def settings(self) -> list[Provided]:
+        if "comfyui_skill_settings" not in self._registries:
+            seen: dict[tuple[str, str], Provided] = {}
+            for provided in self.collect("comfyui_skill_settings"):
+                item = provided.item
+                if not isinstance(item, Setting):
+                    continue
+                key = (item.scope, item.key)
+                if key in seen:
+                    self._conflict("setting", item.key, seen[key].plugin, provided.plugin)
+                    continue
+                seen[key] = provided
+            self._registries["comfyui_skill_settings"] = {f"{s}:{k}": p for (s, k), p in seen.items()}
+        return list(self._registries["comfyui_skill_settings"].values())
+
+    def call_observers(self, hook_name: str, **kwargs: Any) -> None:
+        """Call an observer hook; a plugin that raises is reported once and unregistered."""
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            try:
+                impl.function(**kwargs)
+            except Exception as exc:  # noqa: BLE001
+                record = self.records.get(impl.plugin_name)
+                if record is not None:
+                    self._fail(record, exc, f"raised in {hook_name}")
+                self.pm.unregister(name=impl.plugin_name)
+
+    def first_result(self, hook_name: str, **kwargs: Any) -> Any:
+        """Call a firstresult hook, skipping (and reporting) implementations that raise."""
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            try:
+                result = impl.function(**kwargs)
+            except Exception as exc:  # noqa: BLE001
+                record = self.records.get(impl.plugin_name)
+                if record is not None:
+                    self._fail(record, exc, f"raised in {hook_name}")
+                continue
+            if result is not None:
+                return result
+        return None
+
+    # ----------------------------------------------------------------- reporting
+    def _fail(self, record: PluginRecord, exc: BaseException, what: str) -> None:
+        record.status = "failed"
+        record.error = f"{type(exc).__name__}: {exc}"
+        if self.policy.strict or (record.builtin and isinstance(exc, pluggy.PluginValidationError)):
+            raise CliError(f"plugin {record.name!r} ({_who(record)}) {what}: {record.error}",
+                           code="plugin") from exc
+        fix = f"disable it with 'comfyui-skill plugins disable {record.name}'"
+        if record.distribution and not record.builtin:
+            fix += f" or remove it with 'pip uninstall {record.distribution}'"
+        self._warn(f"plugin {record.name!r} ({_who(record)}) {what}: {record.error}; {fix}")
+
+    def _conflict(self, what: str, name: str, first: str, second: str) -> None:
+        message = (f"{what} {name!r} is provided by both plugin {first!r} and plugin {second!r}; "
+                   f"keeping {first!r}. Disable one with 'comfyui-skill plugins disable NAME'.")
+        if self.policy.strict:
+            raise CliError(message, code="plugin")
+        self._warn(message)
+
+    def _warn(self, message: str) -> None:
+        stream = self._stderr or sys.stderr
+        print(f"comfyui-skill: warning: {message}", file=stream)
+
+    def _trace_before(self, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+        names = ", ".join(impl.plugin_name for impl in impls)
+        print(f"comfyui-skill: trace: {hook_name} -> [{names}]", file=self._stderr or sys.stderr)
+
+    def _trace_after(self, outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+        status = "raised" if outcome.exception is not None else "ok"
+        print(f"comfyui-skill: trace: {hook_name} {status}", file=self._stderr or sys.stderr)
+
+
+def _is_builtin(ep: Any) -> bool:
+    dist = getattr(ep, "dist", None)
+    name = getattr(dist, "name", None) or ""
+    return name.lower().replace("_", "-") == CORE_DISTRIBUTION
+
+
+def _who(record: PluginRecord) -> str:
+    if record.builtin:
+        return "built-in"
+    if record.distribution:
+        return f"{record.distribution} {record.version or ''}".strip()
+    return f"module {record.module}"
+
+
+def hook_names() -> list[str]:
+    """Every hook of the spec, for documentation checks and ``plugins list``."""
+    return sorted(name for name in dir(hookspecs) if name.startswith("comfyui_skill_"))
+
+

@@ -1,0 +1,35 @@
+"""Keep secrets out of everything we print, log or raise."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "***"
+
+_PATTERNS = (
+    # query-string credentials (the Comfy Cloud WebSocket URL carries ``token=``)
+    re.compile(r"(?i)([?&](?:token|api_key|apikey|key|access_token|auth)=)[^&#\s'\"]+"),
+    re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(\bBasic\s+)[A-Za-z0-9+/=]+"),
+    re.compile(r"(?i)(\"(?:api_key_comfy_org|auth_token_comfy_org|x-api-key|authorization)\"\s*:\s*\")[^\"]*"),
+    re.compile(r"(?i)(//[^/@\s:]+:)[^/@\s]+(@)"),  # user:password@host in URLs
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Replace every known secret value and credential-looking fragment in ``text``."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if pattern.groups > 1 else ""), text)
+    return text
+
+
+def mask(secret: str | None) -> str:
+    """A listing-safe form of a secret: enough to recognise it, never enough to use it."""
+    if not secret:
+        return ""
+    if len(secret) >= 16:
+        return f"{MASK}{secret[-4:]}"
+    return MASK

@@ -1,0 +1,107 @@
+"""Writing server-supplied files to disk safely.
+
+* Names and subfolders come from the server and are not trusted: ``..``, absolute paths, drive
+  letters, NUL and control characters are neutralised, and the final path is checked to lie inside
+  the output folder (symlinks included).
+* Bytes are streamed to a temporary file in the target folder and only then given their final
+  name, so a cut-short download never leaves a partial file under the real name.
+* An existing file is never overwritten: ``name (1).ext``, ``name (2).ext``... is chosen instead,
+  atomically (two downloads racing for one name both survive).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from ..errors import CliError, ServerError
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
+_RESERVED_WINDOWS = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+
+
+def sanitize_component(part: str) -> str:
+    """One path component, made harmless (may return '' for components to drop)."""
+    part = _UNSAFE.sub("_", part.replace("\x00", "")).strip().rstrip(".")
+    if part in ("", ".", ".."):
+        return ""
+    if _RESERVED_WINDOWS.match(part):
+        part = f"_{part}"
+    return part[:255]
+
+
+def safe_relative_path(subfolder: str | None, filename: str) -> PurePosixPath:
+    """The relative path a server-supplied (subfolder, filename) pair may be saved under."""
+    folders = [sanitize_component(p) for p in re.split(r"[\\/]", subfolder or "")]
+    name = sanitize_component(re.split(r"[\\/]", filename or "")[-1]) or "output"
+    return PurePosixPath(*[p for p in folders if p], name)
+
+
+def resolve_inside(root: Path, relative: PurePosixPath) -> Path:
+    """``root / relative``, refusing anything that would land outside ``root`` (symlinks too)."""
+    root_real = root.resolve()
+    target = (root_real / relative).resolve()
+    if target != root_real and root_real not in target.parents:
+        raise ServerError(f"refusing to write {relative} outside the output folder {root}")
+    return target
+
+
+def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
+                expected_size: int | None = None) -> Path:
+    """Stream ``chunks`` into ``root/relative`` (or a free variant of it) and return the path."""
+    target = resolve_inside(root, relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".part", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        written = 0
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                written += len(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if expected_size is not None and written != expected_size:
+            raise ServerError(f"download of {relative} was cut short ({written} of {expected_size} bytes)",
+                              details={"written": written, "expected": expected_size})
+        return claim_free_name(tmp, target)
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror or exc}", code="io") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def free_variants(target: Path) -> Iterable[Path]:
+    """``target``, then ``stem (1).ext``, ``stem (2).ext``, ..."""
+    yield target
+    suffix = "".join(target.suffixes[-1:])
+    stem = target.name[: len(target.name) - len(suffix)] if suffix else target.name
+    for n in range(1, 100_000):
+        yield target.with_name(f"{stem} ({n}){suffix}")
+
+
+def claim_free_name(source: Path, target: Path) -> Path:
+    """Give ``source`` the first free name among :func:`free_variants` of ``target``, atomically."""
+    for candidate in free_variants(target):
+        try:
+            os.link(source, candidate)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK, errno.EOPNOTSUPP):
+                raise
+            try:  # filesystems without hard links: reserve the name, then move onto it
+                os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            except FileExistsError:
+                continue
+            os.replace(source, candidate)
+            return candidate
+        source.unlink()
+        return candidate
+    raise CliError(f"no free file name left for {target}", code="io")

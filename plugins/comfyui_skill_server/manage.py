@@ -1,0 +1,106 @@
+"""Handlers that manage the configured servers."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from comfyui_skill import (ConfigError, Context, NotFoundError, Output, Result, ServerConfig, UsageError, make_server,
+                           mask)
+
+
+def _describe(server: ServerConfig, default: str) -> dict[str, Any]:
+    shown = {}
+    for key, value in server.options.items():
+        if key in server.secret_keys and value:
+            value = {k: mask(str(v)) for k, v in value.items()} if isinstance(value, dict) else mask(str(value))
+        shown[key] = value
+    return {**shown, "name": server.name, "url": server.url, "kind": server.kind, "default": server.name == default}
+
+
+def _all(ctx: Context) -> tuple[list[dict[str, Any]], str]:
+    default = ctx.config.default_server_name(ctx.environ)
+    servers = [_describe(ctx.get_server(name), default) for name in sorted(ctx.config.server_tables())]
+    return servers, default
+
+
+def add_server(ctx: Context, args: argparse.Namespace) -> Result:
+    kind = ctx.server_kind(args.server_kind)
+    url = args.server_url or kind.default_url
+    if not url:
+        raise UsageError(f"server kind {kind.name!r} has no default URL; give one: "
+                         f"'comfyui-skill server add {args.name} URL --kind {kind.name}'")
+    tables = ctx.config.server_tables()
+    if args.name in tables and ctx.config.get(f"servers.{args.name}") is not None and not args.force:
+        raise UsageError(f"a server named {args.name!r} already exists ({tables[args.name].get('url')})",
+                         hint="choose another name, or replace it with --force")
+    token = ctx.read_secret("token") if args.token_stdin else None
+    table: dict[str, Any] = {"url": url.rstrip("/"), "kind": kind.name}
+    if args.output_dir:
+        table["output_dir"] = args.output_dir
+    if token:
+        table["token"] = token
+    make_server(args.name, table)  # validates the URL before anything is written
+    if ctx.config.get("servers") is None and args.name != "local":
+        # the embedded default server would vanish once [servers] exists: keep it explicitly
+        ctx.config.set_value("servers.local", {"url": tables["local"]["url"], "kind": "local"})
+    ctx.config.set_value(f"servers.{args.name}", table, private=bool(token))
+    if args.default:
+        ctx.config.set_value("default_server", args.name)
+    text = f"added server {args.name!r} ({kind.name}) at {table['url']}" + (" as the default" if args.default else "")
+    return Result(data=_describe(ctx.get_server(args.name), ctx.config.default_server_name(ctx.environ)), text=text)
+
+
+def list_servers(ctx: Context, args: argparse.Namespace) -> Result:
+    servers, _default = _all(ctx)
+
+    def render(out: Output) -> None:
+        rows = [("*" if s["default"] else "", s["name"], s["kind"], s["url"],
+                 "yes" if any(k in s for k in ("token", "password", "api_key", "headers")) else "")
+                for s in servers]
+        out.table(rows, ("", "NAME", "KIND", "URL", "AUTH"), shrink=(3,))
+
+    return Result(data=servers, text=render)
+
+
+def show_server(ctx: Context, args: argparse.Namespace) -> Result:
+    server = ctx.get_server(args.name) if args.name else ctx.server
+    data = _describe(server, ctx.config.default_server_name(ctx.environ))
+
+    def render(out: Output) -> None:
+        for key in sorted(data):
+            out.line(f"{key:<16} {data[key]}")
+
+    return Result(data=data, text=render)
+
+
+def remove_server(ctx: Context, args: argparse.Namespace) -> Result:
+    if ctx.config.get(f"servers.{args.name}") is None:
+        raise NotFoundError(f"no server named {args.name!r} in {ctx.config.path}")
+    ctx.config.unset(f"servers.{args.name}")
+    note = ""
+    if ctx.config.get("default_server") == args.name:
+        ctx.config.unset("default_server")
+        note = " (it was the default; the default is now " + ctx.config.default_server_name(ctx.environ) + ")"
+    return Result(data={"name": args.name, "removed": True}, text=f"removed server {args.name!r}{note}")
+
+
+def use_server(ctx: Context, args: argparse.Namespace) -> Result:
+    if args.name not in ctx.config.server_tables():
+        raise NotFoundError(f"no server named {args.name!r}", hint="see 'comfyui-skill server list'")
+    if not ctx.config.server_tables():
+        raise ConfigError("no servers configured")
+    ctx.config.set_value("default_server", args.name)
+    return Result(data={"default_server": args.name}, text=f"default server is now {args.name!r}")
+
+
+def list_kinds(ctx: Context, args: argparse.Namespace) -> Result:
+    kinds = [{"name": name, "plugin": provided.plugin, "description": provided.item.description,
+              "default_url": provided.item.default_url}
+             for name, provided in sorted(ctx.plugins.server_kinds().items())]
+
+    def render(out: Output) -> None:
+        out.table([(k["name"], k["plugin"], k["default_url"], k["description"]) for k in kinds],
+                  ("KIND", "PLUGIN", "DEFAULT URL", "DESCRIPTION"), shrink=(3,))
+
+    return Result(data=kinds, text=render)
