@@ -1,0 +1,1 @@
+pytest_plugins = ["comfyui_skill.testing"]
