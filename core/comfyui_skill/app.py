@@ -109,10 +109,10 @@ def build_parser(host: PluginHost, *, configure: str | None | bool = None) -> Ar
         sub = subparsers.add_parser(command.name, help=command.help, aliases=list(command.aliases),
                                     description=command.description or command.help)
         sub.set_defaults(_command=command, _plugin=provided.plugin, handler=command.run, _parser=sub)
-        wanted = configure is True or configure == command.name or configure in command.aliases
-        if wanted and command.configure is not None:
-            command.configure(sub)
-            for nested in walk_parsers(sub):
+        if configure is True or configure == command.name or configure in command.aliases:
+            if command.configure is not None:
+                command.configure(sub)
+            for nested in (sub, *walk_parsers(sub)):
                 nested.set_defaults(_parser=nested)
                 add_global_options(nested, suppress=True)
     return parser

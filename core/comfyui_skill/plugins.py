@@ -100,8 +100,6 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self._registries: dict[str, dict[str, Provided]] = {}
-        if self.policy.trace:
-            self.pm.add_hookcall_monitoring(self._trace_before, self._trace_after)
 
     # ----------------------------------------------------------------- loading
     def load(self, entry_points: Iterable[Any] | None = None) -> PluginHost:
@@ -173,19 +171,31 @@ class PluginHost:
         return bool({record.name, record.distribution} & self.policy.blocked)
 
     # ----------------------------------------------------------------- calling
+    def _call(self, hook_name: str, impl: Any, kwargs: dict[str, Any]) -> tuple[bool, Any]:
+        """Call one implementation in isolation: (True, result), or (False, None) after reporting
+        the failure and unregistering the plugin."""
+        if self.policy.trace:
+            self._trace(f"{hook_name} -> {impl.plugin_name}")
+        try:
+            return True, impl.function(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - one plugin's failure must not spread
+            record = self.records.get(impl.plugin_name)
+            if record is not None:
+                self._fail(record, exc, f"raised in {hook_name}")
+            if self.pm.get_plugin(impl.plugin_name) is not None:
+                self.pm.unregister(name=impl.plugin_name)
+            return False, None
+
     def collect(self, hook_name: str, **kwargs: Any) -> list[Provided]:
         """Call every implementation of a registry hook separately, tagging results by plugin."""
         results: list[Provided] = []
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            record = self.records.get(impl.plugin_name)
-            try:
-                returned = impl.function(**kwargs)
-                for item in returned or ():
-                    results.append(Provided(impl.plugin_name, item))
-            except Exception as exc:  # noqa: BLE001
-                if record is not None:
-                    self._fail(record, exc, f"raised in {hook_name}")
-                    self.pm.unregister(name=impl.plugin_name)
+            ok, returned = self._call(hook_name, impl, kwargs)
+            if ok:
+                try:
+                    results.extend(Provided(impl.plugin_name, item) for item in returned or ())
+                except TypeError:
+                    self._warn(f"plugin {impl.plugin_name!r} returned a non-iterable from {hook_name}; ignored")
         return results
 
     def registry(self, hook_name: str, kind: type[T], what: str) -> dict[str, Provided]:
@@ -238,32 +248,20 @@ class PluginHost:
     def call_observers(self, hook_name: str, **kwargs: Any) -> None:
         """Call an observer hook; a plugin that raises is reported once and unregistered."""
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            try:
-                impl.function(**kwargs)
-            except Exception as exc:  # noqa: BLE001
-                record = self.records.get(impl.plugin_name)
-                if record is not None:
-                    self._fail(record, exc, f"raised in {hook_name}")
-                self.pm.unregister(name=impl.plugin_name)
+            self._call(hook_name, impl, kwargs)
 
     def first_result(self, hook_name: str, **kwargs: Any) -> Any:
-        """Call a firstresult hook, skipping (and reporting) implementations that raise."""
+        """Call a firstresult hook (last registered first, as pluggy does), skipping failures."""
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-            try:
-                result = impl.function(**kwargs)
-            except Exception as exc:  # noqa: BLE001
-                record = self.records.get(impl.plugin_name)
-                if record is not None:
-                    self._fail(record, exc, f"raised in {hook_name}")
-                continue
-            if result is not None:
+            ok, result = self._call(hook_name, impl, kwargs)
+            if ok and result is not None:
                 return result
         return None
 
     # ----------------------------------------------------------------- reporting
     def _fail(self, record: PluginRecord, exc: BaseException, what: str) -> None:
         record.status = "failed"
-        record.error = f"{type(exc).__name__}: {exc}"
+        record.error = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line
         if self.policy.strict or (record.builtin and isinstance(exc, pluggy.PluginValidationError)):
             raise CliError(f"plugin {record.name!r} ({_who(record)}) {what}: {record.error}",
                            code="plugin") from exc
@@ -283,13 +281,8 @@ class PluginHost:
         stream = self._stderr or sys.stderr
         print(f"comfyui-skill: warning: {message}", file=stream)
 
-    def _trace_before(self, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
-        names = ", ".join(impl.plugin_name for impl in impls)
-        print(f"comfyui-skill: trace: {hook_name} -> [{names}]", file=self._stderr or sys.stderr)
-
-    def _trace_after(self, outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
-        status = "raised" if outcome.exception is not None else "ok"
-        print(f"comfyui-skill: trace: {hook_name} {status}", file=self._stderr or sys.stderr)
+    def _trace(self, message: str) -> None:
+        print(f"comfyui-skill: trace: {message}", file=self._stderr or sys.stderr)
 
 
 def _is_builtin(ep: Any) -> bool:
