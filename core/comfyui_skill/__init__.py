@@ -7,10 +7,9 @@ names (the HTTP client, the backend base class) load on first access, so importi
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
 from ._version import __version__
+
+TYPE_CHECKING = False  # ``typing`` itself costs start-up time
 
 _LAZY = {
     # the marker for hook implementations: ``@comfyui_skill.hookimpl``
@@ -38,10 +37,12 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'comfyui_skill' has no attribute {name!r}")
+    from importlib import import_module
+
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -8,10 +8,9 @@ nothing it depends on changed, without importing argparse, pluggy or any plugin 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from . import helpcache
 

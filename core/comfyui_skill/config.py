@@ -179,6 +179,10 @@ class Config:
 
         parts = dotted.split(".")
         with self.edit(private=private) as document:
+            if parts[0] == "servers" and "servers" not in document:
+                # the embedded default server would vanish once [servers] exists: keep it
+                document["servers"] = tomlkit.table(is_super_table=True)
+                document["servers"][DEFAULT_SERVER_NAME] = {"url": DEFAULT_SERVER_URL, "kind": "local"}
             node = document
             for depth, part in enumerate(parts[:-1]):
                 if part not in node:
@@ -205,7 +209,10 @@ class Config:
         """A warning when the file holds secrets yet others may read it."""
         if os.name != "posix" or not self.exists:
             return None
-        holds_secret = any(secret_keys & set(table) for table in self.server_tables().values())
+        try:
+            holds_secret = any(secret_keys & set(table) for table in self.server_tables().values())
+        except ConfigError:
+            return None  # reported by whichever command needs the file
         mode = stat.S_IMODE(self.path.stat().st_mode)
         if holds_secret and mode & 0o077:
             return (f"{self.path} holds secrets but others can read it (mode {mode:o}); "

@@ -2,38 +2,33 @@
 
 Building the help means importing pluggy, argparse and every plugin: several times Python's own
 start-up. The text only changes when something it is made of changes, so it is stored with a key
-of exactly those things: the installed distributions (the mtimes of every ``sys.path`` folder,
-which change when anything is installed or removed), the plugins' own files, the config file
-(disabled plugins), the relevant environment variables and the terminal width. Any difference
-and the text is rebuilt the ordinary way. This module imports nothing beyond ``os``, ``sys`` and
-``json``.
+of exactly those things: the installed distributions (the mtimes of the ``sys.path`` folders, which
+change when anything is installed or removed), the plugins' own files, the config file (disabled
+plugins), the relevant environment variables and the terminal width. Any difference and the text
+is rebuilt the ordinary way. The lookup imports nothing beyond ``os``, ``sys`` and ``marshal``.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
-from collections.abc import Iterable, Sequence
 
 from ._version import __version__
+from .paths import cache_path, config_path
 
 FORMS = {("--help",): "help", ("-h",): "help", ("--version",): "version", ("-V",): "version"}
 ENV_KEYS = ("COMFYUI_SKILL_DISABLE_PLUGINS", "COMFYUI_SKILL_CONFIG", "COMFYUI_SKILL_STRICT_PLUGINS",
             "XDG_CONFIG_HOME", "HOME", "APPDATA")
-FILE_NAME = "startup-cache.json"
+FILE_NAME = "startup-cache.marshal"
 
 
-def lookup(argv: Sequence[str]) -> str | None:
+def lookup(argv: list[str]) -> str | None:
     """The cached text for ``argv`` if it is a cacheable form and still valid."""
     form = FORMS.get(tuple(argv))
     if form is None or os.environ.get("COMFYUI_SKILL_TRACE_PLUGINS") or os.environ.get("COMFYUI_SKILL_NO_CACHE"):
         return None
-    try:
-        with open(_cache_path(), encoding="utf-8") as handle:
-            entry = json.load(handle).get(form)
-    except (OSError, ValueError, AttributeError):
-        return None
+    entry = _load().get(form)
     if not isinstance(entry, dict) or entry.get("key") != _static_key():
         return None
     files = entry.get("files")
@@ -43,48 +38,48 @@ def lookup(argv: Sequence[str]) -> str | None:
     return text if isinstance(text, str) else None
 
 
-def store(argv: Sequence[str], text: str, files: Iterable[str]) -> None:
+def store(argv: list[str], text: str, files: list[str]) -> None:
     """Remember ``text`` as the answer to ``argv``; failures to write are ignored (it is a cache)."""
     form = FORMS.get(tuple(argv))
     if form is None or os.environ.get("COMFYUI_SKILL_NO_CACHE"):
         return
-    path = _cache_path()
-    try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-        if not isinstance(document, dict):
-            document = {}
-    except (OSError, ValueError):
-        document = {}
+    document = _load()
     document[form] = {"key": _static_key(), "files": _mtimes(files), "text": text}
+    path = cache_file()
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(document, handle)
+        with open(tmp, "wb") as handle:
+            marshal.dump(document, handle)
         os.replace(tmp, path)
     except OSError:
         pass
 
 
-def _cache_path() -> str:
-    from .paths import cache_dir
-
-    return os.path.join(cache_dir(), FILE_NAME)
+def cache_file() -> str:
+    return os.path.join(cache_path(), FILE_NAME)
 
 
-def _static_key() -> str:
-    from .paths import config_file
+def _load() -> dict:
+    try:
+        with open(cache_file(), "rb") as handle:
+            document = marshal.load(handle)
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    return document if isinstance(document, dict) else {}
 
-    config = str(config_file())
-    parts: list[object] = [__version__, sys.executable, _columns(), config, _mtime(config)]
-    parts.extend(os.environ.get(key, "") for key in ENV_KEYS)
-    parts.extend((entry, _mtime(entry)) for entry in sys.path)
-    return json.dumps(parts)
+
+def _static_key() -> tuple:
+    config = config_path()
+    # sys.path[0] is the script's folder or the current directory: not where plugins live, and
+    # keying on it would rebuild the cache whenever the user changes directory.
+    folders = tuple((entry, _mtime(entry)) for entry in sys.path[1:])
+    environment = tuple(os.environ.get(key, "") for key in ENV_KEYS)
+    return (__version__, sys.prefix, sys.version, _columns(), config, _mtime(config), environment, folders)
 
 
 def _columns() -> int:
-    """The width argparse will format for (same rule as ``shutil.get_terminal_size``)."""
+    """The width argparse will format for (the rule of ``shutil.get_terminal_size``)."""
     try:
         return int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
@@ -102,5 +97,5 @@ def _mtime(path: str) -> int | None:
         return None
 
 
-def _mtimes(files: Iterable[str]) -> dict[str, int | None]:
+def _mtimes(files: list[str] | dict[str, int | None]) -> dict[str, int | None]:
     return {path: _mtime(path) for path in files}

@@ -41,9 +41,6 @@ def add_server(ctx: Context, args: argparse.Namespace) -> Result:
     if token:
         table["token"] = token
     make_server(args.name, table)  # validates the URL before anything is written
-    if ctx.config.get("servers") is None and args.name != "local":
-        # the embedded default server would vanish once [servers] exists: keep it explicitly
-        ctx.config.set_value("servers.local", {"url": tables["local"]["url"], "kind": "local"})
     ctx.config.set_value(f"servers.{args.name}", table, private=bool(token))
     if args.default:
         ctx.config.set_value("default_server", args.name)

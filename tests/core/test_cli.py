@@ -1,0 +1,162 @@
+"""The command line itself: help everywhere, the JSON envelope, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from comfyui_skill.errors import ERROR_CODES, ExitCode
+from comfyui_skill.testing import CliRunner
+
+from .dummy_plugins import run_subprocess
+
+FAILING_PLUGIN = '''
+from comfyui_skill import Command, NotFoundError, hookimpl
+
+def configure(parser):
+    parser.add_argument("how", choices=["bug", "missing", "interrupt"])
+
+def run(ctx, args):
+    if args.how == "bug":
+        return {}["no such key"]
+    if args.how == "interrupt":
+        raise KeyboardInterrupt
+    raise NotFoundError("there is no such thing", hint="try another thing")
+
+@hookimpl
+def comfyui_skill_commands():
+    return [Command("explode", "fail on purpose", configure=configure, run=run)]
+
+@hookimpl
+def comfyui_skill_error_hint(ctx, error):
+    return "a hint from the plugin" if "plugin hint" in str(error) else None
+'''
+
+
+@pytest.fixture
+def failing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (tmp_path / "explode_plugin.py").write_text(FAILING_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return ["-p", "explode_plugin"]
+
+
+def test_help_at_every_level(run_cli: CliRunner) -> None:
+    for args in (["--help"], ["server", "--help"], ["server", "add", "--help"], ["config", "set", "--help"],
+                 ["plugins", "list", "--help"]):
+        result = run_cli(*args)
+        assert result.exit_code == 0, args
+        assert result.stdout.startswith("usage: comfyui-skill"), args
+
+
+def test_bare_group_prints_its_subcommands(run_cli: CliRunner) -> None:
+    result = run_cli("server")
+    assert result.exit_code == ExitCode.USAGE
+    assert "add" in result.stdout and "remove" in result.stdout
+
+
+def test_no_command_prints_help_with_usage_code(run_cli: CliRunner) -> None:
+    result = run_cli()
+    assert result.exit_code == ExitCode.USAGE
+    assert "COMMAND" in result.stdout
+
+
+def test_python_dash_m_shows_the_real_prog(cli_env: dict[str, str]) -> None:
+    result = run_subprocess(["--help"], path=None, env=cli_env)
+    assert result.stdout.startswith("usage: comfyui-skill ")
+
+
+def test_usage_error_in_json_mode_is_an_envelope(run_cli: CliRunner) -> None:
+    result = run_cli("server", "add", "--json")
+    assert result.exit_code == ExitCode.USAGE
+    document = result.json()
+    assert document["schema"] == "comfyui-skill/1"
+    assert document["ok"] is False
+    assert document["error"]["code"] == "usage"
+    assert "required" in document["error"]["message"]
+
+
+def test_output_mode_from_environment(run_cli: CliRunner) -> None:
+    result = run_cli("server", "list", env={"COMFYUI_SKILL_OUTPUT": "json"})
+    assert result.json()["command"] == "server list"
+    bad = run_cli("server", "list", env={"COMFYUI_SKILL_OUTPUT": "yaml"})
+    assert bad.exit_code == ExitCode.USAGE and "COMFYUI_SKILL_OUTPUT" in bad.stderr
+
+
+def test_global_options_after_the_command(run_cli: CliRunner) -> None:
+    run_cli("server", "add", "gpu", "http://10.1.2.3:8188")
+    result = run_cli("server", "show", "--server", "gpu", "--json")
+    assert result.json()["data"]["name"] == "gpu"
+
+
+def test_a_plugin_bug_gives_a_message_not_a_traceback(run_cli: CliRunner, failing: list[str]) -> None:
+    result = run_cli(*failing, "explode", "bug")
+    assert result.exit_code == ExitCode.ERROR
+    assert "Traceback" not in result.stderr
+    assert "unexpected error in plugin 'explode_plugin': KeyError" in result.stderr
+    assert "plugins disable explode_plugin" in result.stderr
+    verbose = run_cli(*failing, "explode", "bug", "-v")
+    assert "Traceback" in verbose.stderr
+
+
+def test_cli_error_maps_to_its_exit_code_and_hint(run_cli: CliRunner, failing: list[str]) -> None:
+    result = run_cli(*failing, "explode", "missing", "--json")
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert result.json()["error"] == {"code": "not_found", "message": "there is no such thing",
+                                      "hint": "try another thing", "details": {}}
+    text = run_cli(*failing, "explode", "missing")
+    assert text.stderr == "comfyui-skill: error: there is no such thing\n  hint: try another thing\n"
+
+
+def test_ctrl_c_exits_130(run_cli: CliRunner, failing: list[str]) -> None:
+    result = run_cli(*failing, "explode", "interrupt", "--json")
+    assert result.exit_code == 130
+    assert result.json()["error"]["code"] == "interrupted"
+
+
+def test_every_error_code_has_a_distinct_documented_exit_code() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for code, (exit_code, _meaning) in ERROR_CODES.items():
+        assert f"`{code}`" in readme, code
+        assert f"| {int(exit_code)} |" in readme, exit_code
+    assert len({int(c) for c in ExitCode}) == len(ExitCode)
+
+
+def test_version_lists_core_and_plugins(run_cli: CliRunner) -> None:
+    lines = run_cli("--version").stdout.splitlines()
+    assert lines[0].startswith("comfyui-skill 0.")
+    assert any(line.strip().startswith("server: built-in") for line in lines)
+
+
+def test_cached_help_is_identical_and_invalidated_by_changes(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = {k: v for k, v in cli_env.items() if k != "COMFYUI_SKILL_NO_CACHE"}
+    env["COLUMNS"] = "100"
+    first = run_subprocess(["--help"], path=None, env=env)
+    cache = Path(env["COMFYUI_SKILL_CACHE_DIR"]) / "startup-cache.marshal"
+    assert cache.exists()
+    second = run_subprocess(["--help"], path=None, env=env)
+    assert first.stdout == second.stdout
+    # the fast path really answers from the cache: tamper with it and see the tampered text
+    document = json.loads(cache.read_text())
+    document["help"]["text"] = "from the cache\n"
+    cache.write_text(json.dumps(document))
+    assert run_subprocess(["--help"], path=None, env=env).stdout == "from the cache\n"
+    # ... and a different terminal width, or a disabled plugin, rebuilds it
+    assert run_subprocess(["--help"], path=None, env={**env, "COLUMNS": "81"}).stdout.startswith("usage:")
+    assert run_subprocess(["--help"], path=None, env={**env, "COMFYUI_SKILL_DISABLE_PLUGINS": "server"}
+                          ).stdout.startswith("usage:")
+
+
+def test_help_does_not_import_heavy_modules(cli_env: dict[str, str]) -> None:
+    for env in ({**cli_env}, {k: v for k, v in cli_env.items() if k != "COMFYUI_SKILL_NO_CACHE"}):
+        code = ("import sys; from comfyui_skill.cli import main; rc = main(['--help']);"
+                "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+                "('urllib3', 'websocket', 'tomlkit', 'aiohttp', 'comfyui_skill_run', 'comfyui_skill_server.manage'));"
+                "print(heavy, file=sys.stderr)")
+        for _ in range(2):  # cold, then from the cache
+            result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                    env={**__import__("os").environ, **env}, timeout=60)
+            assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
