@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import subprocess
 import sys
 from pathlib import Path
@@ -140,9 +140,9 @@ def test_cached_help_is_identical_and_invalidated_by_changes(cli_env: dict[str, 
     second = run_subprocess(["--help"], path=None, env=env)
     assert first.stdout == second.stdout
     # the fast path really answers from the cache: tamper with it and see the tampered text
-    document = json.loads(cache.read_text())
+    document = marshal.loads(cache.read_bytes())
     document["help"]["text"] = "from the cache\n"
-    cache.write_text(json.dumps(document))
+    cache.write_bytes(marshal.dumps(document))
     assert run_subprocess(["--help"], path=None, env=env).stdout == "from the cache\n"
     # ... and a different terminal width, or a disabled plugin, rebuilds it
     assert run_subprocess(["--help"], path=None, env={**env, "COLUMNS": "81"}).stdout.startswith("usage:")
