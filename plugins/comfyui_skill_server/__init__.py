@@ -1,4 +1,5 @@
-"""``comfyui-skill server``: the configured servers (add, list, show, remove, use, kinds)."""
+"""``comfyui-skill server``: the configured servers (add, list, show, remove, use, kinds) and their
+state (status, stats)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable
 from comfyui_skill import Command, hookimpl
 
 HANDLERS = "comfyui_skill_server.manage"
+STATUS = "comfyui_skill_server.status"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +45,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     kinds = sub.add_parser("kinds", help="the kinds of server the installed plugins can talk to")
     kinds.set_defaults(handler=f"{HANDLERS}:list_kinds")
+
+    status = sub.add_parser("status", help="is a server reachable; versions, devices, queue length",
+                            description="Check servers: reachable or not (and why), ComfyUI, Python and "
+                                        "PyTorch versions, devices with free/total memory, queue length. "
+                                        "Exits 3 when a server asked for is unreachable (8: credentials "
+                                        "refused), after showing all of them.")
+    status.add_argument("status_names", metavar="NAME", nargs="*",
+                        help="configured servers to check (default: the selected server)")
+    status.add_argument("--all", dest="status_all", action="store_true",
+                        help="check every configured server, concurrently")
+    status.set_defaults(handler=f"{STATUS}:status")
+
+    stats = sub.add_parser("stats", help="the full /system_stats and /features of a server")
+    stats.set_defaults(handler=f"{STATUS}:stats")
 
 
 @hookimpl
