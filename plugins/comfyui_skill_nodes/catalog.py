@@ -1,0 +1,66 @@
+"""The node catalog index: a compact form of ``/object_info``, cached per server (rule in ``__init__``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from comfyui_skill import ComfyClient, ServerConfig, atomic_write, cache_dir
+
+MAX_AGE = 24 * 3600  #: seconds before an index is rebuilt even though its key still matches
+#: the per-class fields the index keeps (enough for listing, filtering and ranking)
+FIELDS = ("display_name", "category", "description", "python_module", "search_aliases")
+FLAGS = ("deprecated", "experimental", "api_node", "output_node", "dev_only")
+
+Entry = dict[str, Any]
+
+
+def pack_of(python_module: str) -> str:
+    """The node pack a class comes from: ``core``, ``api-nodes`` or the custom node pack's folder."""
+    parts = python_module.split(".")
+    if parts[0] == "custom_nodes" and len(parts) > 1:
+        return parts[1]
+    return "api-nodes" if parts[0] == "comfy_api_nodes" else "core"
+
+
+def index_entry(name: str, info: dict[str, Any]) -> Entry:
+    entry: Entry = {"name": name, **{f: info.get(f) for f in FIELDS}}
+    entry.update({f: bool(info.get(f)) for f in FLAGS})
+    entry["pack"] = pack_of(info.get("python_module") or "")
+    return entry
+
+
+def load_index(client: ComfyClient, server: ServerConfig, *, refresh: bool = False) -> list[Entry]:
+    """The server's catalog index, sorted by class name: from the cache when its key still matches."""
+    key = catalog_key(client)
+    path = _cache_file(server)
+    if not refresh:
+        cached = _read(path)
+        if cached is not None and cached.get("key") == key and time.time() - cached.get("built", 0) < MAX_AGE:
+            return cached["nodes"]
+    nodes = [index_entry(name, info) for name, info in sorted(client.object_info().items())]
+    atomic_write(path, json.dumps({"key": key, "built": time.time(), "server": server.url, "nodes": nodes}))
+    return nodes
+
+
+def catalog_key(client: ComfyClient) -> str:
+    """Changes when the server's node set may have: its ComfyUI version or its web extensions."""
+    version = (client.system_stats().get("system") or {}).get("comfyui_version")
+    extensions = client.get_json("/extensions", missing_ok=True) or []
+    digest = hashlib.sha256(json.dumps([version, sorted(extensions)]).encode()).hexdigest()
+    return f"{version}-{digest[:16]}"
+
+
+def _cache_file(server: ServerConfig) -> Path:
+    return cache_dir() / "nodes" / f"{hashlib.sha256(server.url.encode()).hexdigest()[:16]}.json"
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # missing or damaged: rebuilt
+    return data if isinstance(data, dict) and isinstance(data.get("nodes"), list) else None
