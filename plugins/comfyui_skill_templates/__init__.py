@@ -1,0 +1,51 @@
+"""``comfyui-skill templates``: workflow templates and global subgraphs a server offers.
+
+Templates come from two places: the core template index (``/templates/index.json``, served by the
+workflow-templates package) and custom node packs (``/workflow_templates``, files under
+``/api/workflow_templates/PACK/``). Written files are never overwritten without ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+
+from comfyui_skill import Command, hookimpl
+
+HANDLERS = "comfyui_skill_templates.commands"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="templates_command", metavar="SUBCOMMAND")
+    listing = sub.add_parser("list", help="core and custom-node workflow templates")
+    listing.add_argument("--search", dest="templates_search", metavar="TEXT",
+                         help="only templates whose name, title, description, tags or models contain every word")
+    listing.set_defaults(handler=f"{HANDLERS}:list_templates")
+
+    show = sub.add_parser("show", help="one template's details")
+    show.add_argument("template_name", metavar="NAME")
+    show.set_defaults(handler=f"{HANDLERS}:show_template")
+
+    get = sub.add_parser("get", help="save a template's workflow as a JSON file")
+    get.add_argument("template_name", metavar="NAME")
+    _file_options(get)
+    get.set_defaults(handler=f"{HANDLERS}:get_template")
+
+    subgraphs = sub.add_parser("subgraphs", help="the global subgraphs (reusable node groups)")
+    subgraphs.set_defaults(handler=f"{HANDLERS}:list_subgraphs")
+
+    subgraph = sub.add_parser("subgraph", help="save one global subgraph as a JSON file")
+    subgraph.add_argument("subgraph_id", metavar="ID", help="its id, a unique prefix of it, or its exact name")
+    _file_options(subgraph)
+    subgraph.set_defaults(handler=f"{HANDLERS}:get_subgraph")
+
+
+def _file_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--out-file", dest="templates_file", metavar="FILE", required=True,
+                        help="where to write the workflow JSON ('-' for standard output)")
+    parser.add_argument("--force", dest="templates_force", action="store_true", help="overwrite FILE if it exists")
+
+
+@hookimpl
+def comfyui_skill_commands() -> Iterable[Command]:
+    return [Command("templates", "workflow templates and subgraphs a server offers", configure=configure)]
