@@ -1,0 +1,131 @@
+"""Running workflows: ``run``, ``submit``, ``status``, ``wait``, ``cancel``, ``history``, ``upload``, ``free``.
+
+Only the argument parsers live here (cheap to import); the handlers are in the sibling modules and are
+imported when a command actually runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+
+from comfyui_skill import Command, hookimpl
+
+PKG = "comfyui_skill_run"
+STATUSES = ("submitting", "queued", "success", "error", "cancelled", "rejected", "detached", "submit_failed",
+            "pending", "running")
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def _workflow_inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("workflow", metavar="WORKFLOW",
+                        help="API-format workflow JSON file, '-' for standard input, or a stored workflow name")
+    parser.add_argument("--args", dest="run_args", metavar="JSON",
+                        help='input overrides as JSON: {"NODE.INPUT": value} or {"NODE": {"INPUT": value}}')
+    parser.add_argument("--set", dest="run_set", metavar="NODE.INPUT=VALUE", action="append",
+                        help="override one input (NODE: id, title or class type; VALUE: JSON or text); repeatable."
+                             " Local file paths (./x.png, /abs/x.png) are uploaded first")
+    parser.add_argument("--front", dest="run_front", action="store_true", help="put the prompt at the head of the queue")
+    parser.add_argument("--only", dest="run_only", metavar="NODE_ID", nargs="+",
+                        help="execute only these output nodes (and what they need)")
+
+
+def _outputs_options(parser: argparse.ArgumentParser, prefix: str) -> None:
+    parser.add_argument("-o", "--output-dir", dest=f"{prefix}_output_dir", metavar="OUTDIR",
+                        help="where to save outputs (default: the server's output_dir, the global output_dir "
+                             "setting, else ./comfyui-output)")
+    parser.add_argument("--include-temp", dest=f"{prefix}_include_temp", action="store_true",
+                        help="also download temporary previews (PreviewImage)")
+
+
+def configure_run(parser: argparse.ArgumentParser) -> None:
+    _workflow_inputs(parser)
+    _outputs_options(parser, "run")
+    parser.add_argument("--timeout", dest="run_timeout", type=_positive, metavar="S",
+                        help="overall deadline in seconds; on expiry the prompt is left running (exit 6)")
+    parser.add_argument("--no-download", dest="run_no_download", action="store_true",
+                        help="do not download outputs; only list them")
+    parser.add_argument("--save-text", dest="run_save_text", action="store_true",
+                        help="save text outputs as text_NODE.txt files too (they are always printed)")
+    parser.add_argument("--detach", dest="run_detach", action="store_true",
+                        help="on Ctrl-C leave the prompt running (instead of cancelling it)")
+    parser.set_defaults(handler=f"{PKG}.commands:run")
+
+
+def configure_submit(parser: argparse.ArgumentParser) -> None:
+    _workflow_inputs(parser)
+    parser.set_defaults(handler=f"{PKG}.commands:submit")
+
+
+def configure_status(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt_id", metavar="PROMPT_ID", help="prompt id (a unique prefix of a journaled one is enough)")
+    parser.set_defaults(handler=f"{PKG}.commands:status")
+
+
+def configure_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt_ids", metavar="PROMPT_ID", nargs="+")
+    _outputs_options(parser, "wait")
+    parser.add_argument("--timeout", dest="wait_timeout", type=_positive, metavar="S",
+                        help="overall deadline in seconds (exit 6 on expiry; prompts keep running)")
+    parser.add_argument("--download", dest="wait_download", action="store_true", help="download the outputs")
+    parser.set_defaults(handler=f"{PKG}.commands:wait")
+
+
+def configure_cancel(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt_ids", metavar="PROMPT_ID", nargs="*")
+    parser.add_argument("--all", dest="cancel_all", action="store_true",
+                        help="interrupt whatever runs and clear the whole queue (everybody's prompts)")
+    parser.add_argument("-y", "--yes", dest="yes", action="store_true", help="do not ask for confirmation")
+    parser.set_defaults(handler=f"{PKG}.commands:cancel")
+
+
+def configure_history(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="history_command", metavar="SUBCOMMAND")
+    listing = sub.add_parser("list", help="past runs, newest first (the local journal, or the server's jobs)")
+    listing.add_argument("--server", "--remote", dest="history_from_server", action="store_true",
+                         help="list the server's jobs (/api/jobs, else /history) instead of the local journal")
+    listing.add_argument("--limit", dest="history_limit", type=int, default=20, metavar="N", help="at most N (default 20)")
+    listing.add_argument("--status", dest="history_status", nargs="+", choices=STATUSES, metavar="STATUS",
+                         help=f"only these statuses ({', '.join(STATUSES)})")
+    listing.set_defaults(handler=f"{PKG}.history:history_list")
+    show = sub.add_parser("show", help="one run: the journal record, else what the server knows")
+    show.add_argument("prompt_id", metavar="ID")
+    show.set_defaults(handler=f"{PKG}.history:history_show")
+
+
+def configure_upload(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", metavar="FILE", nargs="*", help="files to upload")
+    parser.add_argument("--subfolder", dest="upload_subfolder", metavar="S", help="subfolder on the server")
+    parser.add_argument("--overwrite", dest="upload_overwrite", action="store_true",
+                        help="replace a server file of the same name (default: the server picks a new name)")
+    parser.add_argument("--type", dest="upload_type", choices=("input", "temp"), default="input")
+    parser.add_argument("--mask", dest="upload_mask", metavar="FILE", help="upload FILE as a mask for --original")
+    parser.add_argument("--original", dest="upload_original", metavar="NAME", help="the server image the mask applies to")
+    parser.set_defaults(handler=f"{PKG}.files:upload")
+
+
+def configure_free(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--models", dest="free_models", action="store_true", help="unload models")
+    parser.add_argument("--memory", dest="free_memory", action="store_true", help="free cached memory")
+    parser.set_defaults(handler=f"{PKG}.files:free")
+
+
+@hookimpl
+def comfyui_skill_commands() -> Iterable[Command]:
+    return [
+        Command("run", "run a workflow: submit, follow progress, download the outputs", configure=configure_run),
+        Command("submit", "submit a workflow and print its prompt id at once", configure=configure_submit),
+        Command("status", "where a prompt stands: queued, running, done, failed or cancelled",
+                configure=configure_status),
+        Command("wait", "wait for prompts to finish (and download their outputs)", configure=configure_wait),
+        Command("cancel", "cancel prompts: interrupt if running, remove if queued", configure=configure_cancel),
+        Command("history", "past runs: the local journal, or the server's jobs", configure=configure_history),
+        Command("upload", "upload images or masks to the server's input folder", configure=configure_upload),
+        Command("free", "ask the server to unload models and free memory", configure=configure_free),
+    ]

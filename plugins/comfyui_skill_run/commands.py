@@ -1,0 +1,187 @@
+"""Handlers of ``run``, ``submit``, ``status``, ``wait`` and ``cancel``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from comfyui_skill import (AuthError, CliError, ComfyClient, Context, ExitCode, NotFoundError, Output, Result,
+                           UnreachableError, UsageError, make_server, new_client_id, new_prompt_id)
+
+from . import journal
+from .cancel import cancel_prompt
+from .execute import Reporter, conclude, deadline_of, describe_failure, interrupted, post, prepare, render_outputs
+from .follow import Follower
+from .outputs import collect
+from .state import probe
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Result:
+    workflow, uploaded = prepare(ctx, args)
+    prompt_id, client_id = new_prompt_id(), new_client_id()
+    deadline = deadline_of(args.run_timeout)
+    report = Reporter(ctx, ctx.client, prompt_id)
+    stream = _open_socket(ctx, client_id)  # before the POST: no message of ours can be missed
+    started = time.monotonic()
+    try:
+        answer = post(ctx, workflow, args, prompt_id, client_id, report)
+        follower = Follower(ctx.client, prompt_id, client_id, report, deadline=deadline, stream=stream,
+                            titles=workflow.title, class_types=workflow.class_type)
+        stream = None  # the follower owns (and closes) it now
+        try:
+            state = follower.follow()
+        except KeyboardInterrupt:
+            raise interrupted(ctx, prompt_id, report, detach=args.run_detach) from None
+        data = conclude(ctx, ctx.client, prompt_id, state, report, download=not args.run_no_download,
+                        outdir=args.run_output_dir, include_temp=args.run_include_temp,
+                        save_text=args.run_save_text, deadline=deadline, started=started, titles=workflow.title)
+    finally:
+        report.close()
+        if stream is not None:
+            stream.close()
+    data.update(uploaded=uploaded, node_errors=answer["problems"], workflow=workflow.source)
+    return Result(data=data, text=render_outputs(data))
+
+
+def _open_socket(ctx: Context, client_id: str) -> Any:
+    """The event socket, or None (then the run polls): a missing socket never stops a run."""
+    try:
+        return ctx.client.open_events(client_id)
+    except (UnreachableError, AuthError) as exc:
+        ctx.output.debug(f"no WebSocket ({exc.message}); following the prompt by polling")
+        return None
+
+
+def submit(ctx: Context, args: argparse.Namespace) -> Result:
+    workflow, uploaded = prepare(ctx, args)
+    prompt_id = new_prompt_id()
+    report = Reporter(ctx, ctx.client, prompt_id)
+    answer = post(ctx, workflow, args, prompt_id, None, report)
+    data = {"prompt_id": prompt_id, "server": ctx.client.server_name, "number": answer.get("number"),
+            "node_errors": answer["problems"], "uploaded": uploaded, "workflow": workflow.source}
+
+    def render(out: Output) -> None:
+        out.line(prompt_id)
+        out.note(f"submitted; follow it with 'comfyui-skill wait {prompt_id}'")
+
+    return Result(data=data, text=render)
+
+
+# ----------------------------------------------------------------- by prompt id
+def _lookup(ctx: Context, given: str) -> tuple[str, dict[str, Any] | None, ComfyClient]:
+    """The full prompt id (journal prefixes expand), its journal record, and the client of its server."""
+    record = journal.find(given)
+    prompt_id = record["prompt_id"] if record else given
+    return prompt_id, record, _client_for(ctx, record)
+
+
+def _client_for(ctx: Context, record: dict[str, Any] | None) -> ComfyClient:
+    """The server the prompt was sent to (from the journal) unless --server/--url says otherwise."""
+    if record is None or ctx.args.server or ctx.args.url or not record.get("server"):
+        return ctx.client
+    name = record["server"]
+    if name in ctx.config.server_tables():
+        return ctx.client_for(ctx.get_server(name))
+    if record.get("url"):
+        return ctx.client_for(make_server(name, {"url": record["url"], "kind": record.get("kind") or "local"}))
+    return ctx.client
+
+
+def status(ctx: Context, args: argparse.Namespace) -> Result:
+    prompt_id, record, client = _lookup(ctx, args.prompt_id)
+    state = probe(client, prompt_id)
+    if state.status == "unknown":
+        if record is None or record.get("status") not in journal.TERMINAL:
+            raise NotFoundError(f"server {client.server_name!r} does not know prompt {prompt_id}",
+                                details={"prompt_id": prompt_id})
+        data = {"prompt_id": prompt_id, "status": record["status"], "error": record.get("error"),
+                "source": "journal", "server": client.server_name}
+    else:
+        data = {"prompt_id": prompt_id, "status": state.status, "server": client.server_name,
+                "position": state.position, "error": _error_text(state.error) if state.status == "error" else None,
+                "outputs": _output_names(state.outputs), "source": "server"}
+
+    def render(out: Output) -> None:
+        line = f"{prompt_id}  {data['status']}"
+        if data.get("position"):
+            line += f" (position {data['position']} in the queue)"
+        out.line(line)
+        if data.get("error"):
+            out.line(f"  {data['error']}")
+        for name in data.get("outputs") or []:
+            out.line(f"  {name}")
+
+    return Result(data=data, text=render)
+
+
+def _error_text(error: dict[str, Any] | None) -> str:
+    return describe_failure(error or {})["message"]
+
+
+def _output_names(outputs: dict[str, Any]) -> list[str]:
+    return ["/".join(p for p in (i.subfolder, i.filename) if p) if i.text is None else f"text: {i.text}"
+            for i in collect(outputs, include_temp=True)]
+
+
+def wait(ctx: Context, args: argparse.Namespace) -> Result:
+    deadline = deadline_of(args.wait_timeout)
+    results: list[dict[str, Any]] = []
+    failures: list[CliError] = []
+    for given in args.prompt_ids:
+        prompt_id, _record, client = _lookup(ctx, given)
+        report = Reporter(ctx, client, prompt_id)
+        started = time.monotonic()
+        try:
+            state = Follower(client, prompt_id, None, report, deadline=deadline).follow()
+            results.append(conclude(ctx, client, prompt_id, state, report, download=args.wait_download,
+                                    outdir=args.wait_output_dir, include_temp=args.wait_include_temp,
+                                    deadline=deadline, started=started))
+        except CliError as exc:
+            if len(args.prompt_ids) == 1 or exc.code in ("timeout", "unreachable", "auth"):
+                raise
+            failures.append(exc)
+            results.append({"prompt_id": prompt_id, "status": exc.code, "error": exc.to_json()})
+        finally:
+            report.close()
+    data: Any = results[0] if len(args.prompt_ids) == 1 else results
+
+    def render(out: Output) -> None:
+        for result in results:
+            if result.get("error"):
+                out.line(f"{result['prompt_id']}  {result['status']}: {result['error']['message']}")
+            else:
+                render_outputs(result)(out)
+
+    if failures:
+        error = CliError(f"{len(failures)} of {len(results)} prompts did not succeed", code="execution_failed")
+        return Result(data=data, text=render, exit_code=ExitCode.EXECUTION_FAILED, error=error)
+    return Result(data=data, text=render)
+
+
+def cancel(ctx: Context, args: argparse.Namespace) -> Result:
+    if args.cancel_all:
+        if args.prompt_ids:
+            raise UsageError("give prompt ids or --all, not both")
+        ctx.confirm(f"Interrupt the running prompt and clear the whole queue of server "
+                    f"{ctx.client.server_name!r}, including other people's prompts?", assume_yes=args.yes)
+        ctx.client.queue_clear()
+        ctx.client.interrupt(None)
+        return Result(data={"all": True}, text="interrupted the running prompt and cleared the queue")
+    if not args.prompt_ids:
+        raise UsageError("name the prompts to cancel (or --all for everything on the server)")
+    results = []
+    for given in args.prompt_ids:
+        prompt_id, record, client = _lookup(ctx, given)
+        how = cancel_prompt(client, prompt_id)
+        if how != "not_active" and record is not None:
+            journal.record(prompt_id, status="cancelled", finished_at=time.time())
+        results.append({"prompt_id": prompt_id, "result": how})
+
+    def render(out: Output) -> None:
+        words = {"interrupted": "interrupted (it was running)", "removed": "removed from the queue",
+                 "not_active": "not running or queued (already finished, or unknown)"}
+        for item in results:
+            out.line(f"{item['prompt_id']}  {words[item['result']]}")
+
+    return Result(data=results, text=render)

@@ -1,0 +1,169 @@
+"""The steps of a run, shared by ``run``, ``submit`` and ``wait``: prepare, post, conclude, interrupt."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from comfyui_skill import (CliError, ComfyClient, Context, Event, ExecutionFailed, Output, PromptCancelled,
+                           RejectedError, UnreachableError)
+
+from . import journal
+from .cancel import await_cancellation, cancel_prompt
+from .outputs import collect, download_all, output_dir
+from .progress import ProgressLine
+from .state import JobState
+from .submission import partial_rejections, submit_once
+from .workflow import Workflow, apply_overrides, collect_overrides, load, upload_local_inputs
+
+#: Seconds ``run`` waits for the server to confirm a cancellation after Ctrl-C.
+CANCEL_WAIT = 5.0
+
+
+class Reporter:
+    """Emits the events of one prompt (observers, NDJSON) and draws them on a terminal."""
+
+    def __init__(self, ctx: Context, client: ComfyClient, prompt_id: str) -> None:
+        self.ctx = ctx
+        self.server = client.server_name
+        self.prompt_id = prompt_id
+        out = ctx.output
+        self.display = ProgressLine(out.stderr, width=out.width) if out.decorated and not out.quiet else None
+
+    def __call__(self, type: str, **data: Any) -> None:
+        event = Event(type, prompt_id=self.prompt_id, server=self.server, data=data)
+        self.ctx.emit(event)
+        if self.display is not None:
+            self.display(event)
+
+    def close(self) -> None:
+        if self.display is not None:
+            self.display.close()
+
+
+def deadline_of(timeout: float | None) -> float | None:
+    return time.monotonic() + timeout if timeout else None
+
+
+# ----------------------------------------------------------------- before and at the POST
+def prepare(ctx: Context, args: argparse.Namespace) -> tuple[Workflow, list[dict[str, Any]]]:
+    """The workflow with its overrides applied and its local input files uploaded."""
+    workflow = load(ctx, args.workflow)
+    apply_overrides(workflow, collect_overrides(args.run_args, args.run_set or []))
+    return workflow, upload_local_inputs(ctx, workflow)
+
+
+def post(ctx: Context, workflow: Workflow, args: argparse.Namespace, prompt_id: str, client_id: str | None,
+         report: Reporter) -> dict[str, Any]:
+    """Journal the submission, POST it exactly once, journal the answer and report it."""
+    journal.record(prompt_id, server=ctx.client.server_name, url=journal.public_url(ctx.server.url),
+                   kind=ctx.server.kind, workflow=workflow.source, args=workflow.overrides, status="submitting",
+                   submitted_at=time.time())
+    try:
+        answer = submit_once(ctx, workflow, prompt_id=prompt_id, client_id=client_id, front=args.run_front,
+                             only=args.run_only or (), on_retry=lambda reason, attempt: report(
+                                 "retry", reason=reason, attempt=attempt))
+    except RejectedError as exc:
+        journal.record(prompt_id, status="rejected", error=exc.message, finished_at=time.time())
+        raise
+    except CliError as exc:
+        journal.record(prompt_id, status="submit_failed", error=exc.message, finished_at=time.time())
+        raise
+    problems = partial_rejections(workflow, answer)
+    for line in problems:
+        ctx.output.warn(f"accepted, but this part will not run: {line}")
+    journal.record(prompt_id, status="queued", number=answer.get("number"), node_errors=problems or None)
+    report("queued", number=answer.get("number"))
+    answer["problems"] = problems
+    return answer
+
+
+# ----------------------------------------------------------------- after the end
+def conclude(ctx: Context, client: ComfyClient, prompt_id: str, state: JobState, report: Reporter, *,
+             download: bool, outdir: str | None = None, include_temp: bool = False, save_text: bool = False,
+             deadline: float | None = None, started: float | None = None,
+             titles: Any = None) -> dict[str, Any]:
+    """Save the outputs of a finished prompt and journal it; raise if it failed or was cancelled."""
+    elapsed = round(time.monotonic() - started, 3) if started is not None else None
+    report.close()
+    if state.status == "error":
+        failure = describe_failure(state.error or {}, titles)
+        journal.record(prompt_id, status="error", error=failure["message"], finished_at=time.time(), elapsed=elapsed)
+        report("failed", **failure)
+        if ctx.output.verbose and failure.get("traceback"):
+            ctx.output.note("server traceback:\n" + "".join(failure["traceback"]).rstrip())
+        raise ExecutionFailed(failure["message"], details={"prompt_id": prompt_id, **failure})
+    if state.status == "cancelled":
+        node = (state.error or {}).get("node_id")
+        journal.record(prompt_id, status="cancelled", finished_at=time.time(), elapsed=elapsed)
+        report("cancelled", node=node, by="server")
+        raise PromptCancelled(f"prompt {prompt_id} was cancelled on the server" +
+                              (f" while node #{node} ran" if node else ""), details={"prompt_id": prompt_id})
+    items = collect(state.outputs, include_temp=include_temp)
+    root = output_dir(ctx, outdir)
+    if download:
+        download_all(client, items, root, deadline=deadline, save_text=save_text,
+                     on_saved=lambda item: report("output", **item.to_json()))
+    else:
+        for item in items:
+            report("output", **item.to_json())
+    outputs = [item.to_json() for item in items]
+    journal.record(prompt_id, status="success", outputs=outputs, finished_at=time.time(), elapsed=elapsed)
+    report("done", outputs=outputs, elapsed=elapsed)
+    return {"prompt_id": prompt_id, "server": client.server_name, "status": "success", "elapsed": elapsed,
+            "output_dir": str(root) if download else None, "outputs": outputs}
+
+
+def describe_failure(error: dict[str, Any], titles: Any = None) -> dict[str, Any]:
+    node = error.get("node_id")
+    class_type = error.get("node_type")
+    where = titles(str(node)) if titles and node is not None else f"{class_type or 'node'} (#{node})"
+    exception = error.get("exception_type") or "error"
+    text = str(error.get("exception_message") or "").strip()
+    message = f"{where} failed: {exception}: {text}" if node is not None else f"the prompt failed: {text or exception}"
+    return {"node": node, "class_type": class_type, "exception_type": error.get("exception_type"),
+            "message": message, "traceback": error.get("traceback") or []}
+
+
+def render_outputs(data: dict[str, Any]) -> Any:
+    """Text output of a successful run: where each file went, and the texts."""
+    def render(out: Output) -> None:
+        for item in data["outputs"]:
+            if "text" in item:
+                out.line(f"{item['text']}" if "path" not in item else item["path"])
+            elif item.get("path"):
+                out.line(item["path"])
+                if item.get("renamed"):
+                    out.note(f"  (a file of that name existed; saved as {item['path']})")
+            else:
+                out.line("/".join(p for p in (item.get("subfolder"), item.get("filename")) if p) +
+                         f"  ({item.get('type')})")
+        if not data["outputs"]:
+            out.note("the prompt finished without outputs")
+    return render
+
+
+def interrupted(ctx: Context, prompt_id: str, report: Reporter, *, detach: bool) -> CliError:
+    """Ctrl-C while following: cancel this prompt (only it) and wait briefly, or leave it running."""
+    report.close()
+    hint = f"follow it with 'comfyui-skill wait {prompt_id}'"
+    if detach:
+        journal.record(prompt_id, status="detached")
+        return CliError(f"interrupted; prompt {prompt_id} is left running on the server", code="interrupted",
+                        hint=hint, details={"prompt_id": prompt_id, "cancel": None})
+    ctx.output.note(f"cancelling prompt {prompt_id} ...")
+    try:
+        how = cancel_prompt(ctx.client, prompt_id)
+        state = await_cancellation(ctx.client, prompt_id, CANCEL_WAIT)
+    except UnreachableError as exc:
+        return CliError(f"interrupted; could not cancel prompt {prompt_id}: {exc.message}", code="interrupted",
+                        hint=hint, details={"prompt_id": prompt_id, "cancel": None})
+    confirmed = state is not None and state.status in ("cancelled", "unknown")
+    status = state.status if state is not None and state.terminal else ("cancelled" if confirmed else "cancelling")
+    journal.record(prompt_id, status="cancelled" if confirmed else status, finished_at=time.time())
+    report("cancelled", by="user", how=how, confirmed=confirmed)
+    verdict = "was cancelled" if confirmed else (f"had already ended ({status})" if state else
+                                                  "was asked to cancel (not confirmed yet)")
+    return CliError(f"interrupted; prompt {prompt_id} {verdict}", code="interrupted",
+                    details={"prompt_id": prompt_id, "cancel": how, "confirmed": confirmed})

@@ -1,0 +1,206 @@
+"""Following one prompt to its end: WebSocket first, polling as the fallback, with reconciliation.
+
+The socket is opened (by the caller) *before* the POST with the prompt's client id, so a prompt that
+ends in a millisecond still has its messages waiting. When the socket cannot be opened the follower
+polls the server with backoff; when it drops mid-run it reconnects with the same client id and asks
+the server where the prompt stands (it may have ended while nobody listened). Silence on the socket
+also triggers such a check, so a lost message can never make the follower wait forever.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from comfyui_skill import ComfyClient, ConnectionClosed, Message, PromptLost, TimeoutExpired, UnreachableError
+
+from .state import JobState, probe
+
+#: Seconds of silence on the socket after which the server is asked directly.
+FIRST_CHECK = 0.5
+QUIET_CHECK = 3.0
+#: How long to wait for ``executing null`` (history written) after ``execution_success``.
+SETTLE = 2.0
+POLL_START, POLL_FACTOR, POLL_MAX = 0.05, 1.5, 2.0
+RECONNECT_ATTEMPTS = 4
+#: Consecutive "nobody knows this prompt" answers before it is declared lost.
+LOST_AFTER = 3
+
+Emit = Callable[..., None]
+
+
+class Follower:
+    """Follows ``prompt_id`` until it ends; :meth:`follow` returns its final :class:`JobState`."""
+
+    def __init__(self, client: ComfyClient, prompt_id: str, client_id: str | None, emit: Emit, *,
+                 deadline: float | None, stream: Any = None, titles: Callable[[str], str] = str,
+                 class_types: Callable[[str], str | None] = lambda node: None) -> None:
+        self.client = client
+        self.prompt_id = prompt_id
+        self.client_id = client_id
+        self.emit = emit
+        self.deadline = deadline
+        self.stream = stream
+        self.titles = titles
+        self.class_types = class_types
+        self.phase = "pending"
+        self.position: int | None = None
+        self.ws_outputs: dict[str, Any] = {}
+        self.unknown_count = 0
+
+    # ----------------------------------------------------------------- entry point
+    def follow(self) -> JobState:
+        try:
+            if self.stream is not None:
+                state = self._follow_socket()
+                if state is not None:
+                    return state
+            return self._poll()
+        finally:
+            if self.stream is not None:
+                self.stream.close()
+
+    def remaining(self) -> float:
+        if self.deadline is None:
+            return float("inf")
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutExpired(f"prompt {self.prompt_id} did not finish before the deadline; it is left running",
+                                 hint=f"follow it with 'comfyui-skill wait {self.prompt_id}'",
+                                 details={"prompt_id": self.prompt_id})
+        return left
+
+    # ----------------------------------------------------------------- WebSocket
+    def _follow_socket(self) -> JobState | None:
+        """Follow on the socket; None means 'carry on by polling' (it could not be kept open)."""
+        next_check = time.monotonic() + FIRST_CHECK
+        settle_until: float | None = None
+        while True:
+            wait = min(self.remaining(), max(next_check - time.monotonic(), 0.0))
+            if settle_until is not None:
+                wait = min(wait, max(settle_until - time.monotonic(), 0.0))
+            try:
+                message = self.stream.receive(wait)
+            except ConnectionClosed as exc:
+                if not self._reconnect(str(exc)):
+                    return None
+                state = self._check()
+                if state is not None:
+                    return state
+                continue
+            if message is None:
+                if settle_until is not None and time.monotonic() >= settle_until:
+                    return self._finish("success")
+                state = self._check()
+                if state is not None:
+                    return state
+                next_check = time.monotonic() + QUIET_CHECK
+                continue
+            next_check = time.monotonic() + QUIET_CHECK
+            outcome = self._handle(message)
+            if outcome == "success":
+                settle_until = time.monotonic() + SETTLE
+            elif outcome == "ended" and settle_until is not None:
+                return self._finish("success")
+            elif outcome == "ended":  # executing null without a verdict: ask the server
+                state = self._check()
+                if state is not None:
+                    return state
+            elif isinstance(outcome, JobState):
+                return outcome
+
+    def _handle(self, message: Message) -> str | JobState | None:
+        data = message.data
+        theirs = data.get("prompt_id")
+        if theirs is not None and theirs != self.prompt_id:
+            return None
+        kind = message.type
+        if kind == "execution_start":
+            self._started()
+        elif kind == "execution_cached":
+            self._started()
+            if data.get("nodes"):
+                self.emit("cached", nodes=list(data["nodes"]))
+        elif kind == "executing":
+            node = data.get("node")
+            if node is None:
+                return "ended" if theirs == self.prompt_id else None
+            self._started()
+            self.emit("node", node=str(node), class_type=self.class_types(str(node)), title=self.titles(str(node)))
+        elif kind == "progress" and theirs == self.prompt_id:
+            self.emit("progress", node=str(data.get("node")), value=data.get("value"), max=data.get("max"))
+        elif kind == "executed" and theirs == self.prompt_id:
+            output = data.get("output")
+            if isinstance(output, dict):
+                self.ws_outputs[str(data.get("node"))] = output
+        elif kind == "execution_success" and theirs == self.prompt_id:
+            return "success"
+        elif kind == "execution_error" and theirs == self.prompt_id:
+            return JobState("error", outputs=dict(self.ws_outputs), error=dict(data))
+        elif kind == "execution_interrupted" and theirs == self.prompt_id:
+            return JobState("cancelled", outputs=dict(self.ws_outputs), error=dict(data))
+        return None
+
+    def _finish(self, status: str) -> JobState:
+        """The verdict came over the socket: take the outputs from history (the socket's as fallback)."""
+        entry = (self.client.history(self.prompt_id) or {}).get(self.prompt_id)
+        outputs = (entry or {}).get("outputs") or self.ws_outputs
+        return JobState(status, outputs=outputs)
+
+    def _reconnect(self, reason: str) -> bool:
+        self.stream = None
+        if self.client_id is None:
+            return False
+        delay = POLL_START * 2
+        for attempt in range(1, RECONNECT_ATTEMPTS + 1):
+            self.emit("retry", reason=f"WebSocket closed ({reason}); reconnecting", attempt=attempt)
+            try:
+                self.stream = self.client.open_events(self.client_id)
+                return True
+            except UnreachableError:
+                time.sleep(min(delay, self.remaining()))
+                delay *= 2
+        self.emit("retry", reason="WebSocket unavailable; polling the server", attempt=RECONNECT_ATTEMPTS)
+        return False
+
+    # ----------------------------------------------------------------- polling
+    def _poll(self) -> JobState:
+        delay = POLL_START
+        while True:
+            self.remaining()
+            state = self._check()
+            if state is not None:
+                return state
+            time.sleep(min(delay, self.remaining()))
+            delay = min(delay * POLL_FACTOR, POLL_MAX)
+
+    def _check(self) -> JobState | None:
+        """Ask the server; return the state if it is final, report progress otherwise."""
+        try:
+            state = probe(self.client, self.prompt_id)
+        except UnreachableError as exc:
+            self.emit("retry", reason=exc.message, attempt=self.unknown_count + 1)
+            return None
+        if state.terminal:
+            if not state.outputs and self.ws_outputs:
+                state.outputs = dict(self.ws_outputs)
+            return state
+        if state.status == "unknown":
+            self.unknown_count += 1
+            if self.unknown_count >= LOST_AFTER:
+                raise PromptLost(f"server {self.client.server_name!r} no longer knows prompt {self.prompt_id} "
+                                 "(it may have restarted)", details={"prompt_id": self.prompt_id})
+            return None
+        self.unknown_count = 0
+        if state.status == "running":
+            self._started()
+        elif state.position != self.position:
+            self.position = state.position
+            self.emit("queued", position=state.position)
+        return None
+
+    def _started(self) -> None:
+        if self.phase == "pending":
+            self.phase = "running"
+            self.emit("started")

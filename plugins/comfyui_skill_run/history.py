@@ -1,0 +1,95 @@
+"""``history list`` and ``history show``: the local run journal, or the server's jobs with --server."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from comfyui_skill import Context, NotFoundError, Output, Result
+
+from . import journal
+from .state import from_history
+
+#: jobs API status names and the journal's, both ways.
+_SERVER_STATUS = {"pending": "pending", "running": "in_progress", "success": "completed", "error": "failed",
+                  "cancelled": "cancelled"}
+
+
+def history_list(ctx: Context, args: argparse.Namespace) -> Result:
+    statuses = set(args.history_status or [])
+    if args.history_from_server:
+        rows = _server_jobs(ctx, args.history_limit, statuses)
+    else:
+        rows = [_summary(entry) for entry in reversed(journal.entries())
+                if not statuses or entry.get("status") in statuses][: args.history_limit]
+
+    def render(out: Output) -> None:
+        out.table([(r["prompt_id"], r["status"], r.get("server"), _when(r.get("submitted_at")),
+                    r.get("elapsed"), r.get("workflow")) for r in rows],
+                  ("PROMPT", "STATUS", "SERVER", "SUBMITTED", "SECONDS", "WORKFLOW"), shrink=(5, 0))
+
+    return Result(data=rows, text=render)
+
+
+def _summary(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: entry.get(key) for key in ("prompt_id", "status", "server", "workflow", "submitted_at",
+                                            "elapsed", "error")} | {"outputs": len(entry.get("outputs") or [])}
+
+
+def _server_jobs(ctx: Context, limit: int, statuses: set[str]) -> list[dict[str, Any]]:
+    """``/api/jobs``, or ``/history`` on servers without the jobs API (newest first)."""
+    wanted = ",".join(sorted(_SERVER_STATUS.get(s, s) for s in statuses)) or None
+    answer = ctx.client.jobs(limit=limit, status=wanted)
+    server = ctx.client.server_name
+    if answer is not None:
+        reverse = {v: k for k, v in _SERVER_STATUS.items()}
+        return [{"prompt_id": job.get("id"), "status": reverse.get(job.get("status"), job.get("status")),
+                 "server": server, "submitted_at": (job.get("create_time") or 0) / 1000 or None,
+                 "elapsed": _duration(job), "workflow": None, "outputs": job.get("outputs_count")}
+                for job in answer.get("jobs") or []]
+    rows = []
+    for prompt_id, entry in reversed(list((ctx.client.history(max_items=limit) or {}).items())):
+        state = from_history(entry)
+        if statuses and state.status not in statuses:
+            continue
+        extra = ((entry.get("prompt") or [None] * 4)[3] or {}) if isinstance(entry.get("prompt"), list) else {}
+        rows.append({"prompt_id": prompt_id, "status": state.status, "server": server,
+                     "submitted_at": (extra.get("create_time") or 0) / 1000 or None, "elapsed": None,
+                     "workflow": None, "outputs": len(entry.get("outputs") or {})})
+    return rows
+
+
+def _duration(job: dict[str, Any]) -> float | None:
+    start, end = job.get("execution_start_time"), job.get("execution_end_time")
+    return round((end - start) / 1000, 3) if start and end else None
+
+
+def _when(seconds: float | None) -> str | None:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds)) if seconds else None
+
+
+def history_show(ctx: Context, args: argparse.Namespace) -> Result:
+    record = journal.find(args.prompt_id)
+    if record is not None:
+        data = dict(record)
+    else:
+        job = ctx.client.job(args.prompt_id)
+        entry = (ctx.client.history(args.prompt_id) or {}).get(args.prompt_id)
+        if job is None and entry is None:
+            raise NotFoundError(f"no run {args.prompt_id!r} in the journal nor on server {ctx.client.server_name!r}")
+        data = {"prompt_id": args.prompt_id, "server": ctx.client.server_name, "source": "server",
+                **({"job": job} if job else {}), **({"history": entry} if entry else {})}
+
+    def render(out: Output) -> None:
+        for key in sorted(data):
+            value = data[key]
+            if key == "outputs" and isinstance(value, list):
+                for item in value:
+                    out.line(f"{'output':<14} {item.get('path') or item.get('text') or item.get('filename')}")
+            elif key.endswith("_at") and isinstance(value, (int, float)):
+                out.line(f"{key:<14} {_when(value)}")
+            elif not isinstance(value, (dict, list)):
+                out.line(f"{key:<14} {value}")
+
+    return Result(data=data, text=render)

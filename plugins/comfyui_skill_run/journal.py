@@ -1,0 +1,85 @@
+"""The local run journal: JSON lines, append-only, keyed by prompt id (the last record wins).
+
+Every submission is recorded before its POST and updated when it ends, so a run killed halfway can
+be resumed with ``wait ID`` and listed by ``history list``. Records hold no secrets: the server is
+kept by name and by a URL stripped of credentials and query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from comfyui_skill import data_dir
+
+FILE_NAME = "journal.jsonl"
+TERMINAL = ("success", "error", "cancelled", "lost", "rejected")
+
+
+def path() -> Path:
+    return data_dir() / FILE_NAME
+
+
+def public_url(url: str) -> str:
+    """``url`` without user info, query or fragment (where tokens hide)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def record(prompt_id: str, **fields: Any) -> dict[str, Any]:
+    """Append an update for ``prompt_id`` (merged over what is known); returns the merged record."""
+    merged = {**(find(prompt_id) or {}), **fields, "prompt_id": prompt_id, "updated_at": time.time()}
+    target = path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(merged, default=str, separators=(",", ":")) + "\n"
+    # one write() of one line on an O_APPEND descriptor: concurrent runs never interleave records
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
+    return merged
+
+
+def _lines() -> Iterator[dict[str, Any]]:
+    try:
+        handle = path().open(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    with handle:
+        for line in handle:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash
+            if isinstance(entry, dict) and isinstance(entry.get("prompt_id"), str):
+                yield entry
+
+
+def entries() -> list[dict[str, Any]]:
+    """Every run, latest state of each, oldest submission first."""
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in _lines():
+        latest.pop(entry["prompt_id"], None)
+        latest[entry["prompt_id"]] = entry
+    return sorted(latest.values(), key=lambda e: e.get("submitted_at") or 0)
+
+
+def find(prompt_id: str) -> dict[str, Any] | None:
+    """The latest record of a prompt id (or of the one id starting with that prefix)."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in _lines():
+        if entry["prompt_id"].startswith(prompt_id):
+            found[entry["prompt_id"]] = entry
+    if prompt_id in found:
+        return found[prompt_id]
+    return next(iter(found.values())) if len(found) == 1 else None

@@ -1,0 +1,82 @@
+"""The files and texts a finished prompt produced, and saving them under the output folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from comfyui_skill import ComfyClient, Context, safe_relative_path, save_stream
+
+from .workflow import node_order
+
+DEFAULT_DIR = "comfyui-output"
+
+
+@dataclass
+class OutputItem:
+    """One output of one node: a server file (``filename``...) or a text."""
+
+    node: str
+    kind: str
+    filename: str | None = None
+    subfolder: str = ""
+    type: str = "output"
+    text: str | None = None
+    path: str | None = None
+    renamed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"node": self.node, "kind": self.kind}
+        if self.text is not None:
+            data["text"] = self.text
+        else:
+            data.update(filename=self.filename, subfolder=self.subfolder, type=self.type)
+        if self.path is not None:
+            data.update(path=self.path, renamed=self.renamed)
+        return data
+
+
+def collect(outputs: dict[str, Any], *, include_temp: bool = False) -> list[OutputItem]:
+    """Every file (images, video, audio, 3D...) and text in history ``outputs``, in node order."""
+    items: list[OutputItem] = []
+    for node, produced in sorted(outputs.items(), key=lambda item: node_order(item[0])):
+        if not isinstance(produced, dict):
+            continue
+        for kind, values in produced.items():
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, str) and kind == "text":
+                    items.append(OutputItem(str(node), "text", text=value))
+                elif isinstance(value, dict) and isinstance(value.get("filename"), str):
+                    file_type = str(value.get("type") or "output")
+                    if file_type == "temp" and not include_temp:
+                        continue
+                    items.append(OutputItem(str(node), kind, value["filename"], str(value.get("subfolder") or ""),
+                                            file_type))
+    return items
+
+
+def output_dir(ctx: Context, given: str | None) -> Path:
+    """``-o``, else the server's ``output_dir``, else the global ``output_dir``, else ./comfyui-output."""
+    chosen = given or ctx.server.get("output_dir") or ctx.setting("output_dir") or DEFAULT_DIR
+    return Path(chosen).expanduser()
+
+
+def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, deadline: float | None,
+                 on_saved: Callable[[OutputItem], None], save_text: bool = False) -> None:
+    """Save every file item under ``root`` (and texts too with ``save_text``), never overwriting."""
+    for item in items:
+        if item.text is not None:
+            if not save_text:
+                continue
+            wanted = safe_relative_path("", f"text_{item.node}.txt")
+            saved = save_stream([item.text.encode("utf-8")], root, wanted)
+        else:
+            wanted = safe_relative_path(item.subfolder, item.filename or "")
+            saved = client.download(item.filename or "", item.subfolder, item.type, root, deadline=deadline)
+        item.path = str(saved)
+        item.renamed = saved.name != wanted.name
+        on_saved(item)
+
+

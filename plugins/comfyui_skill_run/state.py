@@ -1,0 +1,85 @@
+"""Where a prompt stands on the server, asked over HTTP: jobs API first, then /history and /queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from comfyui_skill import ComfyClient
+
+TERMINAL = ("success", "error", "cancelled")
+_JOB_STATUS = {"pending": "pending", "in_progress": "running", "completed": "success",
+               "failed": "error", "cancelled": "cancelled"}
+
+
+@dataclass
+class JobState:
+    """``status`` is pending, running, success, error, cancelled or unknown."""
+
+    status: str
+    position: int | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+def probe(client: ComfyClient, prompt_id: str) -> JobState:
+    """One look at the server. ``unknown`` means neither queue nor history knows the id."""
+    job = client.job(prompt_id)
+    status = _JOB_STATUS.get(str((job or {}).get("status")))
+    if status == "running":
+        return JobState("running")
+    if status != "pending":
+        entry = (client.history(prompt_id) or {}).get(prompt_id)
+        if isinstance(entry, dict):
+            return from_history(entry)
+        if status in TERMINAL:
+            return from_job(job or {}, status)
+    return from_queue(client.queue(), prompt_id)
+
+
+def from_history(entry: dict[str, Any]) -> JobState:
+    status_info = entry.get("status") or {}
+    messages = {name: data for name, data in status_info.get("messages") or [] if isinstance(data, dict)}
+    outputs = entry.get("outputs") or {}
+    times = {"started_at": _seconds((messages.get("execution_start") or {}).get("timestamp"))}
+    if "execution_interrupted" in messages:
+        return JobState("cancelled", outputs=outputs, error=messages["execution_interrupted"], **times)
+    if "execution_error" in messages or status_info.get("status_str") == "error":
+        return JobState("error", outputs=outputs, error=messages.get("execution_error") or {}, **times)
+    end = messages.get("execution_success") or {}
+    return JobState("success", outputs=outputs, finished_at=_seconds(end.get("timestamp")), **times)
+
+
+def from_job(job: dict[str, Any], status: str) -> JobState:
+    return JobState(status, outputs=job.get("outputs") or {}, error=job.get("execution_error"),
+                    started_at=_seconds(job.get("execution_start_time")),
+                    finished_at=_seconds(job.get("execution_end_time")))
+
+
+def from_queue(queue: dict[str, Any], prompt_id: str) -> JobState:
+    if any(_item_id(item) == prompt_id for item in queue.get("queue_running") or []):
+        return JobState("running")
+    pending = sorted((item for item in queue.get("queue_pending") or [] if isinstance(item, list) and item),
+                     key=lambda item: item[0] if isinstance(item[0], (int, float)) else 0)
+    for index, item in enumerate(pending):
+        if _item_id(item) == prompt_id:
+            return JobState("pending", position=index + 1)
+    return JobState("unknown")
+
+
+def is_running(client: ComfyClient, prompt_id: str) -> bool:
+    return from_queue(client.queue(), prompt_id).status == "running"
+
+
+def _item_id(item: Any) -> Any:
+    return item[1] if isinstance(item, list) and len(item) > 1 else None
+
+
+def _seconds(ms: Any) -> float | None:
+    return ms / 1000 if isinstance(ms, (int, float)) else None

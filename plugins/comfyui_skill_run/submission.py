@@ -1,0 +1,57 @@
+"""POST /prompt exactly once, and turn a rejection into per-node messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from comfyui_skill import Context, RejectedError, UnreachableError
+
+from .rejection import explain, node_messages
+from .state import probe
+from .workflow import Workflow
+
+#: Transport failures after which the request provably never reached the server.
+NEVER_SENT = ("refused", "connect", "timeout", "dns", "tls")
+ATTEMPTS = 3
+
+
+def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: str | None,
+                front: bool = False, only: Sequence[str] = (),
+                on_retry: Any = None) -> dict[str, Any]:
+    """Submit with our own ``prompt_id``; after a failure that may have reached the server, look the
+    id up there before ever posting again. Returns the server's answer (``recovered`` when found)."""
+    last: UnreachableError | None = None
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return ctx.client.submit(workflow.graph, prompt_id=prompt_id, client_id=client_id, front=front,
+                                     partial_execution_targets=list(only) or None)
+        except RejectedError as exc:
+            raise rejected(workflow, exc) from None
+        except UnreachableError as exc:
+            if exc.details.get("reason") in NEVER_SENT:
+                raise
+            last = exc
+        if probe(ctx.client, prompt_id).status != "unknown":
+            return {"prompt_id": prompt_id, "number": None, "node_errors": {}, "recovered": True}
+        if on_retry is not None:
+            on_retry(f"the server did not answer the submission ({last.message}); it does not have "
+                     f"prompt {prompt_id}, submitting again", attempt)
+    assert last is not None
+    raise last
+
+
+def rejected(workflow: Workflow, exc: RejectedError) -> RejectedError:
+    """The server's 400 as a RejectedError that names each node and what is wrong with it."""
+    node_errors = exc.details.get("node_errors") or {}
+    headline, lines = explain(workflow, exc.details.get("error"), node_errors)
+    message = headline + ":\n" + "\n".join(f"  {line}" for line in lines) if lines else headline
+    return RejectedError(message, details={"error": exc.details.get("error"),
+                                           "problems": node_messages(workflow, node_errors),
+                                           "node_errors": node_errors})
+
+
+def partial_rejections(workflow: Workflow, answer: dict[str, Any]) -> list[str]:
+    """Lines for the ``node_errors`` of an accepted prompt (only the valid outputs will run)."""
+    node_errors = answer.get("node_errors") or {}
+    return explain(workflow, None, node_errors)[1] if node_errors else []

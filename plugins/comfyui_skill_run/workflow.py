@@ -1,0 +1,158 @@
+"""The WORKFLOW argument: load it (file, stdin or a stored name) and apply --args / --set overrides."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from comfyui_skill import Context, NotFoundError, UsageError
+
+#: Explicit local paths (the only strings ``run`` treats as files to upload).
+_PATH_PREFIXES = ("/", "./", "../", "~")
+
+
+@dataclass
+class Workflow:
+    """An API-format graph and where it came from."""
+
+    graph: dict[str, Any]
+    source: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def title(self, node_id: str) -> str:
+        """How to name a node to people: its title, else its class, with the id."""
+        node = self.graph.get(node_id) or {}
+        label = (node.get("_meta") or {}).get("title") or node.get("class_type") or "node"
+        return f"{label} (#{node_id})"
+
+    def class_type(self, node_id: str) -> str | None:
+        return (self.graph.get(node_id) or {}).get("class_type")
+
+
+def load(ctx: Context, reference: str) -> Workflow:
+    """Read WORKFLOW: ``-`` is stdin, an existing path is a file, anything else asks the plugins."""
+    if reference == "-":
+        graph = _parse(ctx.stdin.read(), "standard input")
+    elif Path(reference).expanduser().is_file():
+        path = Path(reference).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read workflow {path}: {exc}") from None
+        graph = _parse(text, str(path))
+    else:
+        graph = ctx.plugins.first_result("comfyui_skill_resolve_workflow", ctx=ctx, reference=reference)
+        if graph is None:
+            raise NotFoundError(f"workflow {reference!r} is neither a file nor a known workflow",
+                                hint="give the path of an API-format JSON file, or '-' to read standard input")
+    return Workflow(_check_api_format(graph, reference), reference)
+
+
+def _parse(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"workflow from {where} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+
+
+def _check_api_format(graph: Any, reference: str) -> dict[str, Any]:
+    if isinstance(graph, dict) and isinstance(graph.get("nodes"), list) and "links" in graph:
+        raise UsageError(f"workflow {reference!r} is in the editor (UI) format; converting it is not available yet",
+                         hint="in ComfyUI, use 'Export (API)' and run the exported file")
+    if isinstance(graph, dict) and isinstance(graph.get("prompt"), dict):
+        graph = graph["prompt"]  # a saved /prompt request body
+    if not isinstance(graph, dict) or not graph or not all(
+            isinstance(node, dict) and "class_type" in node for node in graph.values()):
+        raise UsageError(f"workflow {reference!r} is not an API-format workflow "
+                         "(an object mapping node ids to {class_type, inputs})")
+    return copy.deepcopy(graph)
+
+
+# ----------------------------------------------------------------- overrides
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value: JSON when it parses (numbers, booleans, lists), else the plain string."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def collect_overrides(args_json: str | None, assignments: Iterable[str]) -> dict[str, Any]:
+    """``--args`` then ``--set`` as one flat ``{"NODE.INPUT": value}`` map (later wins)."""
+    overrides: dict[str, Any] = {}
+    if args_json:
+        try:
+            given = json.loads(args_json)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--args is not valid JSON: {exc.msg}") from None
+        if not isinstance(given, dict):
+            raise UsageError("--args takes a JSON object, e.g. '{\"1.width\": 64}' or '{\"1\": {\"width\": 64}}'")
+        for key, value in given.items():
+            if isinstance(value, dict) and "." not in key:
+                overrides.update({f"{key}.{name}": inner for name, inner in value.items()})
+            else:
+                overrides[key] = value
+    for assignment in assignments:
+        target, sep, raw = assignment.partition("=")
+        if not sep or "." not in target:
+            raise UsageError(f"--set {assignment!r} is not of the form NODE.INPUT=VALUE")
+        overrides[target.strip()] = parse_value(raw)
+    return overrides
+
+
+def apply_overrides(workflow: Workflow, overrides: Mapping[str, Any]) -> None:
+    """Set each ``NODE.INPUT`` (NODE: an id, a unique title or a unique class type)."""
+    for target, value in overrides.items():
+        node_ref, sep, input_name = target.rpartition(".")
+        if not sep or not node_ref or not input_name:
+            raise UsageError(f"override {target!r} is not of the form NODE.INPUT")
+        node_id = find_node(workflow.graph, node_ref)
+        workflow.graph[node_id].setdefault("inputs", {})[input_name] = value
+    workflow.overrides = dict(overrides)
+
+
+def find_node(graph: Mapping[str, Any], ref: str) -> str:
+    if ref in graph:
+        return ref
+    for label, key in (("title", lambda n: (n.get("_meta") or {}).get("title")),
+                       ("class type", lambda n: n.get("class_type"))):
+        matches = [node_id for node_id, node in graph.items() if key(node) == ref]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise UsageError(f"{ref!r} names {len(matches)} nodes by {label} ({', '.join(matches)}); use a node id")
+    raise UsageError(f"the workflow has no node {ref!r} (by id, title or class type)",
+                     hint=f"node ids: {', '.join(sorted(graph, key=node_order))}")
+
+
+def node_order(node_id: str) -> tuple[int, str]:
+    """Sort key: numeric ids in numeric order, then the others."""
+    return (int(node_id), "") if str(node_id).isdigit() else (1 << 62, str(node_id))
+
+
+# ----------------------------------------------------------------- local files as inputs
+def local_file_inputs(workflow: Workflow) -> list[tuple[str, str, Path]]:
+    """``(node_id, input, path)`` for every input whose value is an explicit path to a local file."""
+    found = []
+    for node_id, node in workflow.graph.items():
+        for name, value in (node.get("inputs") or {}).items():
+            if isinstance(value, str) and value.startswith(_PATH_PREFIXES):
+                path = Path(value).expanduser()
+                if path.is_file():
+                    found.append((node_id, name, path))
+    return found
+
+
+def upload_local_inputs(ctx: Context, workflow: Workflow) -> list[dict[str, Any]]:
+    """Upload local files given as inputs and point the inputs at the uploaded names."""
+    uploaded = []
+    for node_id, name, path in local_file_inputs(workflow):
+        answer = ctx.client.upload(path)
+        server_name = "/".join(p for p in (answer.get("subfolder"), answer.get("name")) if p)
+        workflow.graph[node_id]["inputs"][name] = server_name
+        uploaded.append({"node": node_id, "input": name, "path": str(path), "name": server_name})
+    return uploaded
