@@ -97,7 +97,7 @@ class HttpTransport:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.options = options or TransportOptions()
         self._sleep = sleep
-        pool_args: dict[str, Any] = {"retries": False, "maxsize": 8, "headers": {"User-Agent": USER_AGENT}}
+        pool_args: dict[str, Any] = {"retries": False, "maxsize": 8}
         if self.options.insecure:
             pool_args["cert_reqs"] = "CERT_NONE"
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -187,7 +187,7 @@ class HttpTransport:
             retry_in: float | None = None
             try:
                 resp = self._pool.request(
-                    method, url, headers=dict(headers), body=body, redirect=False,
+                    method, url, headers={"User-Agent": USER_AGENT, **headers}, body=body, redirect=False,
                     preload_content=False, retries=False,
                     timeout=urllib3.Timeout(connect=self.options.connect_timeout,
                                             read=self._read_timeout(read_timeout, deadline)),
@@ -307,12 +307,14 @@ def _describe(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, SSLError):
         detail = str(exc.__context__ or exc).split(":")[-1].strip() or "handshake failed"
         return "tls", f"TLS error ({detail})"
-    if isinstance(exc, ConnectTimeoutError):
-        return "timeout", "timed out while connecting"
-    if isinstance(exc, NewConnectionError):
+    if isinstance(exc, NewConnectionError):  # a subclass of ConnectTimeoutError in urllib3 2
         if "refused" in str(exc).lower():
             return "refused", "connection refused (is ComfyUI running there?)"
+        if "timed out" in str(exc).lower():
+            return "timeout", "timed out while connecting"
         return "connect", "cannot connect"
+    if isinstance(exc, ConnectTimeoutError):
+        return "timeout", "timed out while connecting"
     if isinstance(exc, ReadTimeoutError):
         return "read_timeout", "timed out waiting for an answer"
     if isinstance(exc, ProtocolError):
