@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
 from .backend import Backend
 from .errors import AuthError, CliError, HttpError, NotFoundError, RejectedError, ServerError, UnreachableError
 from .redact import redact
@@ -259,11 +261,9 @@ class ComfyClient:
             try:
                 return save_stream(resp.stream(256 * 1024, decode_content=True), root, relative,
                                    expected_size=expected)
-            except CliError:
-                raise
-            except Exception as exc:  # urllib3 read errors mid-body
-                raise UnreachableError(f"download of {filename} from server {self.server_name!r} broke off: "
-                                       f"{type_name(exc)}") from None
+            except (ProtocolError, ReadTimeoutError) as exc:
+                raise UnreachableError(f"download of {filename} from server {self.server_name!r} broke off "
+                                       f"({exc.__class__.__name__})", details={"reason": "dropped"}) from None
 
     # ----------------------------------------------------------------- logs, templates, userdata
     def logs_raw(self) -> dict[str, Any]:
@@ -328,6 +328,3 @@ def _same_origin(url: str, base: str) -> bool:
     a, b = urlsplit(url), urlsplit(base)
     return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
 
-
-def type_name(exc: BaseException) -> str:
-    return type(exc).__name__
