@@ -21,6 +21,43 @@ class EntryPoint:
 
 
 def discover(group: str) -> list[EntryPoint]:
+    """Every entry point of ``group``, from a cache keyed by the installed distributions.
+
+    Scanning every distribution's metadata costs more than the rest of a command's start-up; the
+    answer only changes when something is installed or removed, which changes the mtime of a
+    ``sys.path`` folder (see :func:`comfyui_skill.helpcache.install_key`).
+    """
+    import marshal
+    import os
+
+    from .helpcache import install_key
+    from .paths import cache_path
+
+    path = os.path.join(cache_path(), f"entry-points-{group}.marshal")
+    key = install_key()
+    try:
+        with open(path, "rb") as handle:
+            cached_key, rows = marshal.load(handle)
+        if cached_key == key:
+            return [EntryPoint(n, v, Distribution(d, dv) if d is not None else None) for n, v, d, dv in rows]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    found = scan(group)
+    if not os.environ.get("COMFYUI_SKILL_NO_CACHE"):
+        rows = [(ep.name, ep.value, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None)
+                for ep in found]
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as handle:
+                marshal.dump((key, rows), handle)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return found
+
+
+def scan(group: str) -> list[EntryPoint]:
     """Every entry point of ``group`` in the running environment, one per name and distribution.
 
     ``importlib.metadata.entry_points(group=...)`` already de-duplicates a distribution seen twice

@@ -69,13 +69,18 @@ def _load() -> dict:
     return document if isinstance(document, dict) else {}
 
 
-def _static_key() -> tuple:
-    config = config_path()
+def install_key() -> tuple:
+    """What changes when a distribution is installed, upgraded or removed."""
     # sys.path[0] is the script's folder or the current directory: not where plugins live, and
     # keying on it would rebuild the cache whenever the user changes directory.
     folders = tuple((entry, _mtime(entry)) for entry in sys.path[1:])
+    return (__version__, sys.prefix, sys.version, folders)
+
+
+def _static_key() -> tuple:
+    config = config_path()
     environment = tuple(os.environ.get(key, "") for key in ENV_KEYS)
-    return (__version__, sys.prefix, sys.version, _columns(), config, _mtime(config), environment, folders)
+    return (*install_key(), _columns(), config, _mtime(config), environment)
 
 
 def _columns() -> int:
