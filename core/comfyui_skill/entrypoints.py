@@ -33,6 +33,8 @@ def discover(group: str) -> list[EntryPoint]:
     from .helpcache import install_key
     from .paths import cache_path
 
+    if os.environ.get("COMFYUI_SKILL_NO_CACHE"):
+        return scan(group)
     path = os.path.join(cache_path(), f"entry-points-{group}.marshal")
     key = install_key()
     try:
@@ -43,17 +45,16 @@ def discover(group: str) -> list[EntryPoint]:
     except (OSError, ValueError, EOFError, TypeError):
         pass
     found = scan(group)
-    if not os.environ.get("COMFYUI_SKILL_NO_CACHE"):
-        rows = [(ep.name, ep.value, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None)
-                for ep in found]
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as handle:
-                marshal.dump((key, rows), handle)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+    rows = [(ep.name, ep.value, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None)
+            for ep in found]
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as handle:
+            marshal.dump((key, rows), handle)
+        os.replace(tmp, path)
+    except OSError:
+        pass
     return found
 
 
