@@ -1,0 +1,105 @@
+"""Programmable misbehaviour (failures, delays, odd bodies, socket trouble), settable from any thread."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class _Rule:
+    pattern: re.Pattern[str]
+    remaining: int | None
+    method: str | None = None
+    delay: float = 0.0
+    status: int | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method.upper() == method) and self.pattern.search(path) is not None
+
+    def response(self) -> web.Response:
+        assert self.status is not None
+        return web.Response(status=self.status, body=self.body or None, content_type=self.content_type,
+                            headers=self.headers)
+
+
+def _bytes(body: bytes | str) -> bytes:
+    return body.encode() if isinstance(body, str) else body
+
+
+class Faults:
+    """Faults injected by the fake server. Every method is thread-safe.
+
+    ``path_regex`` is searched (``re.search``) in the request path, as sent (still percent-encoded).
+    ``times=None`` means "until :meth:`clear`". Rules apply in the order they were added: all matching
+    delays add up, then the first matching response rule answers instead of the real handler.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[_Rule] = []
+        self._drop_after: int | None = None
+        self.refuse_websocket = False
+        """The ``/ws`` upgrade answers 404 like an unknown path."""
+        self.stall_websocket = False
+        """Sockets stay open but the server sends nothing more."""
+
+    def _add(self, path_regex: str, times: int | None, **kwargs) -> None:
+        with self._lock:
+            self._rules.append(_Rule(re.compile(path_regex), times, **kwargs))
+
+    def fail_http(self, path_regex: str, status: int, times: int | None = 1, body: bytes | str = b"",
+                  content_type: str | None = None, method: str | None = None) -> None:
+        """Answer the next ``times`` matching requests with ``status`` and ``body`` (e.g. a burst of 502s)."""
+        self._add(path_regex, times, method=method, status=status, body=_bytes(body), content_type=content_type)
+
+    def delay_http(self, path_regex: str, seconds: float, times: int | None = None) -> None:
+        """Sleep before answering; a huge value is a read that never answers (``stop()`` still works)."""
+        self._add(path_regex, times, delay=seconds)
+
+    def respond_raw(self, path_regex: str, status: int, body: bytes | str, content_type: str | None,
+                    times: int | None = None) -> None:
+        """Answer with an arbitrary body, e.g. an HTML catch-all page, non-JSON or a huge body."""
+        self._add(path_regex, times, status=status, body=_bytes(body), content_type=content_type)
+
+    def redirect(self, path_regex: str, location: str, status: int = 302, times: int | None = None) -> None:
+        self._add(path_regex, times, status=status, headers={"Location": location})
+
+    def drop_websocket_after(self, n_messages: int | None) -> None:
+        """The server closes each socket once it has sent it ``n_messages`` messages (``None`` disables)."""
+        with self._lock:
+            self._drop_after = n_messages
+
+    @property
+    def websocket_drop_limit(self) -> int | None:
+        return self._drop_after
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+            self._drop_after = None
+            self.refuse_websocket = False
+            self.stall_websocket = False
+
+    def take(self, method: str, path: str) -> tuple[float, web.Response | None]:
+        """Consume the rules matching a request: ``(total delay, replacement response or None)``."""
+        delay, response = 0.0, None
+        with self._lock:
+            for rule in list(self._rules):
+                if not rule.matches(method, path) or (rule.status is not None and response is not None):
+                    continue
+                if rule.status is None:
+                    delay += rule.delay
+                else:
+                    response = rule.response()
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        self._rules.remove(rule)
+        return delay, response

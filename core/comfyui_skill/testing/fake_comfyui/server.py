@@ -1,0 +1,268 @@
+"""``FakeComfyUI``: the server's lifecycle on a background thread with its own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from .app import build_app
+from .context import DEFAULT_MAX_UPLOAD_SIZE, Config, ServerContext
+from .faults import Faults
+from .files import Dirs, load_data, read_json
+from .recording import RecordedRequest, RequestLog
+
+T = TypeVar("T")
+STARTUP_TIMEOUT = 10.0
+SHUTDOWN_TIMEOUT = 1.0
+_server_log = logging.getLogger(__name__)
+"""aiohttp's per-request error log (500s are expected here); kept out of the test output."""
+_server_log.addHandler(logging.NullHandler())
+_server_log.propagate = False
+
+
+class FakeComfyUI:
+    """A fake ComfyUI 0.33 server listening on ``127.0.0.1`` (ephemeral port) in a background thread.
+
+    ``object_info`` is the node catalog prompts are validated against: None for the recorded
+    887 classes, a dict, or a path to a ``.json``/``.json.gz`` file. ``require_token`` makes every
+    request (and the WebSocket upgrade) need ``Authorization: Bearer <token>``. ``api_prefix_only``
+    serves the core routes only under ``/api/...``.
+    """
+
+    def __init__(self, object_info: dict[str, Any] | str | os.PathLike | None = None, *,
+                 require_token: str | None = None, api_prefix_only: bool = False,
+                 max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE) -> None:
+        if object_info is None:
+            self._classes = load_data("object_info.json.gz")
+        else:
+            self._classes = object_info if isinstance(object_info, dict) else read_json(Path(object_info))
+        self.config = Config(require_token=require_token, api_prefix_only=api_prefix_only,
+                             max_upload_size=max_upload_size)
+        self.faults = Faults()
+        self._models: dict[str, list[str]] = {name: [] for name in load_data("folder_paths.json")}
+        self._requests = RequestLog()
+        self._dirs: Dirs | None = None
+        self._ctx: ServerContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    # -- knobs ---------------------------------------------------------------------------------------
+
+    @property
+    def models(self) -> dict[str, list[str]]:
+        """Model file names per folder (``/models``, ``/models/{folder}``, loader combos). Mutable at
+        any time; assigning a new dict replaces the contents."""
+        return self._models
+
+    @models.setter
+    def models(self, value: dict[str, list[str]]) -> None:
+        self._models.clear()
+        self._models.update(value)
+
+    @property
+    def exec_delay(self) -> float:
+        """Seconds each executed (not cached) node takes."""
+        return self.config.exec_delay
+
+    @exec_delay.setter
+    def exec_delay(self, value: float) -> None:
+        self.config.exec_delay = value
+
+    @property
+    def progress_steps_delay(self) -> float:
+        """Seconds per progress tick of progress-emitting nodes (ColorTransfer, SaveImageWebsocket)."""
+        return self.config.progress_steps_delay
+
+    @progress_steps_delay.setter
+    def progress_steps_delay(self, value: float) -> None:
+        self.config.progress_steps_delay = value
+
+    @property
+    def max_upload_size(self) -> int:
+        """Request bodies larger than this get 413 (ComfyUI's ``--max-upload-size``)."""
+        return self.config.max_upload_size
+
+    @max_upload_size.setter
+    def max_upload_size(self, value: int) -> None:
+        self.config.max_upload_size = value
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def start(self) -> FakeComfyUI:
+        if self._thread is not None:
+            raise RuntimeError("FakeComfyUI is already started")
+        self._dirs = Dirs.create()
+        self._loop = asyncio.new_event_loop()
+        self._ready.clear()
+        self._startup_error = None
+        self._thread = threading.Thread(target=self._serve, name="fake-comfyui", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(STARTUP_TIMEOUT):
+            raise TimeoutError("the fake ComfyUI did not start")
+        if self._startup_error is not None:
+            self._thread.join()
+            self._thread = None
+            self._dirs.remove()
+            raise self._startup_error
+        return self
+
+    def _serve(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._startup())
+        except BaseException as error:
+            self._startup_error = error
+            loop.run_until_complete(self._shutdown())
+        self._ready.set()
+        if self._startup_error is None:
+            loop.run_forever()
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+    async def _startup(self) -> None:
+        assert self._dirs is not None
+        ctx = self._ctx = ServerContext(self.config, self.faults, self._requests, self._dirs, self._models,
+                                        self._classes)
+        self._runner = web.AppRunner(build_app(ctx), access_log=None, logger=_server_log,
+                                     shutdown_timeout=SHUTDOWN_TIMEOUT)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        ctx.port = self._runner.addresses[0][1]
+        self._tasks = [asyncio.create_task(ctx.hub.run()), asyncio.create_task(ctx.executor.run())]
+
+    async def _shutdown(self) -> None:
+        if self._ctx is not None:
+            self._ctx.stopping.set()
+            await self._ctx.hub.close_all()
+        await _cancel(self._tasks)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await _cancel([task for task in asyncio.all_tasks() if task is not asyncio.current_task()])
+
+    def stop(self) -> None:
+        """Stop listening, close sockets, join the thread and delete the temporary directories."""
+        if self._thread is None or self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._thread = None
+        self._ctx = None
+        if self._dirs is not None:
+            self._dirs.remove()
+
+    def __enter__(self) -> FakeComfyUI:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- accessors (safe from any thread) -----------------------------------------------------------
+
+    def _context(self) -> ServerContext:
+        if self._ctx is None:
+            raise RuntimeError("FakeComfyUI is not running")
+        return self._ctx
+
+    def _call(self, function: Callable[[ServerContext], T]) -> T:
+        """Run ``function(ctx)`` on the server's loop and wait for its result."""
+        ctx = self._context()
+
+        async def call() -> T:
+            return function(ctx)
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result()
+
+    @property
+    def port(self) -> int:
+        return self._context().port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every HTTP request received so far (including WebSocket upgrades)."""
+        return self._requests.snapshot()
+
+    @property
+    def ws_clients(self) -> list[str]:
+        """Client ids of the sockets connected now."""
+        return self._call(lambda ctx: list(ctx.hub.clients))
+
+    @property
+    def input_dir(self) -> Path:
+        return self._context().dirs.input
+
+    @property
+    def output_dir(self) -> Path:
+        return self._context().dirs.output
+
+    @property
+    def temp_dir(self) -> Path:
+        return self._context().dirs.temp
+
+    def history_ids(self) -> list[str]:
+        """Prompt ids in history, oldest first."""
+        return self._call(lambda ctx: list(ctx.queue.history))
+
+    def queue_snapshot(self) -> dict[str, list]:
+        """``{"queue_running": [...], "queue_pending": [...]}`` exactly as ``GET /queue`` shows it."""
+        return self._call(lambda ctx: copy.deepcopy(ctx.queue.snapshot()))
+
+    def add_log(self, message: str) -> None:
+        """Append a log line (pushed to sockets subscribed through ``/internal/logs/subscribe``)."""
+        self._call(lambda ctx: ctx.logs.add(message))
+
+    def wait_idle(self, timeout: float = 5) -> None:
+        """Block until nothing is queued or running; raises TimeoutError otherwise."""
+        if not self._context().idle.wait(timeout):
+            raise TimeoutError(f"the fake ComfyUI queue did not drain within {timeout} s")
+
+    def restart(self, lose_queue: bool = True) -> None:
+        """Simulate a server restart on the same port: every socket is closed and log subscriptions end;
+        with ``lose_queue`` the running prompt is dropped and the queue, history and cache are forgotten."""
+        self._context()
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(self._restart(lose_queue), self._loop).result()
+
+    async def _restart(self, lose_queue: bool) -> None:
+        ctx = self._context()
+        await ctx.hub.close_all()
+        ctx.logs.subscribers.clear()
+        if not lose_queue:
+            return
+        await _cancel(self._tasks[1:])
+        ctx.executor.last_node = None
+        ctx.executor.cache.clear()
+        ctx.queue.pending.clear()
+        ctx.queue.running.clear()
+        ctx.queue.history.clear()
+        ctx.idle.set()
+        self._tasks[1:] = [asyncio.create_task(ctx.executor.run())]
+
+
+async def _cancel(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,51 @@
+"""The ``/ws`` endpoint: first frames, feature-flag exchange, reconnects with the same client id."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from aiohttp import WSMsgType, web
+
+from .context import CONTEXT
+from .hub import Client, message
+from .routes_info import not_found, server_features
+
+routes = web.RouteTableDef()
+CLOSE_TIMEOUT = 0.5
+"""Seconds the server waits for the client's close frame before dropping the connection."""
+
+
+@routes.get("/ws")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[CONTEXT]
+    if ctx.faults.refuse_websocket:
+        return not_found()
+    ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT)
+    await ws.prepare(request)
+    sid = request.rel_url.query.get("clientId", "") or uuid.uuid4().hex
+    client = Client(sid, ws)
+    hub, executor = ctx.hub, ctx.executor
+    async with hub.lock:
+        hub.clients[sid] = client  # a socket already using this id gets nothing more
+        await hub.deliver(client, message("status", {"status": ctx.queue_info(), "sid": sid}))
+        if executor.client_id == sid and executor.last_node is not None:
+            await hub.deliver(client, message("executing", {"node": executor.last_node}))
+    first = True
+    try:
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            try:
+                data = json.loads(frame.data)
+            except ValueError:
+                data = None
+            if first and isinstance(data, dict) and data.get("type") == "feature_flags":
+                client.flags = data.get("data") if isinstance(data.get("data"), dict) else {}
+                async with hub.lock:
+                    await hub.deliver(client, message("feature_flags", server_features(request.app)))
+            first = False
+    finally:
+        if hub.clients.get(sid) is client:
+            del hub.clients[sid]
+    return ws
