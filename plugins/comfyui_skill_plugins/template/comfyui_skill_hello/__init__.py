@@ -1,0 +1,101 @@
+"""comfyui-skill-hello: a comfyui-skill plugin.
+
+This module is imported every time ``comfyui-skill`` starts, so it stays cheap: it imports only the
+standard library's argparse and ``comfyui_skill``, and names its handlers as "module:function"
+strings that are imported only when the command runs. Every hook comfyui-skill offers is shown
+below, active or as a commented example; delete what you do not need.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+
+# >>> only:backend
+from comfyui_skill import Command, ServerKind, Setting, hookimpl
+# <<<
+# >>> only:plain
+from comfyui_skill import Command, Setting, hookimpl
+# <<<
+
+HANDLERS = "comfyui_skill_hello.commands"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the options and subcommands of ``comfyui-skill hello`` (plain argparse).
+
+    Prefix option destinations with the plugin's name: ``server``, ``json``, ``output`` and the
+    other global options are taken.
+    """
+    sub = parser.add_subparsers(dest="hello_command", metavar="SUBCOMMAND")
+    info = sub.add_parser("info", help="the selected server's ComfyUI version and queue length")
+    info.set_defaults(handler=f"{HANDLERS}:info")
+    greet = sub.add_parser("greet", help="print a greeting (no server needed)")
+    greet.add_argument("who", metavar="NAME", nargs="?", help="whom to greet (default: the hello.greeting setting)")
+    greet.set_defaults(handler=f"{HANDLERS}:greet")
+
+
+@hookimpl
+def comfyui_skill_commands() -> Iterable[Command]:
+    """The command groups of this plugin: ``comfyui-skill hello ...``."""
+    return [Command("hello", "an example plugin command", configure=configure)]
+
+
+@hookimpl
+def comfyui_skill_settings() -> Iterable[Setting]:
+    """Configuration keys: shown by ``config list``, validated by ``config set``."""
+    return [
+        Setting("hello.greeting", str, default="world", help="whom 'hello greet' greets by default",
+                env="COMFYUI_SKILL_HELLO_GREETING"),
+        # >>> only:backend
+        # A per-server key ([servers.NAME] proxy_token), masked in listings: set it with
+        # 'comfyui-skill config set servers.NAME.proxy_token --stdin'.
+        Setting("proxy_token", str, help="token the hello-proxy reverse proxy expects (X-Proxy-Token)",
+                secret=True, scope="server"),
+        # <<<
+    ]
+
+
+# >>> only:backend
+@hookimpl
+def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
+    """Kinds of server: 'server add NAME URL --kind hello-proxy' selects this one."""
+    return [ServerKind("hello-proxy", "ComfyUI behind an authenticating reverse proxy (X-Proxy-Token, /api routes)",
+                       factory="comfyui_skill_hello.backend:ProxyBackend")]
+# <<<
+# >>> only:plain
+# A new kind of server (see 'comfyui-skill plugins new NAME --backend' for a worked example):
+#
+# @hookimpl
+# def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
+#     return [ServerKind("hello-proxy", "ComfyUI behind a reverse proxy",
+#                        factory="comfyui_skill_hello.backend:ProxyBackend")]
+# <<<
+
+
+# Observe execution events while a command follows a prompt (queued, progress, done, failed...).
+# Keep it fast: it runs on the thread that follows the prompt.
+#
+# @hookimpl
+# def comfyui_skill_event(ctx, event):
+#     if event.type == "done":
+#         ctx.output.note(f"prompt {event.prompt_id} finished on {event.server}")
+
+
+# Explain an error you recognise with a one-line hint (the first non-None answer is shown).
+#
+# @hookimpl
+# def comfyui_skill_error_hint(ctx, error):
+#     if "hello" in str(error):
+#         return "see 'comfyui-skill hello --help'"
+#     return None
+
+
+# Resolve a WORKFLOW argument that is not a file, e.g. 'hello:portrait' for 'comfyui-skill run'.
+# Return the workflow as a dict, or None when the reference is not yours.
+#
+# @hookimpl
+# def comfyui_skill_resolve_workflow(ctx, reference):
+#     if reference.startswith("hello:"):
+#         return {"1": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 512, "batch_size": 1}}}
+#     return None
