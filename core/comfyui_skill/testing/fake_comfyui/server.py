@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import logging
 import os
 import threading
@@ -28,6 +29,12 @@ _server_log.addHandler(logging.NullHandler())
 _server_log.propagate = False
 
 
+@functools.cache
+def recorded_catalog() -> dict[str, Any]:
+    """The recorded ComfyUI 0.33 ``/object_info`` (shared by every instance, never mutated)."""
+    return load_data("object_info.json.gz")
+
+
 class FakeComfyUI:
     """A fake ComfyUI 0.33 server listening on ``127.0.0.1`` (ephemeral port) in a background thread.
 
@@ -41,7 +48,7 @@ class FakeComfyUI:
                  require_token: str | None = None, api_prefix_only: bool = False,
                  max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE) -> None:
         if object_info is None:
-            self._classes = load_data("object_info.json.gz")
+            self._classes = recorded_catalog()
         else:
             self._classes = object_info if isinstance(object_info, dict) else read_json(Path(object_info))
         self.config = Config(require_token=require_token, api_prefix_only=api_prefix_only,
