@@ -25,6 +25,8 @@ _LAZY = {
     "ConnectionClosed": "transport.ws", "safe_relative_path": "transport.files",
     "save_stream": "transport.files", "redact": "redact", "mask": "redact",
     "data_dir": "paths", "cache_dir": "paths", "atomic_write": "config",
+    # the whole command line, every command configured (man pages, completion)
+    "build_parser": "app",
     "Config": "config", "find_setting": "config", "server_env_var": "config", "make_server": "config",
     # errors
     "ExitCode": "errors", "ERROR_CODES": "errors", "CliError": "errors", "UsageError": "errors",
@@ -53,6 +55,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .app import build_parser
     from .backend import Backend
     from .client import ComfyClient, new_client_id, new_prompt_id
     from .config import Config, ServerConfig, atomic_write, find_setting, make_server, server_env_var
