@@ -4,6 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
+pytest.register_assert_rewrite("tests.fake_server.support")
+
 from comfyui_skill.testing.fake_comfyui import FakeComfyUI
 
 

@@ -21,6 +21,7 @@ RECORDINGS = Path(__file__).parent / "recordings"
 VOLATILE_KEYS = {"prompt_id", "timestamp", "create_time", "modified", "created", "number", "id", "priority",
                  "execution_start_time", "execution_end_time", "sid", "size"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+TEMP_PREFIX = re.compile(r"ComfyUI_temp_[a-z]{5}_")
 BOUNDARY = "fake-comfyui-test-boundary"
 TIMEOUT = 5
 
@@ -43,6 +44,13 @@ def ws_recording(name: str, socket: str | None = None) -> list[dict[str, Any]]:
             continue
         frames.append(entry["data"] if entry["kind"] == "text" else {"type": "binary", "data": entry["info"]})
     return frames
+
+
+def ws_posted_prompts(name: str) -> list[dict[str, Any]]:
+    """The ``POST /prompt`` bodies sent during a recorded WebSocket scenario."""
+    return [entry["data"]["request"]["body"]
+            for entry in map(json.loads, (RECORDINGS / "ws" / f"{name}.jsonl").read_text().splitlines())
+            if entry["kind"] == "http" and entry["data"]["request"]["path"] == "/prompt"]
 
 
 @dataclass
@@ -101,11 +109,14 @@ def replay(fake: FakeComfyUI, recorded: dict[str, Any]) -> Response:
 def normalize(value: Any) -> Any:
     """Blank out ids, times and counters so recorded and fake bodies compare."""
     if isinstance(value, dict):
-        return {UUID.sub("<uuid>", key): "<volatile>" if key in VOLATILE_KEYS else normalize(item)
-                for key, item in value.items()}
+        return {UUID.sub("<uuid>", key): "<volatile>" if key in VOLATILE_KEYS else normalize(
+            ["<volatile>", *item[1:]] if key == "prompt" and isinstance(item, list) else item)
+            for key, item in value.items()}
     if isinstance(value, list):
         return [normalize(item) for item in value]
-    return UUID.sub("<uuid>", value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return TEMP_PREFIX.sub("ComfyUI_temp_<random>_", UUID.sub("<uuid>", value))
+    return value
 
 
 def base_dir(fake: FakeComfyUI) -> str:
