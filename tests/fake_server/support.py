@@ -167,6 +167,15 @@ class Socket:
             if predicate(frames[-1]):
                 return frames
 
+    def until_all(self, *predicates: Any) -> list[dict[str, Any]]:
+        """Frames up to the point where every predicate has matched some frame (in any order)."""
+        waiting = list(predicates)
+
+        def satisfied(frame: dict[str, Any]) -> bool:
+            waiting[:] = [predicate for predicate in waiting if not predicate(frame)]
+            return not waiting
+        return self.until(satisfied)
+
     def until_done(self, prompt_id: str) -> list[dict[str, Any]]:
         """Frames up to ``executing {node: null}`` for ``prompt_id``."""
         return self.until(lambda f: f["type"] == "executing" and f["data"].get("node") is None
@@ -174,6 +183,7 @@ class Socket:
 
     def close(self) -> None:
         self.ws.close()
+        self.ws.shutdown()  # websocket-client leaves the socket open when the server closed first
 
 
 def new_client_id() -> str:

@@ -13,9 +13,13 @@ def slow_w4(color):
     return w4
 
 
+def announces(remaining):
+    return lambda f: f["type"] == "status" and f["data"]["status"]["exec_info"]["queue_remaining"] == remaining
+
+
 def status_after(socket, remaining):
     """Wait for the ``status`` frame announcing ``remaining`` queued prompts."""
-    socket.until(lambda f: f["type"] == "status" and f["data"]["status"]["exec_info"]["queue_remaining"] == remaining)
+    socket.until(announces(remaining))
 
 
 def test_queue_manipulation(fake):
@@ -25,8 +29,7 @@ def test_queue_manipulation(fake):
     try:
         socket.recv()
         ids = [post_prompt(fake, slow_w4(color), client_id=client_id).json()["prompt_id"] for color in (11, 12, 13)]
-        socket.until(lambda f: f["type"] == "executing" and f["data"]["prompt_id"] == ids[0])
-        status_after(socket, 3)
+        socket.until_all(lambda f: f["type"] == "progress" and f["data"]["prompt_id"] == ids[0], announces(3))
         queue = call(fake, "GET", "/queue").json()
         assert [item[1] for item in queue["queue_running"]] == ids[:1]
         assert [item[1] for item in queue["queue_pending"]] == ids[1:]

@@ -167,15 +167,13 @@ def test_interrupting_a_running_prompt(fake, recording):
 
 
 def test_reconnect_with_the_same_client_id(fake):
-    fake.progress_steps_delay = 0.003
     run(fake, workflow("W3"))
+    fake.progress_steps_delay = 0.02
     recorded = ws_recording("reconnect_same_client_id_trimmed", "B")
     client_id = new_client_id()
     first = Socket(fake, client_id)
     first.recv()
-    w4 = workflow("W4")
-    w4["1"]["inputs"]["batch_size"] = 64
-    prompt_id = post_prompt(fake, w4, client_id=client_id).json()["prompt_id"]
+    prompt_id = post_prompt(fake, workflow("W4"), client_id=client_id).json()["prompt_id"]
     first.until(lambda f: f["type"] == "progress")
     first.close()
     second = Socket(fake, client_id)
@@ -183,10 +181,12 @@ def test_reconnect_with_the_same_client_id(fake):
         frames = [second.recv(), second.recv()]
         assert normalize(frames) == normalize(recorded[:2])
         assert frames[1] == {"type": "executing", "data": {"node": "3"}}
+        assert second.recv()["type"] == "progress_state"
+        call(fake, "POST", "/interrupt")
         rest = second.until_done(prompt_id)
     finally:
         second.close()
-    assert data_of(rest, "execution_success")
+    assert data_of(rest, "execution_interrupted")[0]["node_id"] == "3"
 
 
 def test_a_newer_socket_with_the_same_id_takes_over(fake):

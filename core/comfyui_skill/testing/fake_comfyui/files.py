@@ -103,19 +103,18 @@ def image_files(directory: Path) -> list[str]:
                   if (mimetypes.guess_type(entry.name)[0] or "").startswith("image/"))
 
 
-class SaveOutsideOutputError(Exception):
-    """Raised by SaveImage for a ``filename_prefix`` escaping the output directory."""
-
-
 def save_image_path(root: Path, prefix: str, width: int, height: int) -> tuple[Path, str, int, str]:
-    """ComfyUI's ``get_save_image_path``: ``(folder, file stem, next counter, subfolder)``."""
+    """ComfyUI's ``get_save_image_path``: ``(folder, file stem, next counter, subfolder)``.
+
+    A prefix escaping ``root`` raises a bare ``Exception``, as ComfyUI does (it shows up as
+    ``exception_type: "Exception"`` in ``execution_error``)."""
     prefix = prefix.replace("%width%", str(width)).replace("%height%", str(height))
     normalized = os.path.normpath(prefix)
     subfolder, stem = os.path.dirname(normalized), os.path.basename(normalized)
     folder = root / subfolder
     if not is_within(root, folder):
         common = os.path.commonpath((str(root), os.path.abspath(folder)))
-        raise SaveOutsideOutputError(
+        raise Exception(
             "**** ERROR: Saving image outside the output folder is not allowed."
             f"\n full_output_folder: {os.path.abspath(folder)}\n         output_dir: {root}"
             f"\n         commonpath: {common}")
