@@ -203,7 +203,11 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         parser = build_parser(host, configure=invocation.command)
         if tuple(argv) in helpcache.FORMS:
             return _cached_top_level(argv, parser, host, stdout)
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "accepts_extra_args", False):
+            parser_of_command = getattr(args, "_parser", parser)
+            parser_of_command.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.extra_args = extra
         output.mode = output_mode(args, env)
         output.quiet = bool(getattr(args, "quiet", False))
         output.verbose = int(getattr(args, "verbose", 0) or 0)

@@ -154,9 +154,35 @@ def test_help_does_not_import_heavy_modules(cli_env: dict[str, str]) -> None:
     for env in ({**cli_env}, {k: v for k, v in cli_env.items() if k != "COMFYUI_SKILL_NO_CACHE"}):
         code = ("import sys; from comfyui_skill.cli import main; rc = main(['--help']);"
                 "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-                "('urllib3', 'websocket', 'tomlkit', 'aiohttp', 'comfyui_skill_run', 'comfyui_skill_server.manage'));"
+                "('urllib3', 'websocket', 'tomlkit', 'aiohttp') or (m.startswith('comfyui_skill_') and '.' in m));"
                 "print(heavy, file=sys.stderr)")
         for _ in range(2):  # cold, then from the cache
             result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                     env={**__import__("os").environ, **env}, timeout=60)
             assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
+
+
+EXTRA_ARGS_PLUGIN = '''
+from comfyui_skill import Command, hookimpl
+
+def configure(parser):
+    parser.add_argument("--known")
+    parser.set_defaults(accepts_extra_args=True)
+
+def run(ctx, args):
+    return {"known": args.known, "extra": args.extra_args}
+
+@hookimpl
+def comfyui_skill_commands():
+    return [Command("loose", "takes options it does not declare", configure=configure, run=run)]
+'''
+
+
+def test_a_command_may_accept_undeclared_options(run_cli: CliRunner, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "loose_plugin.py").write_text(EXTRA_ARGS_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = run_cli("-p", "loose_plugin", "loose", "--known", "k", "--prompt", "a cat", "--json")
+    assert result.json()["data"] == {"known": "k", "extra": ["--prompt", "a cat"]}
+    strict = run_cli("server", "list", "--prompt", "x")
+    assert strict.exit_code == 2 and "unrecognized arguments: --prompt x" in strict.stderr
