@@ -31,8 +31,8 @@ class Reporter:
         out = ctx.output
         self.display = ProgressLine(out.stderr, width=out.width) if out.decorated and not out.quiet else None
 
-    def __call__(self, type: str, **data: Any) -> None:
-        event = Event(type, prompt_id=self.prompt_id, server=self.server, data=data)
+    def __call__(self, event_type: str, /, **data: Any) -> None:
+        event = Event(event_type, prompt_id=self.prompt_id, server=self.server, data=data)
         self.ctx.emit(event)
         if self.display is not None:
             self.display(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,8 @@ from .workflow import Workflow
 #: Transport failures after which the request provably never reached the server.
 NEVER_SENT = ("refused", "connect", "timeout", "dns", "tls")
 ATTEMPTS = 3
+#: How long a possibly delivered submission is looked for on the server before it is sent again.
+GRACE = 3.0
 
 
 def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: str | None,
@@ -32,13 +35,26 @@ def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: 
             if exc.details.get("reason") in NEVER_SENT:
                 raise
             last = exc
-        if probe(ctx.client, prompt_id).status != "unknown":
+        if _arrives(ctx, prompt_id):
             return {"prompt_id": prompt_id, "number": None, "node_errors": {}, "recovered": True}
         if on_retry is not None:
             on_retry(f"the server did not answer the submission ({last.message}); it does not have "
                      f"prompt {prompt_id}, submitting again", attempt)
     assert last is not None
     raise last
+
+
+def _arrives(ctx: Context, prompt_id: str) -> bool:
+    """Whether the server knows ``prompt_id`` within :data:`GRACE` seconds (a POST may still be in flight)."""
+    end = time.monotonic() + GRACE
+    delay = 0.05
+    while True:
+        if probe(ctx.client, prompt_id).status != "unknown":
+            return True
+        if time.monotonic() + delay > end:
+            return False
+        time.sleep(delay)
+        delay *= 2
 
 
 def rejected(workflow: Workflow, exc: RejectedError) -> RejectedError:

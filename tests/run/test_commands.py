@@ -1,0 +1,172 @@
+"""submit, status, wait, cancel, history, upload and free against the fake ComfyUI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from comfyui_skill import ExitCode
+
+from .helpers import sent, write_png
+
+
+def _submit(run_cli, fake, path) -> str:
+    result = run_cli("submit", path, server=fake)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_submit_returns_at_once_and_wait_downloads(run_cli, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.exec_delay = 0.3
+    prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    assert len(prompt_id) == 36
+    status = run_cli("status", prompt_id, "--json", server=fake_comfy).json()["data"]
+    assert status["status"] in ("pending", "running")
+    waited = run_cli("wait", prompt_id, "--download", "-o", str(tmp_path), "--timeout", "10", "--json",
+                     server=fake_comfy)
+    assert waited.exit_code == 0, waited.stderr
+    assert Path(waited.json()["data"]["outputs"][0]["path"]).is_file()
+    done = run_cli("status", prompt_id[:8], server=fake_comfy)
+    assert done.exit_code == 0 and f"{prompt_id}  success" in done.stdout
+    assert "probe/empty_00001_.png" in done.stdout
+
+
+def test_wait_without_download_does_not_fetch(run_cli, fake_comfy, workflow_file):
+    prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    result = run_cli("wait", prompt_id, "--json", server=fake_comfy)
+    assert result.exit_code == 0 and result.json()["data"]["outputs"][0]["filename"] == "empty_00001_.png"
+    assert not [r for r in sent(fake_comfy) if r.path == "/view"]
+
+
+def test_status_of_a_failed_prompt_shows_the_error(run_cli, fake_comfy, workflow_file):
+    prompt_id = _submit(run_cli, fake_comfy, workflow_file("W6"))
+    assert run_cli("wait", prompt_id, server=fake_comfy).exit_code == ExitCode.EXECUTION_FAILED
+    status = run_cli("status", prompt_id, "--json", server=fake_comfy).json()["data"]
+    assert status["status"] == "error" and "ZeroDivisionError" in status["error"]
+
+
+def test_status_shows_queue_position(run_cli, fake_comfy, workflow_file):
+    fake_comfy.exec_delay = 2
+    first = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    second = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 7}}))
+    third = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 6}}))
+    assert run_cli("status", first, "--json", server=fake_comfy).json()["data"]["status"] == "running"
+    data = run_cli("status", third, "--json", server=fake_comfy).json()["data"]
+    assert data["status"] == "pending" and data["position"] == 2
+    assert "position 1" in run_cli("status", second, server=fake_comfy).stdout
+    run_cli("cancel", first, second, third, server=fake_comfy)
+
+
+def test_status_of_an_unknown_prompt_is_not_found(run_cli, fake_comfy):
+    result = run_cli("status", "00000000-0000-4000-8000-000000000000", server=fake_comfy)
+    assert result.exit_code == ExitCode.NOT_FOUND
+
+
+def test_wait_several_reports_each(run_cli, fake_comfy, workflow_file):
+    good = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    bad = _submit(run_cli, fake_comfy, workflow_file("W6"))
+    result = run_cli("wait", good, bad, "--json", "--timeout", "10", server=fake_comfy)
+    assert result.exit_code == ExitCode.EXECUTION_FAILED
+    data = result.json()["data"]
+    assert [d["status"] for d in data] == ["success", "execution_failed"]
+
+
+def test_wait_timeout(run_cli, fake_comfy, workflow_file):
+    fake_comfy.exec_delay = 3
+    prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    assert run_cli("wait", prompt_id, "--timeout", "0.3", server=fake_comfy).exit_code == ExitCode.TIMEOUT
+    run_cli("cancel", prompt_id, server=fake_comfy)
+
+
+def test_cancel_interrupts_running_and_removes_pending(run_cli, fake_comfy, workflow_file):
+    fake_comfy.exec_delay = 3
+    running = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    pending = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 3}}))
+    other = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 2}}))
+    result = run_cli("cancel", pending, running, "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert [r["result"] for r in result.json()["data"]] == ["removed", "interrupted"]
+    fake_comfy.exec_delay = 0
+    waited = run_cli("wait", running, "--timeout", "10", server=fake_comfy)
+    assert waited.exit_code == ExitCode.CANCELLED
+    # somebody else's prompt was neither interrupted nor removed, and no global interrupt was sent
+    assert run_cli("wait", other, "--timeout", "10", server=fake_comfy).exit_code == 0
+    assert all(r.json for r in sent(fake_comfy) if r.method == "POST" and r.path == "/interrupt")
+
+
+def test_cancel_without_jobs_api_uses_interrupt_with_prompt_id(run_cli, fake_comfy, workflow_file):
+    fake_comfy.exec_delay = 3
+    fake_comfy.faults.fail_http(r"^/api/jobs", 404, times=None)
+    running = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    pending = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 3}}))
+    result = run_cli("cancel", running, pending, "--json", server=fake_comfy)
+    assert [r["result"] for r in result.json()["data"]] == ["interrupted", "removed"]
+    interrupts = [r for r in sent(fake_comfy) if r.method == "POST" and r.path == "/interrupt"]
+    assert [r.json for r in interrupts] == [{"prompt_id": running}]
+    deletes = [r for r in sent(fake_comfy) if r.method == "POST" and r.path == "/queue"]
+    assert [r.json for r in deletes] == [{"delete": [pending]}]
+
+
+def test_cancel_finished_prompt_says_so(run_cli, fake_comfy, workflow_file):
+    prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    run_cli("wait", prompt_id, server=fake_comfy)
+    result = run_cli("cancel", prompt_id, server=fake_comfy)
+    assert result.exit_code == 0 and "not running or queued" in result.stdout
+
+
+def test_cancel_all_needs_confirmation(run_cli, fake_comfy):
+    refused = run_cli("cancel", "--all", server=fake_comfy)
+    assert refused.exit_code == ExitCode.USAGE and "--yes" in refused.stderr
+    assert run_cli("cancel", "--all", "--yes", server=fake_comfy).exit_code == 0
+    bodies = [r.json for r in sent(fake_comfy) if r.method == "POST" and r.path in ("/queue", "/interrupt")]
+    assert {"clear": True} in bodies and {} in bodies
+
+
+def test_history_list_and_show_from_the_journal(run_cli, fake_comfy, workflow_file, tmp_path):
+    ok = run_cli("run", workflow_file("W1"), "-o", str(tmp_path), "--json", server=fake_comfy).json()["data"]
+    run_cli("run", workflow_file("W6"), server=fake_comfy)
+    listing = run_cli("history", "list", "--json").json()["data"]
+    assert [row["status"] for row in listing] == ["error", "success"]
+    only_ok = run_cli("history", "list", "--status", "success", "--json").json()["data"]
+    assert [row["prompt_id"] for row in only_ok] == [ok["prompt_id"]]
+    assert len(run_cli("history", "list", "--limit", "1", "--json").json()["data"]) == 1
+    text = run_cli("history", "list").stdout
+    assert "PROMPT" in text and ok["prompt_id"][:8] in text
+    shown = run_cli("history", "show", ok["prompt_id"][:8], "--json").json()["data"]
+    assert shown["prompt_id"] == ok["prompt_id"] and shown["outputs"][0]["path"] == ok["outputs"][0]["path"]
+
+
+def test_history_list_server_jobs_and_history_fallback(run_cli, fake_comfy, workflow_file, tmp_path):
+    prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    run_cli("wait", prompt_id, server=fake_comfy)
+    jobs = run_cli("history", "list", "--server", "--json", server=fake_comfy).json()["data"]
+    assert jobs[0]["prompt_id"] == prompt_id and jobs[0]["status"] == "success"
+    fake_comfy.faults.fail_http(r"^/api/jobs", 404, times=None)
+    fallback = run_cli("history", "list", "--server", "--json", server=fake_comfy).json()["data"]
+    assert fallback[0]["prompt_id"] == prompt_id and fallback[0]["status"] == "success"
+
+
+def test_history_show_unknown_is_not_found(run_cli, fake_comfy):
+    assert run_cli("history", "show", "nope", server=fake_comfy).exit_code == ExitCode.NOT_FOUND
+
+
+def test_upload_files_and_mask(run_cli, fake_comfy, tmp_path):
+    image = write_png(tmp_path / "pic.png", (1, 2, 3))
+    result = run_cli("upload", str(image), "--subfolder", "sub", "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["data"][0]["reference"] == "sub/pic.png"
+    write_png(image, (9, 9, 9))
+    renamed = run_cli("upload", str(image), "--subfolder", "sub", server=fake_comfy)
+    assert "renamed" in renamed.stdout and "pic (1).png" in renamed.stdout
+    overwritten = run_cli("upload", str(image), "--subfolder", "sub", "--overwrite", "--json", server=fake_comfy)
+    assert overwritten.json()["data"][0]["name"] == "pic.png"
+    mask = run_cli("upload", "--mask", str(image), "--original", "sub/pic.png", "--json", server=fake_comfy)
+    assert mask.exit_code == 0, mask.stderr
+    assert run_cli("upload", "--original", "x.png", server=fake_comfy).exit_code == ExitCode.USAGE
+    assert run_cli("upload", str(tmp_path / "missing.png"), server=fake_comfy).exit_code == ExitCode.USAGE
+
+
+def test_free(run_cli, fake_comfy):
+    assert run_cli("free", server=fake_comfy).exit_code == 0
+    assert run_cli("free", "--models", server=fake_comfy).exit_code == 0
+    bodies = [r.json for r in sent(fake_comfy) if r.path == "/free"]
+    assert bodies == [{"unload_models": True, "free_memory": True}, {"unload_models": True, "free_memory": False}]
