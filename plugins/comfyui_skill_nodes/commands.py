@@ -110,8 +110,8 @@ def _render_info(out: Output, data: dict[str, Any]) -> None:
 def _render_input(out: Output, item: dict[str, Any], indent: str) -> None:
     facts = [item["section"]] + [f"{k} {item[k]}" for k in ("default", "min", "max", "step") if k in item]
     facts += item.get("flags", [])
-    out.line(f"{indent}{item['name']}  {item['type']}  " + "  ".join(str(f) for f in facts))
     inner = indent + "    "
+    _wrapped(out, f"{item['name']}  {item['type']}  " + "  ".join(str(f) for f in facts), indent, inner)
     _wrapped(out, item.get("tooltip") or "", inner)
     if "choices" in item:
         choices = [str(c) for c in item["choices"]]
@@ -129,9 +129,10 @@ def _render_input(out: Output, item: dict[str, Any], indent: str) -> None:
         _wrapped(out, f"repeats as {named}, {grow.get('min') or 0} to {grow.get('max') or 'any'} times", inner)
 
 
-def _wrapped(out: Output, text: str, indent: str) -> None:
+def _wrapped(out: Output, text: str, indent: str, later_indent: str | None = None) -> None:
+    """``text`` wrapped to the terminal width (runs of spaces inside a line are kept)."""
     if not text.strip():
         return
-    for line in textwrap.wrap(" ".join(text.split()), width=max(out.width - 1, 40), initial_indent=indent,
-                              subsequent_indent=indent):
+    for line in textwrap.wrap(text.replace("\n", " "), width=max(out.width - 1, 40), initial_indent=indent,
+                              subsequent_indent=later_indent or indent):
         out.line(line)

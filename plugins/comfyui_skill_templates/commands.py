@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import textwrap
 from typing import Any
 from urllib.parse import quote
 
@@ -41,11 +42,11 @@ def show_template(ctx: Context, args: argparse.Namespace) -> Result:
                 value = ", ".join(str(v) for v in value)
             elif key == "size" and isinstance(value, (int, float)):
                 value = f"{value / 1e9:.1f} GB of models"
-            out.line(f"{key + ':':<13} {value}")
+            _labelled(out, key, value)
         for direction in ("inputs", "outputs"):
             for item in (template.get("io") or {}).get(direction) or []:
-                out.line(f"{direction[:-1] + ':':<13} node {item.get('nodeId')} {item.get('nodeType')} "
-                         f"({item.get('mediaType')}: {item.get('file')})")
+                _labelled(out, direction[:-1], f"node {item.get('nodeId')} {item.get('nodeType')} "
+                                               f"({item.get('mediaType')}: {item.get('file')})")
 
     return Result(data=template, text=render)
 
@@ -127,6 +128,14 @@ def _resolve_subgraph(ctx: Context, wanted: str) -> str:
         raise NotFoundError(f"server {ctx.server.name!r} has no subgraph {wanted!r}",
                             hint="see 'comfyui-skill templates subgraphs'")
     return matches[0]
+
+
+def _labelled(out: Output, label: str, value: Any) -> None:
+    """``label: value``, the value wrapped to the terminal width under itself."""
+    indent = " " * 14
+    lines = textwrap.wrap(str(value), width=max(out.width - 1, 40), initial_indent=indent, subsequent_indent=indent)
+    for number, line in enumerate(lines or [indent]):
+        out.line(f"{label + ':':<13} {line[14:]}" if number == 0 else line)
 
 
 def _haystack(template: Template) -> str:

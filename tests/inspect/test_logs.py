@@ -1,0 +1,44 @@
+"""logs show, with and without --follow, against the fake server's log."""
+
+from __future__ import annotations
+
+import threading
+
+from .helpers import received, requested, submit, wait_until
+
+
+def test_last_entries_without_colours(fake_comfy, run_cli):
+    result = run_cli("logs", "show", "-n", "3", server=fake_comfy)
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and len(lines) == 3
+    assert "\x1b[" not in result.stdout and "[INFO]" in result.stdout
+    raw = run_cli("logs", "show", "-n", "3", "--raw", server=fake_comfy)
+    assert "\x1b[32m[INFO]\x1b[0m" in raw.stdout
+    data = run_cli("logs", "show", "-n", "0", "--json", server=fake_comfy).json()["data"]
+    assert len(data["entries"]) > 3 and data["entries"][-3:][0]["m"].endswith("\n")
+
+
+def test_timeout_needs_follow_and_n_must_not_be_negative(fake_comfy, run_cli):
+    assert run_cli("logs", "show", "--timeout", "1", server=fake_comfy).exit_code == 2
+    assert run_cli("logs", "show", "-n", "-1", server=fake_comfy).exit_code == 2
+
+
+def test_follow_streams_new_entries_until_the_timeout(fake_comfy, run_cli):
+    def make_a_log_line() -> None:
+        wait_until(lambda: requested(fake_comfy, "PATCH", "/internal/logs/subscribe"))
+        submit(fake_comfy, 7)  # the server logs "got prompt"
+
+    thread = threading.Thread(target=make_a_log_line)
+    thread.start()
+    result = run_cli("logs", "show", "-n", "1", "--follow", "--timeout", "1.5", "--output", "ndjson",
+                     server=fake_comfy)
+    thread.join()
+    assert result.exit_code == 0, result.stderr
+    lines = result.ndjson()
+    events = [line for line in lines if line.get("event") == "log"]
+    assert len(events) >= 2  # the last backlog entry, then the new one(s)
+    assert any("got prompt" in e["message"] for e in events[1:])
+    assert all("\x1b" not in e["message"] for e in events)
+    assert lines[-1]["ok"] is True and len(lines[-1]["data"]["entries"]) == len(events)
+    unsubscribed = received(fake_comfy, "PATCH", "/internal/logs/subscribe")
+    assert b'"enabled": false' in unsubscribed[-1].body

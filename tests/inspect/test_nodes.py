@@ -1,0 +1,102 @@
+"""nodes list / search / info on the real 887-class catalog the fake serves, and its cache."""
+
+from __future__ import annotations
+
+import json
+
+from .helpers import requested
+
+
+def test_list_everything_and_filters(fake_comfy, run_cli):
+    everything = run_cli("nodes", "list", "--json", server=fake_comfy).json()["data"]
+    assert len(everything) == 887
+    assert [n["name"] for n in everything] == sorted(n["name"] for n in everything)
+    image = run_cli("nodes", "list", "--category", "image", "--json", server=fake_comfy).json()["data"]
+    assert "SaveImage" in {n["name"] for n in image} and "KSampler" not in {n["name"] for n in image}
+    assert all(n["category"] == "image" or n["category"].startswith("image/") for n in image)
+    api = run_cli("nodes", "list", "--api-nodes", "--json", server=fake_comfy).json()["data"]
+    assert len(api) == 233 and all(n["api_node"] and n["pack"] == "api-nodes" for n in api)
+    deprecated = run_cli("nodes", "list", "--deprecated", "--json", server=fake_comfy).json()["data"]
+    assert deprecated and all(n["deprecated"] for n in deprecated) and len(deprecated) < 887
+    pack = run_cli("nodes", "list", "--pack", "websocket_image_save", "--json", server=fake_comfy).json()["data"]
+    assert [n["name"] for n in pack] == ["SaveImageWebsocket"]
+
+
+def test_list_search_and_empty_result(fake_comfy, run_cli):
+    found = run_cli("nodes", "list", "--search", "save image", "--json", server=fake_comfy).json()["data"]
+    names = {n["name"] for n in found}
+    assert {"SaveImage", "SaveImageWebsocket"} <= names and "KSampler" not in names
+    empty = run_cli("nodes", "list", "--search", "no-such-node-anywhere", "--json", server=fake_comfy)
+    assert empty.exit_code == 0 and empty.json()["data"] == []
+    text = run_cli("nodes", "list", "--search", "no-such-node-anywhere", server=fake_comfy)
+    assert text.exit_code == 0 and "no node classes match" in text.stdout
+
+
+def test_search_ranks_names_first(fake_comfy, run_cli):
+    ranked = run_cli("nodes", "search", "load", "image", "--json", server=fake_comfy).json()["data"]
+    assert ranked[0]["name"] == "LoadImage"
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
+    assert run_cli("nodes", "search", "ksampler", "--json", server=fake_comfy).json()["data"][0]["name"] == "KSampler"
+    limited = run_cli("nodes", "search", "image", "-n", "3", "--json", server=fake_comfy).json()["data"]
+    assert len(limited) == 3
+    text = run_cli("nodes", "search", "image", server=fake_comfy, env={"COLUMNS": "80"})
+    assert text.stdout.splitlines()[0].split() == ["CLASS", "DISPLAY", "NAME", "CATEGORY", "PACK"]
+    assert all(len(line) <= 80 for line in text.stdout.splitlines())
+
+
+def test_catalog_is_cached_until_the_node_set_changes(fake_comfy, run_cli):
+    run_cli("nodes", "list", "--json", server=fake_comfy)
+    run_cli("nodes", "search", "latent", "--json", server=fake_comfy)
+    assert requested(fake_comfy, "GET", "/object_info") == 1
+    run_cli("nodes", "list", "--refresh", "--json", server=fake_comfy)
+    assert requested(fake_comfy, "GET", "/object_info") == 2
+    extensions = json.dumps(["/extensions/core/groupNode.js", "/extensions/new-pack/widget.js"])
+    fake_comfy.faults.respond_raw(r"^/extensions$", 200, extensions, "application/json")
+    run_cli("nodes", "list", "--json", server=fake_comfy)
+    assert requested(fake_comfy, "GET", "/object_info") == 3
+
+
+def test_cache_is_rebuilt_for_a_new_comfyui_version(fake_comfy, run_cli):
+    run_cli("nodes", "list", "--json", server=fake_comfy)
+    stats = json.dumps({"system": {"comfyui_version": "0.34.0"}, "devices": []})
+    fake_comfy.faults.respond_raw(r"^/system_stats$", 200, stats, "application/json")
+    run_cli("nodes", "list", "--json", server=fake_comfy)
+    assert requested(fake_comfy, "GET", "/object_info") == 2
+
+
+def test_info_old_style_combo_numbers_and_outputs(fake_comfy, run_cli):
+    data = run_cli("nodes", "info", "KSampler", "--json", server=fake_comfy).json()["data"]
+    inputs = {i["name"]: i for i in data["inputs"]}
+    assert [i["name"] for i in data["inputs"]][:4] == ["model", "seed", "steps", "cfg"]
+    assert inputs["seed"]["type"] == "INT" and inputs["seed"]["default"] == 0 and inputs["seed"]["min"] == 0
+    assert inputs["cfg"]["step"] == 0.1 and inputs["cfg"]["max"] == 100.0
+    assert inputs["sampler_name"]["type"] == "COMBO" and "euler" in inputs["sampler_name"]["choices"]
+    assert inputs["model"]["tooltip"].startswith("The model used")
+    assert data["outputs"] == [{"index": 0, "name": "LATENT", "type": "LATENT", "is_list": False,
+                                "tooltip": data["outputs"][0]["tooltip"]}]
+    assert data["pack"] == "core" and data["category"]
+
+
+def test_info_v3_combo_dynamic_combo_and_autogrow(fake_comfy, run_cli):
+    resize = run_cli("nodes", "info", "ResizeImageMaskNode", "--json", server=fake_comfy).json()["data"]
+    inputs = {i["name"]: i for i in resize["inputs"]}
+    assert inputs["input"]["type"] == "IMAGE,MASK"  # match-type input
+    dynamic = inputs["resize_type"]
+    assert dynamic["type"] == "COMBO" and "scale dimensions" in dynamic["choices"]
+    nested = {i["name"]: i for i in dynamic["choice_inputs"]["scale dimensions"]}
+    assert nested["crop"]["choices"] == ["disabled", "center"] and nested["crop"]["default"] == "center"
+    assert nested["width"]["max"] == 16384
+    batch = run_cli("nodes", "info", "BatchImagesNode", "--json", server=fake_comfy).json()["data"]
+    grow = batch["inputs"][0]
+    assert grow["type"] == "IMAGE" and grow["autogrow"]["prefix"] == "image" and grow["autogrow"]["max"] == 50
+    formatted = run_cli("nodes", "info", "StringFormat", "--json", server=fake_comfy).json()["data"]
+    assert formatted["inputs"][0]["autogrow"]["names"][:3] == ["a", "b", "c"]
+    text = run_cli("nodes", "info", "ResizeImageMaskNode", server=fake_comfy, env={"COLUMNS": "80"}).stdout
+    assert "when 'scale dimensions':" in text and "choices: disabled, center" in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_info_unknown_class_suggests_close_names(fake_comfy, run_cli):
+    result = run_cli("nodes", "info", "ksampler", "--json", server=fake_comfy)
+    assert result.exit_code == 7
+    assert "KSampler" in result.json()["error"]["details"]["suggestions"]
