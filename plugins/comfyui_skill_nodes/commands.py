@@ -81,7 +81,7 @@ def _render_list(out: Output, nodes: Sequence[dict[str, Any]], total: int, *, ra
         return
     rows = [(n["name"], n["display_name"] if n["display_name"] not in (None, n["name"]) else "", n["category"], n["pack"])
             for n in nodes]
-    out.table(rows, ("CLASS", "DISPLAY NAME", "CATEGORY", "PACK"), shrink=(1, 2, 0))
+    out.table(rows, ("CLASS", "DISPLAY NAME", "CATEGORY", "PACK"), shrink=(3, 1, 2, 0))
     shown = f"{len(nodes)} of {total} matching" if ranked else f"{len(nodes)} of {total}"
     out.note(f"{shown} node classes")
 
