@@ -29,6 +29,22 @@ _server_log.addHandler(logging.NullHandler())
 _server_log.propagate = False
 
 
+class _ConfigField:
+    """A ``FakeComfyUI`` attribute kept in its ``Config``, which the running server reads live."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: FakeComfyUI | None, owner: type | None = None) -> Any:
+        return self if instance is None else getattr(instance.config, self.name)
+
+    def __set__(self, instance: FakeComfyUI, value: Any) -> None:
+        setattr(instance.config, self.name, value)
+
+
 @functools.cache
 def recorded_catalog() -> dict[str, Any]:
     """The recorded ComfyUI 0.33 ``/object_info`` (shared by every instance, never mutated)."""
@@ -78,32 +94,10 @@ class FakeComfyUI:
         self._models.clear()
         self._models.update(value)
 
-    @property
-    def exec_delay(self) -> float:
-        """Seconds each executed (not cached) node takes."""
-        return self.config.exec_delay
-
-    @exec_delay.setter
-    def exec_delay(self, value: float) -> None:
-        self.config.exec_delay = value
-
-    @property
-    def progress_steps_delay(self) -> float:
-        """Seconds per progress tick of progress-emitting nodes (ColorTransfer, SaveImageWebsocket)."""
-        return self.config.progress_steps_delay
-
-    @progress_steps_delay.setter
-    def progress_steps_delay(self, value: float) -> None:
-        self.config.progress_steps_delay = value
-
-    @property
-    def max_upload_size(self) -> int:
-        """Request bodies larger than this get 413 (ComfyUI's ``--max-upload-size``)."""
-        return self.config.max_upload_size
-
-    @max_upload_size.setter
-    def max_upload_size(self, value: int) -> None:
-        self.config.max_upload_size = value
+    exec_delay = _ConfigField("Seconds each executed (not cached) node takes (default 0).")
+    progress_steps_delay = _ConfigField(
+        "Seconds per progress tick of progress-emitting nodes (ColorTransfer, SaveImageWebsocket; default 0.01).")
+    max_upload_size = _ConfigField("Request bodies larger than this get 413 (``--max-upload-size``, 100 MB).")
 
     # -- lifecycle -----------------------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ class _Validator:
             with _site("inputs"):
                 inputs = self.prompt[node_id]["inputs"]
             class_type = self.prompt[node_id]["class_type"]
-            errors, valid = self._check_inputs(node_id, class_type, inputs, visiting)
+            errors, valid = self._check_inputs(class_type, inputs, visiting)
         finally:
             visiting.pop()
         result = (not errors and valid, errors)
@@ -86,7 +86,7 @@ class _Validator:
                                                   {"node_id": node, "cycle_nodes": nodes})])
         return self.validated[path[0]]
 
-    def _check_inputs(self, node_id: Any, class_type: str, inputs: dict, visiting: list) -> tuple[Reasons, bool]:
+    def _check_inputs(self, class_type: str, inputs: dict, visiting: list) -> tuple[Reasons, bool]:
         errors: Reasons = []
         valid = True
         custom = CUSTOM_VALIDATED.get(class_type)
