@@ -207,3 +207,14 @@ def test_download_never_overwrites_and_stays_inside(server: ScriptedServer, tmp_
     assert absolute == tmp_path / "abs" / "dir" / "shadow"
     nul = client.download("a\x00b.png", "x\x00y", "output", tmp_path)
     assert nul.parent == tmp_path / "xy" and "\x00" not in nul.name
+
+
+def test_a_refused_connection_is_retried_once_quickly() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    backend = Backend(make_server("down", {"url": f"http://127.0.0.1:{port}"}))
+    pauses: list[float] = []
+    with pytest.raises(UnreachableError):
+        ComfyClient(backend, HttpTransport(backend.transport_options(), sleep=pauses.append)).system_stats()
+    assert len(pauses) == 1 and pauses[0] <= 0.25

@@ -52,6 +52,7 @@ class TransportOptions:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retries: int = 3
+    refused_retries: int = 1
     backoff_base: float = 0.5
     backoff_cap: float = 10.0
     retry_after_cap: float = 60.0
@@ -183,6 +184,7 @@ class HttpTransport:
     def _open(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
               idempotent: bool, read_timeout: float | None, deadline: float | None) -> Iterator[Any]:
         attempt = 0
+        limit = self.options.retries
         while True:
             retry_in: float | None = None
             try:
@@ -198,15 +200,20 @@ class HttpTransport:
                 error = self._unreachable(url, exc)
                 if isinstance(exc, NameResolutionError):
                     raise error from None
-                retry_in = self._backoff(attempt)
+                if error.details.get("reason") == "refused":
+                    # Nothing listens there. One quick retry covers a server restarting; more
+                    # would only keep a user (or `server status`) waiting for the same answer.
+                    limit = min(limit, self.options.refused_retries)
+                    retry_in = self.options.backoff_base * random.uniform(0.25, 0.5)
+                else:
+                    retry_in = self._backoff(attempt)
             except (ReadTimeoutError, ProtocolError, SSLError, Urllib3Error) as exc:
                 error = self._unreachable(url, exc)
                 if not idempotent or isinstance(exc, SSLError):
                     raise error from None
                 retry_in = self._backoff(attempt)
             else:
-                if resp.status in RETRY_STATUSES and (idempotent or resp.status == 429) \
-                        and attempt < self.options.retries:
+                if resp.status in RETRY_STATUSES and (idempotent or resp.status == 429) and attempt < limit:
                     retry_in = self._retry_after(resp, attempt)
                     resp.close()  # never drain: the body of an error may be endless
                 else:
@@ -217,7 +224,7 @@ class HttpTransport:
                     return
                 error = None
             attempt += 1
-            if attempt > self.options.retries or (deadline is not None and time.monotonic() + retry_in > deadline):
+            if attempt > limit or (deadline is not None and time.monotonic() + retry_in > deadline):
                 if error is not None:
                     raise error from None
                 raise ServerError(f"{redact(url, self.options.secrets)} kept answering {resp.status} "
