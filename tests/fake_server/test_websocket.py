@@ -230,3 +230,30 @@ def test_logs_subscription(fake):
     assert logs[0]["size"] == {"cols": 80, "rows": 24} and logs[1]["size"] is None
     assert logs[0]["entries"][0]["m"].endswith("got prompt\n")
     assert logs[-1]["entries"][0]["m"] == "custom line\n"
+
+
+def test_other_sockets_only_see_status(fake):
+    observer = Socket(fake, "observer")
+    try:
+        frames = [observer.recv()]
+        _, own = run(fake, workflow("W7"))
+        frames += observer.until(lambda f: f["type"] == "status"
+                                 and not f["data"]["status"]["exec_info"]["queue_remaining"])
+    finally:
+        observer.close()
+    assert "executed" in shape(own)
+    assert shape(frames) == ["status"] * 4
+
+
+def test_interrupt_is_broadcast_even_without_client_id(fake):
+    fake.progress_steps_delay = 0.02
+    observer = Socket(fake, "observer")
+    try:
+        observer.recv()
+        prompt_id = post_prompt(fake, workflow("W4")).json()["prompt_id"]
+        observer.until(lambda f: f["type"] == "progress")
+        call(fake, "POST", "/interrupt")
+        interrupted = observer.until(lambda f: f["type"] == "execution_interrupted")[-1]
+    finally:
+        observer.close()
+    assert (interrupted["data"]["prompt_id"], interrupted["data"]["node_id"]) == (prompt_id, "3")

@@ -68,13 +68,13 @@ class Executor:
             task, item = await queue.get()
             started = time.perf_counter()
             self.client_id = item.extra_data.get("client_id")
+            run = PromptRun(self.ctx, self, item)
             try:
-                run = PromptRun(self.ctx, self, item)
                 status = await run.execute()
             finally:
                 self.last_node = None
-            queue.task_done(task, run.ui if status["completed"] else {}, run.meta() if status["completed"] else {},
-                            status)
+            outputs, meta = (run.ui, run.meta()) if status["completed"] else ({}, {})
+            queue.task_done(task, outputs, meta, status)
             if self.client_id is not None:
                 self.ctx.hub.send("executing", {"node": None, "prompt_id": item.prompt_id}, self.client_id)
             self.ctx.logs.info(f"\x1b[32mPrompt executed in {time.perf_counter() - started:.2f} seconds\x1b[0m")
@@ -134,7 +134,8 @@ class PromptRun:
         """Run the prompt; returns the history ``status``."""
         self.executor.interrupted = False
         self.add_message("execution_start", {"prompt_id": self.prompt_id}, broadcast=False)
-        self.signatures = {node: self._signature(node, set()) for node in self.prompt}
+        for node in self.prompt:
+            self._signature(node, frozenset())
         cache = self.executor.cache
         for stale in set(cache) - set(self.signatures.values()):
             del cache[stale]
@@ -174,17 +175,21 @@ class PromptRun:
             "current_outputs": list(self.prompt),
         }, broadcast=False)
 
-    def _signature(self, node_id: str, visiting: set[str]) -> str:
-        """The cache key: class, ``IS_CHANGED`` and inputs, with links replaced by their source's key."""
+    def _signature(self, node_id: str, visiting: frozenset[str]) -> str:
+        """The cache key: class, ``IS_CHANGED`` and inputs, with links replaced by their source's key
+        (memoized in ``self.signatures``; unvalidated orphans may be cyclic or malformed)."""
+        if node_id in self.signatures:
+            return self.signatures[node_id]
         node = self.prompt[node_id]
-        if node_id in visiting or not isinstance(node.get("inputs"), dict):
-            return hashlib.sha256(json.dumps(node, sort_keys=True, default=str).encode()).hexdigest()
-        parts: list[Any] = [node["class_type"], self._is_changed(node)]
-        for name, value in sorted(node["inputs"].items()):
-            if is_link(value) and value[0] in self.prompt:
-                value = [self._signature(value[0], visiting | {node_id}), value[1]]
-            parts.append([name, value])
-        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+        parts: Any = node
+        if node_id not in visiting and isinstance(node.get("inputs"), dict):
+            parts = [node["class_type"], self._is_changed(node)]
+            for name, value in sorted(node["inputs"].items()):
+                if is_link(value) and value[0] in self.prompt:
+                    value = [self._signature(value[0], visiting | {node_id}), value[1]]
+                parts.append([name, value])
+        digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+        return self.signatures.setdefault(node_id, digest)
 
     def _is_changed(self, node: dict[str, Any]) -> str | None:
         if node["class_type"] in ALWAYS_RERUN:

@@ -68,8 +68,8 @@ class Hub:
         while True:
             sid, render = await self._outbox.get()
             async with self.lock:
-                targets = list(self.clients.values()) if sid is None else [self.clients[sid]] if sid in self.clients else []
-                for client in targets:
+                targets = self.clients.values() if sid is None else filter(None, [self.clients.get(sid)])
+                for client in list(targets):
                     payload = render(client)
                     if payload is not None:
                         await self.deliver(client, payload)

@@ -32,8 +32,12 @@ def user_path(request: web.Request, file: str | None, create_dir: bool = True) -
     return path
 
 
+def _relative(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
 def _file_info(path: str, root: str) -> dict[str, Any]:
-    return {"path": os.path.relpath(path, root).replace(os.sep, "/"), "size": os.path.getsize(path),
+    return {"path": _relative(path, root), "size": os.path.getsize(path),
             "modified": int(os.path.getmtime(path) * 1000), "created": int(os.path.getctime(path) * 1000)}
 
 
@@ -75,10 +79,10 @@ async def list_userdata(request: web.Request) -> web.Response:
     pattern = os.path.join(glob.escape(path), "**", "*") if recurse else os.path.join(glob.escape(path), "*")
     results: list[Any] = []
     for found in sorted(glob.glob(pattern, recursive=recurse)):
-        if not os.path.isfile(found):
-            continue
-        relative = os.path.relpath(found, path).replace(os.sep, "/")
-        results.append(_file_info(found, path) if full_info else [relative, *relative.split("/")] if split else relative)
+        if os.path.isfile(found):
+            relative = _relative(found, path)
+            results.append(_file_info(found, path) if full_info else [relative, *relative.split("/")] if split
+                           else relative)
     return web.json_response(results)
 
 
@@ -99,11 +103,10 @@ async def list_userdata_v2(request: web.Request) -> web.Response:
     for folder, subfolders, files in os.walk(target):
         subfolders.sort()
         for name in subfolders:
-            results.append({"name": name, "path": os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/"),
-                            "type": "directory"})
+            results.append({"name": name, "path": _relative(os.path.join(folder, name), root), "type": "directory"})
         for name in sorted(files):
             full = os.path.join(folder, name)
-            results.append({"name": name, "path": os.path.relpath(full, root).replace(os.sep, "/"), "type": "file",
+            results.append({"name": name, "path": _relative(full, root), "type": "file",
                             "size": os.path.getsize(full), "modified": os.path.getmtime(full)})
     return web.json_response(results)
 

@@ -220,7 +220,8 @@ def validate_prompt(prompt: dict, partial_targets: Any, catalog: Catalog, dirs: 
                                                          "class_type": prompt[node_id]["class_type"]})
                 entry["dependent_outputs"].append(output)
     if not good:
-        details = "\n".join(f"{reason['message']}: {reason['details']}" for _, reasons in failures for reason in reasons)
+        details = "\n".join(f"{reason['message']}: {reason['details']}"
+                            for _, reasons in failures for reason in reasons)
         return ValidationResult(False, error("prompt_outputs_failed_validation", "Prompt outputs failed validation",
                                              details), [], node_errors)
     return ValidationResult(True, None, good, node_errors)
