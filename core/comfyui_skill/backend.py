@@ -112,6 +112,23 @@ class Backend:
             secrets=self.secrets(),
         )
 
+    #: ``sort_by`` names of ``GET /api/jobs`` for our sort keys (local ComfyUI >= 0.6 spelling).
+    jobs_sort_names = {"created": "created_at", "duration": "execution_duration"}
+
+    def jobs_query(self, *, status: str | None = None, limit: int | None = None, sort: str | None = None,
+                   order: str | None = None) -> dict[str, Any]:
+        """Query parameters of ``GET /api/jobs``; ``sort`` is ``created`` or ``duration``.
+
+        Local ComfyUI and Comfy Cloud spell the sort keys differently (``created_at`` vs
+        ``create_time``); a backend only overrides :attr:`jobs_sort_names`.
+        """
+        query: dict[str, Any] = {"status": status, "limit": limit, "sort_order": order}
+        if sort is not None:
+            if sort not in self.jobs_sort_names:
+                raise ValueError(f"unknown jobs sort {sort!r} (known: {', '.join(self.jobs_sort_names)})")
+            query["sort_by"] = self.jobs_sort_names[sort]
+        return {key: value for key, value in query.items() if value is not None}
+
     def prompt_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Adjust a POST /prompt body for this kind of server (the default sends it unchanged)."""
         return payload
