@@ -15,7 +15,7 @@ from typing import Any
 
 from comfyui_skill import ComfyClient, ConnectionClosed, Message, PromptLost, TimeoutExpired, UnreachableError
 
-from .state import JobState, probe
+from .state import JobState, history_entry, probe
 
 #: Seconds of silence on the socket after which the server is asked directly.
 FIRST_CHECK = 0.5
@@ -143,9 +143,10 @@ class Follower:
         return None
 
     def _finish(self, status: str) -> JobState:
-        """The verdict came over the socket: take the outputs from history (the socket's as fallback)."""
-        entry = (self.client.history(self.prompt_id) or {}).get(self.prompt_id)
-        outputs = (entry or {}).get("outputs") or self.ws_outputs
+        """The verdict came over the socket: take the outputs from history, else from the jobs API (Comfy
+        Cloud has no history route), else from the socket."""
+        entry = history_entry(self.client, self.prompt_id) or self.client.job(self.prompt_id) or {}
+        outputs = entry.get("outputs") or self.ws_outputs
         return JobState(status, outputs=outputs)
 
     def _reconnect(self, reason: str) -> bool:

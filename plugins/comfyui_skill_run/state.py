@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from comfyui_skill import ComfyClient
+from comfyui_skill import ComfyClient, NotFoundError
 
 TERMINAL = ("success", "error", "cancelled")
 _JOB_STATUS = {"pending": "pending", "in_progress": "running", "completed": "success",
@@ -35,12 +35,22 @@ def probe(client: ComfyClient, prompt_id: str) -> JobState:
     if status == "running":
         return JobState("running")
     if status != "pending":
-        entry = (client.history(prompt_id) or {}).get(prompt_id)
-        if isinstance(entry, dict):
+        entry = history_entry(client, prompt_id)
+        if entry is not None:
             return from_history(entry)
         if status in TERMINAL:
             return from_job(job or {}, status)
     return from_queue(client.queue(), prompt_id)
+
+
+def history_entry(client: ComfyClient, prompt_id: str) -> dict[str, Any] | None:
+    """The prompt's ``/history`` entry; None while there is none, or where the server has no
+    ``GET /history/{id}`` (Comfy Cloud: its jobs API is the only record)."""
+    try:
+        entry = (client.history(prompt_id) or {}).get(prompt_id)
+    except NotFoundError:
+        return None
+    return entry if isinstance(entry, dict) else None
 
 
 def from_history(entry: dict[str, Any]) -> JobState:
