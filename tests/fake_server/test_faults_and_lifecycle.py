@@ -136,6 +136,10 @@ def test_api_prefix_only():
         assert call(fake, "GET", "/system_stats").status == 404
         assert call(fake, "POST", "/prompt", json_body={}).status == 405
         assert call(fake, "GET", "/internal/logs").status == 200
+        assert fake.ws_url.endswith("/api/ws")
+        socket = Socket(fake)
+        assert socket.recv()["type"] == "status"
+        socket.close()
 
 
 def test_upload_size_limit(fake):

@@ -20,7 +20,8 @@ def _prefixed(tables: Iterable[web.RouteTableDef], prefix: str) -> list[web.Rout
 
 
 def build_app(ctx: ServerContext) -> web.Application:
-    app = web.Application(middlewares=MIDDLEWARES)
+    # debug=False even in an asyncio debug loop: ComfyUI's 500 bodies never carry a traceback.
+    app = web.Application(middlewares=MIDDLEWARES, handler_args={"debug": False})
     app[CONTEXT] = ctx
     if not ctx.config.api_prefix_only:
         app.add_routes(_prefixed(CORE_ROUTES, ""))

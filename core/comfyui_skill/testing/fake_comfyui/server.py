@@ -199,7 +199,8 @@ class FakeComfyUI:
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
+        """``ws://127.0.0.1:PORT/ws`` (``.../api/ws`` with ``api_prefix_only``)."""
+        return f"ws://127.0.0.1:{self.port}{'/api' if self.config.api_prefix_only else ''}/ws"
 
     @property
     def requests(self) -> list[RecordedRequest]:
