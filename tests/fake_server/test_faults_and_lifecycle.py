@@ -7,6 +7,7 @@ import http.client
 import threading
 import time
 import urllib.error
+import urllib.request
 import warnings
 
 import pytest
@@ -63,7 +64,6 @@ def test_delay_and_a_read_that_never_answers(fake):
 
 
 def urllib_get_with_timeout(fake, path, timeout):
-    import urllib.request
     with urllib.request.urlopen(fake.url + path, timeout=timeout) as reply:
         return reply.read()
 

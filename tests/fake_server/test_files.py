@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 
 import pytest
 
-from comfyui_skill.testing.fake_comfyui.png import decode_png
+from comfyui_skill.testing.fake_comfyui.png import decode_png, encode_png
 
 from .support import BOUNDARY, call, exchange, multipart, post_prompt, replay, workflow
 
@@ -152,8 +153,9 @@ def test_internal_files_before_the_output_directory_exists(fake):
 
 
 def test_png_codec_round_trip():
-    from comfyui_skill.testing.fake_comfyui.png import encode_png
-    rows = [bytes([x, y, 7]) * 1 for y in range(3) for x in range(1)]
+    rows = [bytes([0, y, 7]) for y in range(3)]
     data = encode_png(1, 3, rows, {"k": "v"})
     assert decode_png(data) == (1, 3, b"".join(rows))
     assert zlib.crc32(data[12:29]) == int.from_bytes(data[29:33], "big")
+    recorded = base64.b64decode(exchange("view_success")["response"]["body"])  # PIL's Sub/Up filters
+    assert decode_png(recorded) == (64, 48, b"\xff\x00\x00" * 64 * 48)

@@ -51,6 +51,21 @@ def _paeth(a: int, b: int, c: int) -> int:
     return a if pa <= pb and pa <= pc else (b if pb <= pc else c)
 
 
+def _predict(kind: int, left: int, up: int, corner: int) -> int:
+    """The PNG filter predictor for one byte (filter types 0-4)."""
+    if kind == 0:
+        return 0
+    if kind == 1:
+        return left
+    if kind == 2:
+        return up
+    if kind == 3:
+        return (left + up) // 2
+    if kind == 4:
+        return _paeth(left, up, corner)
+    raise PngError(f"bad filter type {kind}")
+
+
 def _unfilter(raw: bytes, stride: int, bpp: int, height: int) -> list[bytearray]:
     rows: list[bytearray] = []
     previous = bytearray(stride)
@@ -58,12 +73,8 @@ def _unfilter(raw: bytes, stride: int, bpp: int, height: int) -> list[bytearray]
         start = y * (stride + 1)
         kind, row = raw[start], bytearray(raw[start + 1:start + 1 + stride])
         for i in range(stride):
-            left = row[i - bpp] if i >= bpp else 0
-            up, corner = previous[i], (previous[i - bpp] if i >= bpp else 0)
-            predictor = (0, left, up, (left + up) // 2, _paeth(left, up, corner))[kind] if kind < 5 else None
-            if predictor is None:
-                raise PngError(f"bad filter type {kind}")
-            row[i] = (row[i] + predictor) & 0xFF
+            left, corner = (row[i - bpp], previous[i - bpp]) if i >= bpp else (0, 0)
+            row[i] = (row[i] + _predict(kind, left, previous[i], corner)) & 0xFF
         rows.append(row)
         previous = row
     return rows
