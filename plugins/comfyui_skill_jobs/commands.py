@@ -54,9 +54,9 @@ def list_jobs(ctx: Context, args: argparse.Namespace) -> Result:
         if not jobs:
             out.line("no jobs" + (f" with status {args.jobs_status}" if args.jobs_status else ""))
             return
-        out.table([(job.get("id"), job.get("status"), local_time(job["created"]), span(job["duration"]),
-                    job.get("outputs_count", "")) for job in jobs],
-                  ("ID", "STATUS", "CREATED", "DURATION", "OUTPUTS"))
+        out.table([(job.get("id"), job.get("status"), local_time(job["created"], short=True),
+                    span(job["duration"]), job.get("outputs_count", "")) for job in jobs],
+                  ("ID", "STATUS", "CREATED", "DURATION", "FILES"), shrink=(2,))
         if isinstance(total, int) and total > len(jobs):
             out.line(f"({len(jobs)} of {total}; see more with --limit)")
 

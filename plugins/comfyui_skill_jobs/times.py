@@ -21,8 +21,11 @@ def duration(job: dict[str, Any]) -> float | None:
     return end - start if start is not None and end is not None else None
 
 
-def local_time(epoch: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch is not None else "-"
+def local_time(epoch: float | None, short: bool = False) -> str:
+    """Local time; ``short`` leaves out the year, so a job listing fits 80 columns with whole ids."""
+    if epoch is None:
+        return "-"
+    return time.strftime("%m-%d %H:%M:%S" if short else "%Y-%m-%d %H:%M:%S", time.localtime(epoch))
 
 
 def span(value: float | None) -> str:

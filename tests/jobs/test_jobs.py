@@ -44,6 +44,13 @@ def test_list_newest_first_with_times_in_seconds(run_cli, fake_comfy, finished):
     assert data["jobs"][0]["duration"] >= 0.05
 
 
+def test_text_listing_fits_80_columns_with_whole_ids(run_cli, fake_comfy, finished):
+    lines = run_cli("jobs", "list", server=fake_comfy, env={"COLUMNS": "80"}).stdout.splitlines()
+    assert lines[0].split() == ["ID", "STATUS", "CREATED", "DURATION", "FILES"]
+    assert all(len(line) <= 80 for line in lines)
+    assert [line.split()[0] for line in lines[1:]] == finished[::-1]
+
+
 def test_sort_by_duration_uses_the_local_name(run_cli, fake_comfy, finished):
     result = run_cli("jobs", "list", "--sort", "duration", "--asc", "--json", server=fake_comfy)
     assert [job["id"] for job in result.json()["data"]["jobs"]] == finished
