@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -68,8 +67,13 @@ class ServerContext:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), seconds)
+        # Not asyncio.wait_for: before Python 3.12 it swallows a cancellation that arrives as the
+        # awaited event fires, and stop() would then wait forever for the worker.
+        waiter = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({waiter}, timeout=seconds)
+        finally:
+            waiter.cancel()
 
 
 CONTEXT = web.AppKey("context", ServerContext)
