@@ -93,8 +93,9 @@ def overhead(runs: int) -> None:
         folder = Path(tmp)
         env = {**os.environ, "COMFYUI_SKILL_DATA_DIR": str(folder / "data"),
                "COMFYUI_SKILL_CONFIG": str(folder / "config.toml"), "COMFYUI_SKILL_CACHE_DIR": str(folder / "cache")}
-        cli, script = [], []
+        cli, script, startup = [], [], []
         for index in range(runs):
+            startup.append(timed([sys.executable, "-m", "comfyui_skill", "--url", fake.url, "queue", "list"], env)[0])
             out = folder / f"out-{index}"
             out.mkdir()
             seconds, stdout = timed([sys.executable, "-m", "comfyui_skill", "--url", fake.url, "run",
@@ -108,6 +109,8 @@ def overhead(runs: int) -> None:
         print(f"comfyui-skill run   median client time {cli_median * 1000:7.1f} ms")
         print(f"minimal script      median client time {script_median * 1000:7.1f} ms")
         print(f"ratio               {cli_median / script_median:.2f}x (target <= 1.30x)")
+        print(f"for scale: 'comfyui-skill queue list' (start-up and one GET) takes "
+              f"{statistics.median(startup) * 1000:.1f} ms")
 
 
 def download_memory() -> None:
