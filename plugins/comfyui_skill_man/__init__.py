@@ -22,5 +22,4 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def comfyui_skill_commands() -> Iterable[Command]:
     return [Command("man", "print the manual page (roff) of every installed command",
                     description="Print the manual page, in roff, of comfyui-skill with every command of the "
-                                "plugins loaded now: 'comfyui-skill man | man -l -'. Needs argparse-manpage "
-                                "(pip install 'comfyui-skill[man]').", configure=configure)]
+                                "plugins loaded now: 'comfyui-skill man | man -l -'.", configure=configure)]

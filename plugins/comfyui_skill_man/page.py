@@ -34,7 +34,7 @@ def render(ctx: Context) -> str:
         from argparse_manpage.manpage import Manpage
     except ImportError:
         raise CliError("the man page needs argparse-manpage, which is not installed", code="internal",
-                       hint="pip install 'comfyui-skill[man]' (or: comfyui-skill plugins install argparse-manpage)"
+                       hint="reinstall comfyui-skill, or: comfyui-skill plugins install argparse-manpage"
                        ) from None
     epoch = ctx.environ.get("SOURCE_DATE_EPOCH")
     date = time.strftime("%Y-%m-%d", time.gmtime(int(epoch))) if epoch else __version__
