@@ -23,7 +23,7 @@ _LAZY = {
     "Backend": "backend", "ServerConfig": "config", "ComfyClient": "client",
     "new_prompt_id": "client", "new_client_id": "client", "Message": "transport.ws",
     "ConnectionClosed": "transport.ws", "safe_relative_path": "transport.files",
-    "save_stream": "transport.files", "redact": "redact", "mask": "redact",
+    "save_stream": "transport.files", "redact": "redaction", "mask": "redaction",
     "data_dir": "paths", "cache_dir": "paths", "atomic_write": "config",
     # the whole command line, every command configured (man pages, completion)
     "build_parser": "app",
@@ -68,6 +68,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .markers import hookimpl
     from .output import Output, Result, human_bytes, render_table
     from .paths import cache_dir, data_dir
-    from .redact import mask, redact
+    from .redaction import mask, redact
     from .transport.files import safe_relative_path, save_stream
     from .transport.ws import ConnectionClosed, Message

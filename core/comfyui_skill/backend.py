@@ -17,7 +17,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from .redact import mask
+from .redaction import mask
 
 if TYPE_CHECKING:
     from .config import ServerConfig

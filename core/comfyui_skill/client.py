@@ -20,7 +20,7 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from .backend import Backend
 from .errors import AuthError, CliError, HttpError, NotFoundError, RejectedError, ServerError, UnreachableError
-from .redact import redact
+from .redaction import redact
 from .transport.files import safe_relative_path, save_stream
 from .transport.http import HttpTransport, Response
 from .transport.ws import WebSocketStream

@@ -36,7 +36,7 @@ from urllib3.exceptions import (
 
 from .._version import __version__
 from ..errors import HttpError, ServerError, TimeoutExpired, UnreachableError
-from ..redact import redact
+from ..redaction import redact
 
 USER_AGENT = f"comfyui-skill/{__version__}"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})

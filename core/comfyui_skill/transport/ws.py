@@ -18,7 +18,7 @@ from typing import Any
 import websocket
 
 from ..errors import AuthError, UnreachableError
-from ..redact import redact
+from ..redaction import redact
 
 #: Binary frame types (first big-endian uint32 of the frame).
 PREVIEW_IMAGE = 1
