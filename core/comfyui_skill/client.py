@@ -9,11 +9,10 @@ the jobs API only exists on ComfyUI >= 0.6, ``/prompt`` rejects with a structure
 from __future__ import annotations
 
 import json
-import mimetypes
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
@@ -23,7 +22,9 @@ from .errors import AuthError, CliError, HttpError, NotFoundError, RejectedError
 from .redaction import redact
 from .transport.files import safe_relative_path, save_stream
 from .transport.http import HttpTransport, Response
-from .transport.ws import WebSocketStream
+
+if TYPE_CHECKING:
+    from .transport.ws import WebSocketStream
 
 
 def new_prompt_id() -> str:
@@ -214,6 +215,8 @@ class ComfyClient:
     def upload(self, path: Path, *, subfolder: str = "", type: str = "input", overwrite: bool = False,
                mask_original: Mapping[str, str] | None = None, name: str | None = None) -> dict[str, Any]:
         """Upload an image (or a mask onto ``mask_original``); returns the server's name for it."""
+        import mimetypes
+
         from urllib3 import encode_multipart_formdata
 
         try:
@@ -303,6 +306,8 @@ class ComfyClient:
     # ----------------------------------------------------------------- WebSocket
     def open_events(self, client_id: str) -> WebSocketStream:
         """Connect the WebSocket for ``client_id`` (do it *before* submitting that client's prompt)."""
+        from .transport.ws import WebSocketStream  # websocket-client loads only for commands that follow
+
         options = self.backend.transport_options()
         sslopt: dict[str, Any] = {}
         if options.insecure:

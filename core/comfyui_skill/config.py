@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,6 +279,8 @@ def atomic_write(path: Path, text: str, *, mode: int = 0o644) -> None:
     The temporary file is created with ``mode`` already set, so a secret is never readable by
     others, not even for a moment.
     """
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

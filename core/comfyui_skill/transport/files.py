@@ -15,7 +15,6 @@ import contextlib
 import errno
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
@@ -56,6 +55,8 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
     """Stream ``chunks`` into ``root/relative`` (or a free variant of it) and return the path."""
     target = resolve_inside(root, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
     try:
