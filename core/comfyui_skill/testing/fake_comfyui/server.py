@@ -7,6 +7,7 @@ import copy
 import functools
 import logging
 import os
+import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -57,12 +58,14 @@ class FakeComfyUI:
     ``object_info`` is the node catalog prompts are validated against: None for the recorded
     887 classes, a dict, or a path to a ``.json``/``.json.gz`` file. ``require_token`` makes every
     request (and the WebSocket upgrade) need ``Authorization: Bearer <token>``. ``api_prefix_only``
-    serves the core routes only under ``/api/...``.
+    serves the core routes only under ``/api/...``. ``ssl_context`` serves HTTPS and ``wss://`` instead
+    (``url`` and ``ws_url`` follow).
     """
 
     def __init__(self, object_info: dict[str, Any] | str | os.PathLike | None = None, *,
                  require_token: str | None = None, api_prefix_only: bool = False,
-                 max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE) -> None:
+                 max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._ssl_context = ssl_context
         if object_info is None:
             self._classes = recorded_catalog()
         else:
@@ -142,7 +145,7 @@ class FakeComfyUI:
         self._runner = web.AppRunner(build_app(ctx), access_log=None, logger=_server_log,
                                      shutdown_timeout=SHUTDOWN_TIMEOUT)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._ssl_context).start()
         ctx.port = self._runner.addresses[0][1]
         self._tasks = [asyncio.create_task(ctx.hub.run()), asyncio.create_task(ctx.executor.run())]
 
@@ -195,12 +198,12 @@ class FakeComfyUI:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http{'s' if self._ssl_context else ''}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        """``ws://127.0.0.1:PORT/ws`` (``.../api/ws`` with ``api_prefix_only``)."""
-        return f"ws://127.0.0.1:{self.port}{'/api' if self.config.api_prefix_only else ''}/ws"
+        """``ws://127.0.0.1:PORT/ws`` (``wss://`` with ``ssl_context``, ``.../api/ws`` with ``api_prefix_only``)."""
+        return f"ws{'s' if self._ssl_context else ''}://127.0.0.1:{self.port}{'/api' if self.config.api_prefix_only else ''}/ws"
 
     @property
     def requests(self) -> list[RecordedRequest]:
