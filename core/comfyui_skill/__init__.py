@@ -27,6 +27,8 @@ _LAZY = {
     "data_dir": "paths", "cache_dir": "paths", "atomic_write": "config",
     # the whole command line, every command configured (man pages, completion)
     "build_parser": "app",
+    # the JSON Schema files of the --json / --output ndjson contract
+    "json_schema": "schemas",
     "Config": "config", "find_setting": "config", "server_env_var": "config", "make_server": "config",
     # errors
     "ExitCode": "errors", "ERROR_CODES": "errors", "CliError": "errors", "UsageError": "errors",
@@ -69,5 +71,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .output import Output, Result, human_bytes, render_table
     from .paths import cache_dir, data_dir
     from .redaction import mask, redact
+    from .schemas import json_schema
     from .transport.files import safe_relative_path, save_stream
     from .transport.ws import ConnectionClosed, Message
