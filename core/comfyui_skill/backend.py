@@ -17,6 +17,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from .config import server_env_var
 from .redaction import mask
 
 if TYPE_CHECKING:
@@ -83,8 +84,20 @@ class Backend:
         return "no credentials"
 
     def auth_hint(self) -> str:
-        return (f"set a token with 'comfyui-skill config set servers.{self.name}.token --stdin' or the "
-                f"environment variable COMFYUI_SKILL_SERVER_{self.name.upper().replace('-', '_')}_TOKEN")
+        if self.server.get("username") and not self.server.get("token"):
+            key = "password"
+        elif self.server.get("headers") and not self.server.get("token"):
+            return (f"check the headers the proxy expects: 'comfyui-skill config set servers.{self.name}.headers "
+                    "--stdin' (a JSON table)")
+        else:
+            key = "token"
+        return (f"set the {key} with 'comfyui-skill config set servers.{self.name}.{key} --stdin' or the "
+                f"environment variable {server_env_var(self.name, key)}")
+
+    def tls_hint(self) -> str:
+        """What to do when the server's certificate cannot be verified."""
+        return (f"if server {self.name!r} uses a private CA or a self-signed certificate, trust it with "
+                f"'comfyui-skill config set servers.{self.name}.ca_bundle /path/to/ca.pem'")
 
     def websocket_url(self, client_id: str) -> str:
         scheme, netloc = self.origin

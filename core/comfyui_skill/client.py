@@ -59,7 +59,8 @@ class ComfyClient:
             response = self.http.request(method, url, credentials=self.backend.credentials(), **kwargs)
         except UnreachableError as exc:
             exc.message = f"server {self.server_name!r}: {exc.message}"
-            exc.hint = exc.hint or f"check it with 'comfyui-skill server status {self.server_name}'"
+            exc.hint = exc.hint or (self.backend.tls_hint() if exc.details.get("reason") == "tls"
+                                    else f"check it with 'comfyui-skill server status {self.server_name}'")
             raise
         if response.status in (401, 403):
             raise self._auth_error(response)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import email.utils
 import json as jsonlib
 import random
+import re
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -312,8 +314,7 @@ def _describe(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, NameResolutionError):
         return "dns", "the host name does not resolve"
     if isinstance(exc, SSLError):
-        detail = str(exc.__context__ or exc).split(":")[-1].strip() or "handshake failed"
-        return "tls", f"TLS error ({detail})"
+        return "tls", f"TLS error ({_tls_detail(exc)})"
     if isinstance(exc, NewConnectionError):  # a subclass of ConnectTimeoutError in urllib3 2
         if "refused" in str(exc).lower():
             return "refused", "connection refused (is ComfyUI running there?)"
@@ -327,3 +328,13 @@ def _describe(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, ProtocolError):
         return "dropped", "the connection was dropped"
     return "transport", type(exc).__name__
+
+
+def _tls_detail(exc: SSLError) -> str:
+    """What the TLS layer objected to, e.g. ``certificate verify failed: self-signed certificate``."""
+    inner = next((a for a in exc.args if isinstance(a, BaseException)), exc.__context__)
+    if isinstance(inner, ssl.SSLCertVerificationError) and inner.verify_message:
+        return f"certificate verify failed: {inner.verify_message}"
+    if isinstance(inner, ssl.SSLError) and inner.reason:
+        return inner.reason.lower().replace("_", " ")
+    return re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(inner or exc)).strip(" )") or "handshake failed"
