@@ -13,7 +13,7 @@ from comfyui_skill import Command, hookimpl
 
 PKG = "comfyui_skill_run"
 STATUSES = ("submitting", "queued", "success", "error", "cancelled", "rejected", "detached", "submit_failed",
-            "pending", "running")
+            "pending", "running", "lost")
 
 
 def _positive(text: str) -> float:
@@ -55,6 +55,9 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
                         help="save text outputs as text_NODE.txt files too (they are always printed)")
     parser.add_argument("--detach", dest="run_detach", action="store_true",
                         help="on Ctrl-C leave the prompt running (instead of cancelling it)")
+    parser.add_argument("--resubmit-on-loss", dest="run_resubmit_on_loss", action="store_true",
+                        help="if the server forgets the prompt (e.g. it restarted), submit it once more as a new "
+                             "prompt instead of exiting with code 12")
     parser.set_defaults(handler=f"{PKG}.commands:run")
 
 

@@ -6,31 +6,52 @@ import argparse
 import time
 from typing import Any
 
-from comfyui_skill import (AuthError, CliError, ComfyClient, Context, ExitCode, NotFoundError, Output, Result,
-                           UnreachableError, UsageError, make_server, new_client_id, new_prompt_id)
+from comfyui_skill import (AuthError, CliError, ComfyClient, Context, ExitCode, NotFoundError, Output, PromptLost,
+                           Result, UnreachableError, UsageError, make_server, new_client_id, new_prompt_id)
 
 from . import journal
 from .cancel import cancel_prompt
-from .execute import Reporter, conclude, deadline_of, describe_failure, interrupted, post, prepare, render_outputs
+from .execute import (Reporter, conclude, deadline_of, describe_failure, follow_journaled, interrupted, post, prepare,
+                      render_outputs)
 from .follow import Follower
 from .outputs import collect
 from .state import probe
+from .workflow import Workflow
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
     workflow, uploaded = prepare(ctx, args)
-    prompt_id, client_id = new_prompt_id(), new_client_id()
     deadline = deadline_of(args.run_timeout)
+    started = time.monotonic()
+    resubmits = 1 if args.run_resubmit_on_loss else 0
+    while True:
+        prompt_id = new_prompt_id()
+        try:
+            data, answer = _run_once(ctx, args, workflow, prompt_id, deadline, started)
+            break
+        except PromptLost as exc:
+            if not resubmits:
+                raise
+            resubmits -= 1
+            Reporter(ctx, ctx.client, prompt_id)("retry", reason=f"{exc.message}; resubmitting it as a new prompt",
+                                                 attempt=1)
+    data.update(uploaded=uploaded, node_errors=answer["problems"], workflow=workflow.source)
+    return Result(data=data, text=render_outputs(data))
+
+
+def _run_once(ctx: Context, args: argparse.Namespace, workflow: Workflow, prompt_id: str, deadline: float | None,
+              started: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Submit the workflow as ``prompt_id``, follow it and save its outputs: (result data, POST answer)."""
+    client_id = new_client_id()
     report = Reporter(ctx, ctx.client, prompt_id)
     stream = _open_socket(ctx, client_id)  # before the POST: no message of ours can be missed
-    started = time.monotonic()
     try:
         answer = post(ctx, workflow, args, prompt_id, client_id, report)
         follower = Follower(ctx.client, prompt_id, client_id, report, deadline=deadline, stream=stream,
                             titles=workflow.title, class_types=workflow.class_type)
         stream = None  # the follower owns (and closes) it now
         try:
-            state = follower.follow()
+            state = follow_journaled(follower)
         except KeyboardInterrupt:
             raise interrupted(ctx, prompt_id, report, detach=args.run_detach) from None
         data = conclude(ctx, ctx.client, prompt_id, state, report, download=not args.run_no_download,
@@ -40,8 +61,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         report.close()
         if stream is not None:
             stream.close()
-    data.update(uploaded=uploaded, node_errors=answer["problems"], workflow=workflow.source)
-    return Result(data=data, text=render_outputs(data))
+    return data, answer
 
 
 def _open_socket(ctx: Context, client_id: str) -> Any:
@@ -133,7 +153,7 @@ def wait(ctx: Context, args: argparse.Namespace) -> Result:
         report = Reporter(ctx, client, prompt_id)
         started = time.monotonic()
         try:
-            state = Follower(client, prompt_id, None, report, deadline=deadline).follow()
+            state = follow_journaled(Follower(client, prompt_id, None, report, deadline=deadline))
             results.append(conclude(ctx, client, prompt_id, state, report, download=args.wait_download,
                                     outdir=args.wait_output_dir, include_temp=args.wait_include_temp,
                                     deadline=deadline, started=started))

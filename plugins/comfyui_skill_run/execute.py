@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 from comfyui_skill import (CliError, ComfyClient, Context, Event, ExecutionFailed, Output, PromptCancelled,
-                           RejectedError, UnreachableError)
+                           PromptLost, RejectedError, UnreachableError)
 
 from . import journal
 from .cancel import await_cancellation, cancel_prompt
+from .follow import Follower
 from .outputs import collect, download_all, output_dir
 from .progress import ProgressLine
 from .state import JobState
@@ -77,6 +78,15 @@ def post(ctx: Context, workflow: Workflow, args: argparse.Namespace, prompt_id: 
     report("queued", number=answer.get("number"))
     answer["problems"] = problems
     return answer
+
+
+def follow_journaled(follower: Follower) -> JobState:
+    """``follower.follow()``; a prompt the server forgot is journaled as lost before the error goes up."""
+    try:
+        return follower.follow()
+    except PromptLost as exc:
+        journal.record(follower.prompt_id, status="lost", error=exc.message, finished_at=time.time())
+        raise
 
 
 # ----------------------------------------------------------------- after the end

@@ -1,0 +1,68 @@
+"""Fixtures of the reliability suite: the run plugin's workflows and drained fake, plus helpers that
+watch the fake server's state (never blind sleeps)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.run.conftest import fake_comfy, journal_lines, workflow_file  # noqa: F401 (fixtures)
+
+#: How long a watcher waits for the state it expects before the test fails.
+PATIENCE = 20.0
+
+
+def wait_for(condition: Callable[[], Any], what: str, patience: float = PATIENCE) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail the test after ``patience`` s."""
+    end = time.monotonic() + patience
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+def running_prompt(fake: Any) -> str | None:
+    """The id of the prompt the fake executes now, if any."""
+    running = fake.queue_snapshot()["queue_running"]
+    return running[0][1] if running else None
+
+
+@pytest.fixture
+def in_background() -> Iterator[Callable[[Callable[[], None]], None]]:
+    """``in_background(fn)`` runs ``fn`` on a thread; the test fails if it raised."""
+    threads: list[threading.Thread] = []
+    errors: list[BaseException] = []
+
+    def start(function: Callable[[], None]) -> None:
+        def target() -> None:
+            try:
+                function()
+            except BaseException as exc:  # reported by the fixture
+                errors.append(exc)
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        threads.append(thread)
+
+    yield start
+    for thread in threads:
+        thread.join(PATIENCE)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def subprocess_env(cli_env: dict[str, str]) -> dict[str, str]:
+    """The environment of a CLI child process: the isolated dirs and nothing of the user's."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("COMFYUI_SKILL_")}, **cli_env}
+
+
+CLI = [sys.executable, "-m", "comfyui_skill"]
