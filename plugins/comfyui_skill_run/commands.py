@@ -46,11 +46,11 @@ def _run_once(ctx: Context, args: argparse.Namespace, workflow: Workflow, prompt
     report = Reporter(ctx, ctx.client, prompt_id)
     stream = _open_socket(ctx, client_id)  # before the POST: no message of ours can be missed
     try:
-        answer = post(ctx, workflow, args, prompt_id, client_id, report)
-        follower = Follower(ctx.client, prompt_id, client_id, report, deadline=deadline, stream=stream,
-                            titles=workflow.title, class_types=workflow.class_type)
-        stream = None  # the follower owns (and closes) it now
-        try:
+        try:  # Ctrl-C during the POST too: the server may already have taken (and started) the prompt
+            answer = post(ctx, workflow, args, prompt_id, client_id, report)
+            follower = Follower(ctx.client, prompt_id, client_id, report, deadline=deadline, stream=stream,
+                                titles=workflow.title, class_types=workflow.class_type)
+            stream = None  # the follower owns (and closes) it now
             state = follow_journaled(follower)
         except KeyboardInterrupt:
             raise interrupted(ctx, prompt_id, report, detach=args.run_detach) from None

@@ -9,14 +9,14 @@ from typing import Any
 from comfyui_skill import (CliError, ComfyClient, Context, Event, ExecutionFailed, Output, PromptCancelled,
                            PromptLost, RejectedError, UnreachableError)
 
-from . import journal
+from . import journal, paid
 from .cancel import await_cancellation, cancel_prompt
 from .follow import Follower
 from .outputs import collect, download_all, output_dir
 from .progress import ProgressLine
 from .state import JobState
 from .submission import partial_rejections, submit_once
-from .workflow import Workflow, apply_overrides, collect_overrides, load, upload_local_inputs
+from .workflow import Workflow, load_prepared, upload_local_inputs
 
 #: Seconds ``run`` waits for the server to confirm a cancellation after Ctrl-C.
 CANCEL_WAIT = 5.0
@@ -50,20 +50,20 @@ def deadline_of(timeout: float | None) -> float | None:
 # ----------------------------------------------------------------- before and at the POST
 def prepare(ctx: Context, args: argparse.Namespace) -> tuple[Workflow, list[dict[str, Any]]]:
     """The workflow with its overrides applied and its local input files uploaded."""
-    workflow = load(ctx, args.workflow)
-    apply_overrides(workflow, collect_overrides(args.run_args, args.run_set or []))
+    workflow = load_prepared(ctx, args)
     return workflow, upload_local_inputs(ctx, workflow)
 
 
 def post(ctx: Context, workflow: Workflow, args: argparse.Namespace, prompt_id: str, client_id: str | None,
          report: Reporter) -> dict[str, Any]:
     """Journal the submission, POST it exactly once, journal the answer and report it."""
+    extra_data = paid.extra_data(ctx, workflow, allowed=args.run_allow_paid_nodes)  # refuses before the POST
     journal.record(prompt_id, server=ctx.client.server_name, url=journal.public_url(ctx.server.url),
                    kind=ctx.server.kind, workflow=workflow.source, args=workflow.overrides, status="submitting",
                    submitted_at=time.time())
     try:
         answer = submit_once(ctx, workflow, prompt_id=prompt_id, client_id=client_id, front=args.run_front,
-                             only=args.run_only or (), on_retry=lambda reason, attempt: report(
+                             only=args.run_only or (), extra_data=extra_data, on_retry=lambda reason, attempt: report(
                                  "retry", reason=reason, attempt=attempt))
     except RejectedError as exc:
         journal.record(prompt_id, status="rejected", error=exc.message, finished_at=time.time())
@@ -169,6 +169,13 @@ def interrupted(ctx: Context, prompt_id: str, report: Reporter, *, detach: bool)
     except UnreachableError as exc:
         return CliError(f"interrupted; could not cancel prompt {prompt_id}: {exc.message}", code="interrupted",
                         hint=hint, details={"prompt_id": prompt_id, "cancel": None})
+    if how == "not_active" and state is not None and state.status == "unknown":  # Ctrl-C during the POST
+        journal.record(prompt_id, status="submit_failed", error="interrupted while submitting",
+                       finished_at=time.time())
+        return CliError(f"interrupted while submitting; server {ctx.client.server_name!r} does not know prompt "
+                        f"{prompt_id}", code="interrupted", details={"prompt_id": prompt_id, "cancel": how},
+                        hint=f"should it arrive late, 'comfyui-skill status {prompt_id}' shows it and "
+                             f"'comfyui-skill cancel {prompt_id}' stops it")
     confirmed = state is not None and state.status in ("cancelled", "unknown")
     status = state.status if state is not None and state.terminal else ("cancelled" if confirmed else "cancelling")
     journal.record(prompt_id, status="cancelled" if confirmed else status, finished_at=time.time())

@@ -1,0 +1,102 @@
+"""Ctrl-C at every phase of ``run`` (a real child process, a real SIGINT): exit 130, a clear message,
+nothing half-written, and only our own prompt touched. Phases are detected from the fake's request log
+or the NDJSON events, never from sleeps."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+from comfyui_skill import ExitCode
+
+from tests.run.helpers import sent, write_png
+
+from .conftest import CLI, running_prompt, wait_for
+
+LONG = 60.0  # a delay the test never waits out: the SIGINT comes first
+
+
+def _start(env, fake, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "--url", fake.url, "run", *args, "--output", "ndjson", "--timeout", "30"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _interrupt(process: subprocess.Popen) -> tuple[dict, list[dict]]:
+    """SIGINT, then the final NDJSON result and the events before it."""
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    assert "Traceback" not in stderr
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert lines[-1]["error"]["code"] == "interrupted"
+    return lines[-1], lines[:-1]
+
+
+def _requested(fake, method: str, prefix: str) -> bool:
+    return any(r.method == method and r.path.startswith(prefix) for r in fake.requests)
+
+
+def _no_files(folder: Path) -> bool:
+    return not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
+
+
+def test_before_submit_while_uploading_an_input(subprocess_env, fake_comfy, workflow_file, tmp_path):
+    image = write_png(tmp_path / "in.png", (1, 2, 3))
+    fake_comfy.faults.delay_http(r"^/upload/image$", LONG, times=1)
+    process = _start(subprocess_env, fake_comfy, workflow_file("W2"), "--set", f"10.image={image}",
+                     "-o", str(tmp_path / "out"))
+    wait_for(lambda: _requested(fake_comfy, "POST", "/upload/image"), "the upload")
+    _interrupt(process)
+    assert not sent(fake_comfy, "POST", "/prompt")  # nothing was submitted
+    assert _no_files(tmp_path / "out")
+
+
+def test_while_the_submission_is_in_flight(subprocess_env, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.faults.delay_http(r"^/prompt$", LONG, times=1)
+    process = _start(subprocess_env, fake_comfy, workflow_file("W1"), "-o", str(tmp_path / "out"))
+    wait_for(lambda: _requested(fake_comfy, "POST", "/prompt"), "the POST /prompt")
+    result, _events = _interrupt(process)
+    prompt_id = sent(fake_comfy, "POST", "/prompt")[0].json["prompt_id"]
+    # the POST may still be taken by the server: the user is told which prompt to look for
+    assert result["error"]["details"]["prompt_id"] == prompt_id
+    assert f"status {prompt_id}" in result["error"]["hint"]
+
+
+def test_while_queued_behind_another_prompt(subprocess_env, run_cli, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.exec_delay = 1.0
+    blocker = run_cli("submit", workflow_file("W1", {"1": {"width": 9}}), "--json", server=fake_comfy)
+    blocker_id = blocker.json()["data"]["prompt_id"]
+    wait_for(lambda: running_prompt(fake_comfy) == blocker_id, "the blocker to run")
+    process = _start(subprocess_env, fake_comfy, workflow_file("W1"), "-o", str(tmp_path / "out"))
+    for line in process.stdout:  # until our prompt is queued
+        if json.loads(line).get("event") == "queued":
+            break
+    result, _events = _interrupt(process)
+    ours = result["error"]["details"]["prompt_id"]
+    assert result["error"]["details"]["cancel"] == "removed"
+    assert ours not in [item[1] for item in fake_comfy.queue_snapshot()["queue_pending"]]
+    assert not sent(fake_comfy, "POST", "/interrupt")  # the blocker was left alone
+    fake_comfy.exec_delay = 0
+    fake_comfy.wait_idle(20)
+    assert blocker_id in fake_comfy.history_ids() and ours not in fake_comfy.history_ids()
+
+
+def test_while_running(subprocess_env, fake_comfy, workflow_file, tmp_path, journal_lines):
+    fake_comfy.exec_delay = 2  # per node: the fake interrupts between nodes, within the 5 s the CLI waits
+    process = _start(subprocess_env, fake_comfy, workflow_file("W1"), "-o", str(tmp_path / "out"))
+    wait_for(lambda: running_prompt(fake_comfy), "the prompt to run")
+    result, _events = _interrupt(process)
+    assert result["error"]["details"]["cancel"] == "interrupted"
+    assert journal_lines()[-1]["status"] == "cancelled"
+    assert _no_files(tmp_path / "out")
+
+
+def test_while_downloading(subprocess_env, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.faults.delay_http(r"^/view$", LONG, times=1)
+    out = tmp_path / "out"
+    process = _start(subprocess_env, fake_comfy, workflow_file("W1"), "-o", str(out))
+    wait_for(lambda: _requested(fake_comfy, "GET", "/view"), "the download")
+    _interrupt(process)
+    assert _no_files(out)  # neither a partial file nor a temporary one is left
