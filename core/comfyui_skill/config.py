@@ -131,8 +131,9 @@ class Config:
             else next(iter(self.server_tables()), DEFAULT_SERVER_NAME))
 
     def server(self, name: str | None = None, *, environ: Mapping[str, str] | None = None,
-               secret_keys: frozenset[str] | None = None) -> ServerConfig:
-        """The named (or default) server, with environment overrides applied."""
+               secret_keys: frozenset[str] | None = None, keys: frozenset[str] = frozenset()) -> ServerConfig:
+        """The named (or default) server, with environment overrides applied (also for ``keys``, the
+        server settings plugins declare)."""
         env = os.environ if environ is None else environ
         name = name or self.default_server_name(env)
         tables = self.server_tables()
@@ -141,7 +142,7 @@ class Config:
             raise NotFoundError(f"no server named {name!r} in {self.path} (configured: {known})",
                                 hint="add one with 'comfyui-skill server add NAME URL'")
         options = dict(tables[name])
-        for key in {s.key for s in SERVER_SETTINGS} | set(options) | {"api_key"}:
+        for key in {s.key for s in SERVER_SETTINGS} | set(options) | {"api_key"} | keys:
             override = env.get(server_env_var(name, key))
             if override is not None:
                 options[key] = override

@@ -54,7 +54,8 @@ class Context:
         return self._server
 
     def get_server(self, name: str | None) -> ServerConfig:
-        return self.config.server(name, environ=self.environ, secret_keys=self.secret_keys())
+        keys = frozenset(p.item.key for p in self.plugins.settings() if p.item.scope == "server")
+        return self.config.server(name, environ=self.environ, secret_keys=self.secret_keys(), keys=keys)
 
     def secret_keys(self) -> frozenset[str]:
         return frozenset(p.item.key for p in self.plugins.settings() if p.item.secret and p.item.scope == "server")

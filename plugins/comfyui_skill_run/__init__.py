@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, hookimpl
+from comfyui_skill import Command, Setting, hookimpl
 
 PKG = "comfyui_skill_run"
 STATUSES = ("submitting", "queued", "success", "error", "cancelled", "rejected", "detached", "submit_failed",
@@ -34,6 +34,9 @@ def _workflow_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--front", dest="run_front", action="store_true", help="put the prompt at the head of the queue")
     parser.add_argument("--only", dest="run_only", metavar="NODE_ID", nargs="+",
                         help="execute only these output nodes (and what they need)")
+    parser.add_argument("--allow-paid-nodes", dest="run_allow_paid_nodes", action="store_true",
+                        help="allow partner (paid API) nodes; the Comfy API key (COMFY_API_KEY or the server's "
+                             "comfy_api_key) is then sent with the prompt. Without it such workflows are refused")
 
 
 def _outputs_options(parser: argparse.ArgumentParser, prefix: str) -> None:
@@ -131,4 +134,14 @@ def comfyui_skill_commands() -> Iterable[Command]:
         Command("history", "past runs: the local journal, or the server's jobs", configure=configure_history),
         Command("upload", "upload images or masks to the server's input folder", configure=configure_upload),
         Command("free", "ask the server to unload models and free memory", configure=configure_free),
+    ]
+
+
+@hookimpl
+def comfyui_skill_settings() -> Iterable[Setting]:
+    return [
+        Setting("allow_paid_nodes", bool, False, "Run workflows with partner (paid API) nodes on this server "
+                "without --allow-paid-nodes.", scope="server"),
+        Setting("comfy_api_key", str, None, "Comfy API key (platform.comfy.org) sent with prompts that use paid "
+                "API nodes, when they are allowed (else COMFY_API_KEY).", secret=True, scope="server"),
     ]

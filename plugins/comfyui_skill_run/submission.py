@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from comfyui_skill import Context, RejectedError, UnreachableError
@@ -20,7 +20,7 @@ GRACE = 3.0
 
 
 def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: str | None,
-                front: bool = False, only: Sequence[str] = (),
+                front: bool = False, only: Sequence[str] = (), extra_data: Mapping[str, Any] | None = None,
                 on_retry: Any = None) -> dict[str, Any]:
     """Submit with our own ``prompt_id``; after a failure that may have reached the server, look the
     id up there before ever posting again. Returns the server's answer (``recovered`` when found)."""
@@ -28,7 +28,7 @@ def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: 
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return ctx.client.submit(workflow.graph, prompt_id=prompt_id, client_id=client_id, front=front,
-                                     partial_execution_targets=list(only) or None)
+                                     extra_data=extra_data, partial_execution_targets=list(only) or None)
         except RejectedError as exc:
             raise rejected(workflow, exc) from None
         except UnreachableError as exc:

@@ -67,3 +67,14 @@ def w1(tmp_path: Path) -> str:
     path = tmp_path / "w1.json"
     path.write_text((WORKFLOWS / "W1_empty_image_save.json").read_text())
     return str(path)
+
+
+@pytest.fixture
+def journal_text(cli_env: dict[str, str]) -> Callable[[], str]:
+    """The run journal as text ('' before the first run)."""
+
+    def read() -> str:
+        path = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "journal.jsonl"
+        return path.read_text() if path.exists() else ""
+
+    return read

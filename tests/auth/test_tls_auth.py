@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,13 +11,9 @@ from comfyui_skill.testing.fake_comfyui import FakeComfyUI
 from .conftest import TOKEN
 
 
-def _journal(cli_env: dict[str, str]) -> str:
-    path = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "journal.jsonl"
-    return path.read_text() if path.exists() else ""
-
 
 def test_run_over_https_and_wss_sends_the_token_everywhere_and_prints_it_nowhere(
-        tls_comfy, configure, run_cli, certificate, w1, tmp_path, cli_env) -> None:
+        tls_comfy, configure, run_cli, certificate, w1, tmp_path, journal_text) -> None:
     configure("gpu", url=tls_comfy.url, token=TOKEN, ca_bundle=str(certificate[0]))
     result = run_cli("run", w1, "--output", "ndjson", "-v", "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.stderr
@@ -28,9 +23,9 @@ def test_run_over_https_and_wss_sends_the_token_everywhere_and_prints_it_nowhere
     paths = [request.path for request in tls_comfy.requests]
     assert "/ws" in paths and "/prompt" in paths and "/view" in paths
     assert {request.headers.get("Authorization") for request in tls_comfy.requests} == {f"Bearer {TOKEN}"}
-    for text in (result.stdout, result.stderr, _journal(cli_env)):
+    for text in (result.stdout, result.stderr, journal_text()):
         assert TOKEN not in text
-    assert "https://127.0.0.1" in _journal(cli_env)
+    assert "https://127.0.0.1" in journal_text()
 
 
 def test_token_from_the_environment(tls_comfy, configure, run_cli, certificate) -> None:
