@@ -56,7 +56,7 @@ def _argument(action: argparse.Action) -> dict[str, Any]:
         "repeatable": isinstance(action, (argparse._AppendAction, argparse._CountAction)),  # noqa: SLF001
         "choices": list(action.choices) if action.choices is not None else None,
         "default": action.default if action.default is not argparse.SUPPRESS else None,
-        "required": bool(action.required),
+        "required": bool(action.required) and action.nargs not in ("?", "*"),  # argparse marks 'x*' required
         "metavar": action.metavar,
         "help": action.help,
     }
