@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import ComfyClient, Context, safe_relative_path, save_stream
+from comfyui_skill import ComfyClient, Context, ServerError, UnreachableError, safe_relative_path, save_stream
 
 from .workflow import node_order
 
 DEFAULT_DIR = "comfyui-output"
+#: Tries of a download that breaks off mid-body (each starts over; nothing partial is ever kept).
+DOWNLOAD_ATTEMPTS = 3
 
 
 @dataclass
@@ -74,9 +76,20 @@ def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, de
             saved = save_stream([item.text.encode("utf-8")], root, wanted)
         else:
             wanted = safe_relative_path(item.subfolder, item.filename or "")
-            saved = client.download(item.filename or "", item.subfolder, item.type, root, deadline=deadline)
+            saved = _download(client, item, root, deadline)
         item.path = str(saved)
         item.renamed = saved.name != wanted.name
         on_saved(item)
 
 
+def _download(client: ComfyClient, item: OutputItem, root: Path, deadline: float | None) -> Path:
+    """``client.download`` of one item, started over when the body is cut short."""
+    attempt = 1
+    while True:
+        try:
+            return client.download(item.filename or "", item.subfolder, item.type, root, deadline=deadline)
+        except (UnreachableError, ServerError) as exc:
+            cut_short = exc.details.get("reason") == "dropped" or "expected" in exc.details
+            if not cut_short or attempt >= DOWNLOAD_ATTEMPTS:
+                raise
+            attempt += 1

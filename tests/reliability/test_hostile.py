@@ -1,0 +1,167 @@
+"""Hostile or broken servers, end to end through the CLI: cut-short downloads, HTML and oversized bodies,
+endless responses, redirects to other hosts, hostile file names. Nothing is written outside the output
+folder, no credential reaches another host, nothing hangs, every failure is a message and an exit code."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from comfyui_skill import ExitCode
+
+from tests.core.scripted_server import ScriptedServer, send, send_chunks
+
+TOKEN = "tok-reliability-4f1c9e"
+PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 5000
+
+
+@pytest.fixture
+def other_host():
+    with ScriptedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def token_config(cli_env, fake_comfy):
+    """A configured server 'guarded' that needs TOKEN (the fake checks it)."""
+    fake_comfy.config.require_token = TOKEN
+    config = Path(cli_env["COMFYUI_SKILL_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[servers.guarded]\nurl = "{fake_comfy.url}"\ntoken = "{TOKEN}"\n')
+    config.chmod(0o600)
+    yield "guarded"
+    fake_comfy.config.require_token = None
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_download_cut_short_is_retried_and_never_kept_partial(run_cli, fake_comfy, workflow_file, tmp_path,
+                                                                 other_host, token_config):
+    other_host.on("/file", send_chunks(200, [PNG[:1000]], length=len(PNG)), send(200, PNG, content_type="image/png"))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("-s", token_config, "run", workflow_file("W1"), "-o", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert _files(out) == ["probe/empty_00001_.png"]
+    assert (out / "probe" / "empty_00001_.png").read_bytes() == PNG
+    assert len(other_host.seen) == 2
+    # the storage host never sees the server's credentials
+    assert all("Authorization" not in seen.headers and TOKEN not in seen.path for seen in other_host.seen)
+
+
+def test_a_download_that_keeps_breaking_fails_cleanly(run_cli, fake_comfy, workflow_file, tmp_path, other_host):
+    other_host.on("/file", send_chunks(200, [PNG[:1000]], length=len(PNG)))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", server=fake_comfy)
+    assert result.exit_code in (ExitCode.SERVER_ERROR, ExitCode.UNREACHABLE), result.stderr
+    assert "cut short" in result.json()["error"]["message"] or "broke off" in result.json()["error"]["message"]
+    assert _files(out) == []  # no partial file, no temporary file
+
+
+def test_api_redirect_to_another_host_is_refused_without_sending_the_token(run_cli, fake_comfy, other_host,
+                                                                           token_config):
+    other_host.on("/queue", send(200, b'{"queue_running": [], "queue_pending": []}'))
+    fake_comfy.faults.redirect(r"^/queue$", other_host.url("/queue"))
+    result = run_cli("-s", token_config, "queue", "list", "--json")
+    assert result.exit_code == ExitCode.SERVER_ERROR
+    assert "redirected" in result.json()["error"]["message"]
+    assert other_host.seen == []
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("<!doctype html><html><body>ComfyUI frontend</body></html>", "text/html"),
+    ("not json at all {", "text/plain"),
+    ("", "application/json"),
+])
+def test_a_200_that_is_not_json_is_a_clear_server_error(run_cli, fake_comfy, workflow_file, body, content_type):
+    fake_comfy.faults.respond_raw(r"^/prompt$", 200, body, content_type)
+    result = run_cli("run", workflow_file("W1"), "--json", server=fake_comfy)
+    assert result.exit_code == ExitCode.SERVER_ERROR
+    assert "where JSON was expected" in result.json()["error"]["message"]
+    assert "Traceback" not in result.stderr
+
+
+def test_html_catch_all_on_every_route(run_cli, fake_comfy):
+    fake_comfy.faults.respond_raw(r".", 200, "<html><body>SPA</body></html>", "text/html")
+    for command in (["queue", "list"], ["server", "status"], ["models", "list"], ["nodes", "list"]):
+        result = run_cli(*command, "--json", server=fake_comfy)
+        assert result.exit_code != 0, command
+        assert result.json()["ok"] is False and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_body_over_the_cap_is_refused(run_cli, fake_comfy):
+    fake_comfy.faults.respond_raw(r"^/queue$", 200, b"[" + b" " * (65 * 1024 * 1024), "application/json")
+    result = run_cli("queue", "list", "--json", server=fake_comfy)
+    assert result.exit_code == ExitCode.SERVER_ERROR
+    assert "refusing to read further" in result.json()["error"]["message"]
+
+
+def test_an_endless_chunked_answer_stops_at_the_cap(run_cli, other_host):
+    other_host.on("/queue", send_chunks(200, itertools.repeat(b" " * 65536)))
+    result = run_cli("--url", other_host.url(), "queue", "list", "--json")
+    assert result.exit_code == ExitCode.SERVER_ERROR
+    assert "refusing to read further" in result.json()["error"]["message"]
+
+
+def test_a_read_that_never_answers_ends_at_the_deadline(run_cli, fake_comfy, workflow_file, cli_env):
+    config = Path(cli_env["COMFYUI_SKILL_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[servers.slow]\nurl = "{fake_comfy.url}"\nread_timeout = 0.3\n')
+    fake_comfy.faults.delay_http(r"^/view$", 3600)
+    result = run_cli("-s", "slow", "run", workflow_file("W1"), "--json", "--timeout", "3")
+    assert result.exit_code in (ExitCode.TIMEOUT, ExitCode.UNREACHABLE), result.stderr
+    assert result.json()["error"]["code"] in ("timeout", "unreachable")
+
+
+def test_bursts_of_502_and_503_are_ridden_out(run_cli, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.exec_delay = 0.2
+    for route in (r"^/api/jobs/", r"^/history/", r"^/queue$", r"^/view$"):
+        fake_comfy.faults.fail_http(route, 502, times=2, method="GET")
+        fake_comfy.faults.fail_http(route, 503, times=1, method="GET")
+    fake_comfy.faults.stall_websocket = True  # so that the client has to poll through the bursts
+    out = tmp_path / "out"
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", "--timeout", "30", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert _files(out) == ["probe/empty_00001_.png"]
+
+
+def _finished_prompt(run_cli, fake_comfy, workflow_file) -> str:
+    prompt_id = run_cli("submit", workflow_file("W1"), "--json", server=fake_comfy).json()["data"]["prompt_id"]
+    fake_comfy.wait_idle(20)
+    return prompt_id
+
+
+HOSTILE_NAMES = [("../../escape.png", ""), ("x.png", "../../.."), ("/etc/abs.png", "/abs"),
+                 ("nul\x00byte.png", "sub\x00dir"), ("C:\\win\\drive.png", ""), ("exists.png", ""),
+                 ("..", ".."), ("CON", "")]
+
+
+def test_hostile_file_names_stay_inside_the_output_folder(run_cli, fake_comfy, workflow_file, tmp_path, other_host):
+    prompt_id = _finished_prompt(run_cli, fake_comfy, workflow_file)
+    images = [{"filename": name, "subfolder": sub, "type": "output"} for name, sub in HOSTILE_NAMES]
+    entry = {prompt_id: {"prompt": [], "outputs": {"2": {"images": images}},
+                         "status": {"status_str": "success", "completed": True, "messages": []}}}
+    fake_comfy.faults.respond_raw(rf"^/history/{prompt_id}$", 200, json.dumps(entry), "application/json")
+    other_host.on("/file", send(200, PNG, content_type="image/png"))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    work = tmp_path / "work"
+    out = work / "out"
+    out.mkdir(parents=True)
+    (out / "exists.png").write_bytes(b"mine")
+    result = run_cli("wait", prompt_id, "--download", "-o", str(out), "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    saved = [Path(item["path"]) for item in result.json()["data"]["outputs"]]
+    assert len(saved) == len(HOSTILE_NAMES)
+    assert all(out.resolve() in path.resolve().parents for path in saved)
+    inside = {str(path.resolve().relative_to(work.resolve())) for path in saved}
+    assert _files(work) == sorted(inside | {"out/exists.png"})  # nothing anywhere else under work/
+    assert (out / "exists.png").read_bytes() == b"mine"  # never overwritten
+    assert all("\x00" not in str(path) for path in saved)
+    assert not (tmp_path / "escape.png").exists() and not Path("/etc/abs.png").exists()
