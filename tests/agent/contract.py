@@ -35,3 +35,9 @@ def assert_ndjson(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         assert not problems("event", event), (event, problems("event", event))
     assert_result(last)
     return events
+
+
+def field(document: dict[str, Any], definition: str, key: str) -> Any:
+    """``document[key]``, after checking the result schema documents ``key`` in ``$defs/definition``."""
+    assert key in _SCHEMAS["result"]["$defs"][definition]["properties"], f"{definition}.{key} is not documented"
+    return document[key]
