@@ -68,3 +68,14 @@ def comfyui_skill_resolve_workflow(ctx: Context, reference: str) -> Any:
     Return the workflow as a dict (API or editor format), or None if this plugin does not know the
     reference. The first plugin that recognises it wins.
     """
+
+
+@hookspec(firstresult=True)
+def comfyui_skill_workflow_preparer(ctx: Context) -> Any:
+    """Return a function that turns a loaded workflow into the API-format graph ``run`` submits, or None.
+
+    The function is ``prepare(workflow, reference, parameters, extra_args) -> dict``: ``workflow``
+    is the loaded document (API or editor format), ``parameters`` the ``--args``/``--set`` values
+    by name, ``extra_args`` the undeclared ``--NAME VALUE`` options. It converts, binds and checks,
+    and raises a ``CliError`` (e.g. ``RejectedError``) for what is wrong. The first answer wins.
+    """

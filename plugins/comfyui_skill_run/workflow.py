@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,24 @@ class Workflow:
         return (self.graph.get(node_id) or {}).get("class_type")
 
 
-def load(ctx: Context, reference: str) -> Workflow:
+def load_prepared(ctx: Context, args: Any) -> Workflow:
+    """WORKFLOW with --args/--set applied: by a plugin's workflow preparer when one is installed
+    (editor-format conversion, named parameters such as ``--seed 42``), else as NODE.INPUT overrides."""
+    overrides = collect_overrides(args.run_args, args.run_set or [])
+    extra = list(getattr(args, "extra_args", None) or [])
+    preparer = ctx.plugins.first_result("comfyui_skill_workflow_preparer", ctx=ctx)
+    if preparer is None:
+        if extra:
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)}")
+        workflow = load(ctx, args.workflow)
+        apply_overrides(workflow, overrides)
+        return workflow
+    workflow = load(ctx, args.workflow, prepare=lambda graph: preparer(graph, args.workflow, overrides, extra))
+    workflow.overrides = {**overrides, **({"options": extra} if extra else {})}
+    return workflow
+
+
+def load(ctx: Context, reference: str, prepare: Callable[[Any], dict[str, Any]] | None = None) -> Workflow:
     """Read WORKFLOW: ``-`` is stdin, an existing path is a file, anything else asks the plugins."""
     if reference == "-":
         graph = _parse(ctx.stdin.read(), "standard input")
@@ -49,6 +66,8 @@ def load(ctx: Context, reference: str) -> Workflow:
         if graph is None:
             raise NotFoundError(f"workflow {reference!r} is neither a file nor a known workflow",
                                 hint="give the path of an API-format JSON file, or '-' to read standard input")
+    if prepare is not None:
+        return Workflow(prepare(graph), reference)
     return Workflow(_check_api_format(graph, reference), reference)
 
 

@@ -1,0 +1,251 @@
+"""The parameter schema of an API-format workflow (from ``/object_info``) and binding values to it."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from comfyui_skill import RejectedError, UsageError
+
+from .nodeinfo import InputSpec, all_input_specs, is_link
+
+#: Friendly name -> input names that carry it (``prompt``/``negative`` are found through the links).
+FRIENDLY = {"seed": ("seed", "noise_seed"), "steps": ("steps",), "cfg": ("cfg",), "width": ("width",),
+            "height": ("height",), "batch": ("batch_size",), "sampler": ("sampler_name",),
+            "scheduler": ("scheduler",), "checkpoint": ("ckpt_name",), "denoise": ("denoise",),
+            "unet": ("unet_name",), "vae": ("vae_name",), "lora": ("lora_name",), "guidance": ("guidance",),
+            "length": ("length",), "prefix": ("filename_prefix",)}
+_TEXT_INPUTS = ("text", "prompt")
+_LOCAL_PATH = ("/", "./", "../", "~")
+_SEED_MAX = 2**53  # what a JSON consumer can hold exactly
+
+
+@dataclass
+class Param:
+    node: str
+    input: str
+    spec: InputSpec
+    default: Any
+    title: str
+    name: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.node}.{self.input}"
+
+    def to_json(self) -> dict[str, Any]:
+        opts = self.spec.options
+        return {"name": self.name, "address": self.address, "node": self.node, "input": self.input,
+                "title": self.title, "type": self.spec.type_name, "default": self.default,
+                "min": opts.get("min"), "max": opts.get("max"), "step": opts.get("step"),
+                "choices": self.spec.choices}
+
+
+def schema(graph: Mapping[str, Any], object_info: Mapping[str, Any]) -> list[Param]:
+    """Every literal input of every known node, friendly names attached."""
+    params = []
+    for node_id, node in graph.items():
+        info = object_info.get(node.get("class_type"))
+        if not info:
+            continue
+        inputs = node.get("inputs") or {}
+        specs = all_input_specs(info, inputs)
+        title = (node.get("_meta") or {}).get("title") or node["class_type"]
+        for name, value in inputs.items():
+            if name in specs and not is_link(value):
+                params.append(Param(node_id, name, specs[name], value, title))
+    _name_friendly(graph, params)
+    return params
+
+
+def _name_friendly(graph: Mapping[str, Any], params: list[Param]) -> None:
+    found: dict[str, list[Param]] = {}
+    roles = _text_roles(graph)
+    for param in sorted(params, key=lambda p: _order(p.node)):
+        for friendly, inputs in FRIENDLY.items():
+            if param.input in inputs:
+                found.setdefault(friendly, []).append(param)
+        if param.input in _TEXT_INPUTS and param.spec.type_name == "STRING" and param.node in roles:
+            found.setdefault(roles[param.node], []).append(param)
+        if param.input == "image" and graph[param.node].get("class_type") == "LoadImage":
+            found.setdefault("image", []).append(param)
+    for friendly, holders in found.items():
+        for index, param in enumerate(holders):
+            param.name = friendly if index == 0 else f"{friendly}_{index + 1}"
+
+
+def _text_roles(graph: Mapping[str, Any]) -> dict[str, str]:
+    """Text nodes whose output reaches a ``positive`` (prompt) or ``negative`` input, nearest first."""
+    consumers: dict[str, list[tuple[str, str]]] = {}
+    for node_id, node in graph.items():
+        for name, value in (node.get("inputs") or {}).items():
+            if is_link(value):
+                consumers.setdefault(value[0], []).append((node_id, name))
+    roles = {}
+    for node_id in graph:
+        frontier, seen = [node_id], {node_id}
+        while frontier and node_id not in roles:
+            following = []
+            hits = [name for current in frontier for _target, name in consumers.get(current, [])
+                    if name in ("positive", "negative")]
+            if hits:
+                roles[node_id] = "prompt" if "positive" in hits else "negative"
+            for current in frontier:
+                following += [t for t, _ in consumers.get(current, []) if t not in seen]
+            seen.update(following)
+            frontier = following
+    return roles
+
+
+# ----------------------------------------------------------------- binding values
+def parse_options(extra_args: Sequence[str]) -> dict[str, str]:
+    """``--name value`` / ``--name=value`` pairs of the command line, as strings."""
+    values: dict[str, str] = {}
+    items = list(extra_args)
+    while items:
+        item = items.pop(0)
+        if not item.startswith("--") or len(item) == 2:
+            raise UsageError(f"unexpected argument {item!r}", hint="parameters are given as --NAME VALUE")
+        name, sep, value = item[2:].partition("=")
+        if not sep:
+            if not items:
+                raise UsageError(f"--{name} needs a value")
+            value = items.pop(0)
+        values[name] = value
+    return values
+
+
+def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
+         object_info: Mapping[str, Any]) -> None:
+    """Validate and coerce every value, then write them all; RejectedError lists every problem."""
+    index = _index(graph, params)
+    problems, bound = [], []
+    for key, raw in values.items():
+        param = index.get(key) or _declared(graph, object_info, key)
+        if param is None:
+            _check_node_ref(graph, key)
+            problems.append({"parameter": key, "problem": "unknown parameter"})
+            continue
+        try:
+            bound.append((param, coerce(param, raw)))
+        except ValueError as exc:
+            problems.append({"parameter": key, "problem": str(exc), "valid": _valid(param)})
+    if problems:
+        names = sorted(p.name for p in params if p.name)
+        lines = [f"{p['parameter']}: {p['problem']}" for p in problems]
+        raise RejectedError("invalid workflow parameters: " + "; ".join(lines),
+                            hint=f"parameters: {', '.join(names)}; or NODE.INPUT ('workflow show' lists them)",
+                            details={"problems": problems, "parameters": names})
+    for param, value in bound:
+        graph[param.node].setdefault("inputs", {})[param.input] = value
+
+
+def _index(graph: Mapping[str, Any], params: list[Param]) -> dict[str, Param]:
+    index: dict[str, Param] = {}
+    by_label: dict[str, list[Param]] = {}
+    for param in params:
+        index[param.address] = param
+        if param.name:
+            index[param.name] = param
+        for label in {param.title, graph[param.node].get("class_type")}:
+            by_label.setdefault(f"{label}.{param.input}", []).append(param)
+    for key, holders in by_label.items():
+        if len({p.node for p in holders}) == 1:
+            index.setdefault(key, holders[0])
+    return index
+
+
+def _check_node_ref(graph: Mapping[str, Any], key: str) -> None:
+    """``NODE.INPUT`` naming no node at all is a usage error (as for plain API-format overrides)."""
+    ref, dot, _ = key.rpartition(".")
+    if dot and not any(ref in (node_id, (node.get("_meta") or {}).get("title"), node.get("class_type"))
+                       for node_id, node in graph.items()):
+        raise UsageError(f"the workflow has no node {ref!r} (by id, title or class type)",
+                         hint=f"node ids: {', '.join(sorted(graph, key=_order))}")
+
+
+def _declared(graph: Mapping[str, Any], object_info: Mapping[str, Any], key: str) -> Param | None:
+    """``NODE.INPUT`` for an input the class declares but the workflow links or leaves unset."""
+    ref, _, name = key.rpartition(".")
+    matches = [node_id for node_id, node in graph.items()
+               if ref in (node_id, (node.get("_meta") or {}).get("title"), node.get("class_type"))]
+    if len(matches) != 1:
+        return None
+    node = graph[matches[0]]
+    spec = all_input_specs(object_info.get(node.get("class_type")) or {}, node.get("inputs") or {}).get(name)
+    return None if spec is None else Param(matches[0], name, spec, None, node["class_type"])
+
+
+def _valid(param: Param) -> str:
+    opts, choices = param.spec.options, param.spec.choices
+    if choices is not None:
+        shown = ", ".join(map(str, choices[:20])) + (" ..." if len(choices) > 20 else "")
+        return f"one of: {shown}" if choices else "no choices offered by the server"
+    if "min" in opts or "max" in opts:
+        return f"{param.spec.type_name} from {opts.get('min')} to {opts.get('max')}"
+    return param.spec.type_name
+
+
+def coerce(param: Param, raw: Any) -> Any:
+    """``raw`` (a command-line string or a JSON value) as the input's type, within its limits."""
+    spec, kind = param.spec, param.spec.type_name
+    if kind == "INT":
+        if raw == "random" and (spec.options.get("control_after_generate") or param.input in ("seed", "noise_seed")):
+            low = int(spec.options.get("min", 0))
+            return random.randint(low, min(int(spec.options.get("max", _SEED_MAX)), _SEED_MAX))
+        return _in_range(spec, _number(raw, int))
+    if kind == "FLOAT":
+        return _in_range(spec, float(_number(raw, float)))
+    if kind == "BOOLEAN":
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "1", "yes", "on"):
+            return True
+        if str(raw).lower() in ("false", "0", "no", "off"):
+            return False
+        raise ValueError(f"{raw!r} is not a boolean (true/false)")
+    if spec.is_combo:
+        choices = spec.choices or []
+        if isinstance(raw, str) and raw.startswith(_LOCAL_PATH) and Path(raw).expanduser().is_file():
+            return raw  # a local file: run uploads it and uses the server's name
+        for choice in choices:
+            if choice == raw or str(choice) == str(raw):
+                return choice
+        raise ValueError(f"{raw!r} is not offered by the server")
+    if kind == "STRING":
+        if isinstance(raw, (dict, list)):
+            raise ValueError("expects text")
+        return raw if isinstance(raw, str) else str(raw).lower() if isinstance(raw, bool) else str(raw)
+    return raw
+
+
+def _number(raw: Any, kind: type) -> Any:
+    if isinstance(raw, bool):
+        raise ValueError(f"{raw!r} is not a number")
+    if isinstance(raw, (int, float)):
+        value = raw
+    else:
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number") from None
+    if kind is int:
+        if float(value) != int(value):
+            raise ValueError(f"{raw!r} is not a whole number")
+        return int(value)
+    return value
+
+
+def _in_range(spec: InputSpec, value: Any) -> Any:
+    low, high = spec.options.get("min"), spec.options.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{value} is out of range ({low} to {high})")
+    return value
+
+
+
+def _order(node_id: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 1 << 40 for p in str(node_id).split(":"))

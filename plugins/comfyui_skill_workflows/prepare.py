@@ -1,0 +1,49 @@
+"""From any workflow document to the API-format graph to submit, parameters bound and checked."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from comfyui_skill import Context, UsageError
+
+from . import params
+from .convert import convert
+from .uigraph import is_editor_format
+
+
+def object_info(ctx: Context) -> dict[str, Any]:
+    """The server's node catalog, fetched once per command."""
+    cached = getattr(ctx, "_workflows_object_info", None)
+    if cached is None:
+        cached = ctx.client.object_info()
+        setattr(ctx, "_workflows_object_info", cached)
+    return cached
+
+
+def to_api(ctx: Context, document: Any, reference: str) -> dict[str, Any]:
+    """The API-format graph of ``document`` (converted from the editor format with the server's catalog)."""
+    if is_editor_format(document):
+        graph = convert(document, object_info(ctx)) if document["nodes"] else {}
+        if not graph:
+            raise UsageError(f"workflow {reference!r} (editor (UI) format) has no node the server would run")
+        return graph
+    if isinstance(document, dict) and isinstance(document.get("prompt"), dict):
+        document = document["prompt"]  # a saved /prompt request body
+    if not isinstance(document, dict) or not document or not all(
+            isinstance(node, dict) and "class_type" in node for node in document.values()):
+        raise UsageError(f"workflow {reference!r} is neither an API-format nor an editor-format workflow")
+    return copy.deepcopy(document)
+
+
+def make_preparer(ctx: Context):  # noqa: ANN201 - the callable documented in docs/plugins.md
+    def prepare(workflow: Any, reference: str, parameters: Mapping[str, Any],
+                extra_args: Sequence[str]) -> dict[str, Any]:
+        graph = to_api(ctx, workflow, reference)
+        values = {**parameters, **params.parse_options(extra_args)}
+        if values:
+            catalog = object_info(ctx)
+            params.bind(graph, params.schema(graph, catalog), values, catalog)
+        return graph
+    return prepare
