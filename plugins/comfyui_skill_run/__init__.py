@@ -34,6 +34,7 @@ def _workflow_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--front", dest="run_front", action="store_true", help="put the prompt at the head of the queue")
     parser.add_argument("--only", dest="run_only", metavar="NODE_ID", nargs="+",
                         help="execute only these output nodes (and what they need)")
+    parser.set_defaults(accepts_extra_args=True)  # named workflow parameters: --prompt "a cat" --seed 42
     parser.add_argument("--allow-paid-nodes", dest="run_allow_paid_nodes", action="store_true",
                         help="allow partner (paid API) nodes; the Comfy API key (COMFY_API_KEY or the server's "
                              "comfy_api_key) is then sent with the prompt. Without it such workflows are refused")
