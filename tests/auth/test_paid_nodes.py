@@ -104,3 +104,11 @@ def test_cloud_servers_send_their_api_key_as_the_comfy_key(run_cli, w1) -> None:
         assert posted["extra_data"]["api_key_comfy_org"] == cloud.api_key
         assert cloud.api_key not in result.stdout + result.stderr
         cloud.comfy.wait_idle(15)
+
+
+def test_a_server_error_echoing_the_key_is_masked(paid_comfy, run_cli, w1) -> None:
+    paid_comfy.faults.fail_http(r"/prompt$", 500, body=json.dumps({"extra_data": {"api_key_comfy_org": KEY}}),
+                                content_type="application/json", method="POST")
+    result = run_cli("submit", w1, "--allow-paid-nodes", "--json", server=paid_comfy, env={"COMFY_API_KEY": KEY})
+    assert result.exit_code == 9
+    assert "api_key_comfy_org" in result.stdout and KEY not in result.stdout + result.stderr
