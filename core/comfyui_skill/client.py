@@ -67,13 +67,20 @@ class ComfyClient:
         return response
 
     def get_json(self, route: str, *, query: dict[str, Any] | None = None,
-                 missing_ok: bool = False, **kwargs: Any) -> Any:
-        """GET a JSON route. A 404 raises NotFoundError, or returns None with ``missing_ok``."""
+                 missing_ok: bool = False, expect: type | None = None, **kwargs: Any) -> Any:
+        """GET a JSON route. A 404 raises NotFoundError, or returns None with ``missing_ok``.
+        With ``expect`` (``dict`` or ``list``), an answer of another JSON type is a ServerError."""
         response = self.request("GET", route, query=query, **kwargs)
         if response.status == 404 and missing_ok:
             return None
         self._raise_for_status(response)
-        return response.json()
+        value = response.json()
+        if expect is not None and not isinstance(value, expect):
+            wanted = "an object" if expect is dict else "a list"
+            raise ServerError(f"server {self.server_name!r} answered {route} with {json.dumps(value)[:60]} where "
+                              f"{wanted} was expected", hint="is this URL a ComfyUI server?",
+                              details={"route": route})
+        return value
 
     def post(self, route: str, payload: Any = None, *, query: dict[str, Any] | None = None,
              **kwargs: Any) -> Response:
@@ -99,33 +106,33 @@ class ComfyClient:
 
     # ----------------------------------------------------------------- server info
     def system_stats(self) -> dict[str, Any]:
-        return self.get_json("/system_stats")
+        return self.get_json("/system_stats", expect=dict)
 
     def features(self) -> dict[str, Any]:
-        return self.get_json("/features", missing_ok=True) or {}
+        return self.get_json("/features", missing_ok=True, expect=dict) or {}
 
     def object_info(self, class_type: str | None = None) -> dict[str, Any]:
         if class_type is None:
-            return self.get_json("/object_info")
-        found = self.get_json(f"/object_info/{quote(class_type, safe='')}")
+            return self.get_json("/object_info", expect=dict)
+        found = self.get_json(f"/object_info/{quote(class_type, safe='')}", expect=dict)
         if not found:
             raise NotFoundError(f"server {self.server_name!r} has no node class {class_type!r}")
         return found
 
     def models(self, folder: str | None = None) -> list[Any]:
         if folder is None:
-            return self.get_json("/models")
-        found = self.get_json(f"/models/{quote(folder, safe='')}", missing_ok=True)
+            return self.get_json("/models", expect=list)
+        found = self.get_json(f"/models/{quote(folder, safe='')}", missing_ok=True, expect=list)
         if found is None:
             raise NotFoundError(f"server {self.server_name!r} has no model folder {folder!r}",
                                 details={"folder": folder})
         return found
 
     def embeddings(self) -> list[str]:
-        return self.get_json("/embeddings")
+        return self.get_json("/embeddings", expect=list)
 
     def node_replacements(self) -> dict[str, Any]:
-        return self.get_json("/node_replacements", missing_ok=True) or {}
+        return self.get_json("/node_replacements", missing_ok=True, expect=dict) or {}
 
     # ----------------------------------------------------------------- prompts and queue
     def submit(self, prompt: Mapping[str, Any], *, prompt_id: str | None = None, client_id: str | None = None,
@@ -163,7 +170,7 @@ class ComfyClient:
         return answer
 
     def queue(self) -> dict[str, Any]:
-        return self.get_json("/queue")
+        return self.get_json("/queue", expect=dict)
 
     def queue_delete(self, prompt_ids: Sequence[str]) -> None:
         self.post("/queue", {"delete": list(prompt_ids)})
@@ -182,8 +189,8 @@ class ComfyClient:
                 offset: int | None = None) -> dict[str, Any]:
         """``/history`` or ``/history/{id}`` (``{}`` while the prompt is pending or unknown)."""
         if prompt_id is not None:
-            return self.get_json(f"/history/{quote(prompt_id, safe='')}")
-        return self.get_json("/history", query={"max_items": max_items, "offset": offset})
+            return self.get_json(f"/history/{quote(prompt_id, safe='')}", expect=dict)
+        return self.get_json("/history", query={"max_items": max_items, "offset": offset}, expect=dict)
 
     def history_delete(self, prompt_ids: Sequence[str]) -> None:
         self.post("/history", {"delete": list(prompt_ids)})
@@ -191,11 +198,11 @@ class ComfyClient:
     # ----------------------------------------------------------------- jobs API (ComfyUI >= 0.6, cloud)
     def jobs(self, **params: Any) -> dict[str, Any] | None:
         """``GET /api/jobs``; None when the server has no jobs API."""
-        return self.get_json(self._jobs_route(""), query=params, missing_ok=True)
+        return self.get_json(self._jobs_route(""), query=params, missing_ok=True, expect=dict)
 
     def job(self, prompt_id: str) -> dict[str, Any] | None:
         """``GET /api/jobs/{id}``; None when the server does not know the job (or has no jobs API)."""
-        return self.get_json(self._jobs_route(f"/{quote(prompt_id, safe='')}"), missing_ok=True)
+        return self.get_json(self._jobs_route(f"/{quote(prompt_id, safe='')}"), missing_ok=True, expect=dict)
 
     def cancel_job(self, prompt_id: str) -> bool | None:
         """Cancel a pending or running job; True if it was, None when there is no jobs API."""

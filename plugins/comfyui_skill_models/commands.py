@@ -10,7 +10,7 @@ from comfyui_skill import Context, NotFoundError, Output, Result
 
 def list_models(ctx: Context, args: argparse.Namespace) -> Result:
     client = ctx.client
-    folders = client.models()
+    folders = [name for name in client.models() if isinstance(name, str)]  # a broken server may send anything
     if args.models_folder:
         if args.models_folder not in folders:
             raise NotFoundError(f"server {ctx.server.name!r} has no model folder {args.models_folder!r}",
