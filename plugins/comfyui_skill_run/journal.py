@@ -52,7 +52,7 @@ def record(prompt_id: str, **fields: Any) -> dict[str, Any]:
 
 def _lines() -> Iterator[dict[str, Any]]:
     try:
-        handle = path().open(encoding="utf-8")
+        handle = path().open(encoding="utf-8", errors="replace")  # a crash may leave any bytes
     except FileNotFoundError:
         return
     with handle:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from comfyui_skill import Context, RejectedError, UnreachableError
+from comfyui_skill import Context, HttpError, RejectedError, UnreachableError
 
 from .rejection import explain, node_messages
 from .state import probe
@@ -17,6 +17,9 @@ NEVER_SENT = ("refused", "connect", "timeout", "dns", "tls")
 ATTEMPTS = 3
 #: How long a possibly delivered submission is looked for on the server before it is sent again.
 GRACE = 3.0
+#: Statuses of a gateway in front of ComfyUI that failed to pass the POST on, and their shorter grace.
+GATEWAY_STATUSES = (502, 503, 504)
+GATEWAY_GRACE = 0.5
 
 
 def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: str | None,
@@ -24,7 +27,7 @@ def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: 
                 on_retry: Any = None) -> dict[str, Any]:
     """Submit with our own ``prompt_id``; after a failure that may have reached the server, look the
     id up there before ever posting again. Returns the server's answer (``recovered`` when found)."""
-    last: UnreachableError | None = None
+    last: UnreachableError | HttpError | None = None
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return ctx.client.submit(workflow.graph, prompt_id=prompt_id, client_id=client_id, front=front,
@@ -34,8 +37,12 @@ def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: 
         except UnreachableError as exc:
             if exc.details.get("reason") in NEVER_SENT:
                 raise
-            last = exc
-        if _arrives(ctx, prompt_id):
+            last, grace = exc, GRACE
+        except HttpError as exc:  # a proxy's 502/503/504: ComfyUI most likely never saw the prompt
+            if exc.status not in GATEWAY_STATUSES:
+                raise
+            last, grace = exc, GATEWAY_GRACE
+        if _arrives(ctx, prompt_id, grace):
             return {"prompt_id": prompt_id, "number": None, "node_errors": {}, "recovered": True}
         if on_retry is not None:
             on_retry(f"the server did not answer the submission ({last.message}); it does not have "
@@ -44,9 +51,9 @@ def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: 
     raise last
 
 
-def _arrives(ctx: Context, prompt_id: str) -> bool:
-    """Whether the server knows ``prompt_id`` within :data:`GRACE` seconds (a POST may still be in flight)."""
-    end = time.monotonic() + GRACE
+def _arrives(ctx: Context, prompt_id: str, grace: float) -> bool:
+    """Whether the server knows ``prompt_id`` within ``grace`` seconds (a POST may still be in flight)."""
+    end = time.monotonic() + grace
     delay = 0.05
     while True:
         if probe(ctx.client, prompt_id).status != "unknown":

@@ -1,0 +1,72 @@
+"""Faults on the way: gateway errors on the submission, sockets that keep dropping, a restart that keeps
+the queue, a journal cut short by a crash. The run still ends right, and exactly once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from comfyui_skill import ExitCode
+
+from tests.run.helpers import sent
+
+from .conftest import running_prompt, wait_for
+
+
+def test_a_burst_of_gateway_errors_on_the_submission_is_ridden_out(run_cli, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.faults.fail_http(r"^/prompt$", 502, times=1, method="POST")
+    fake_comfy.faults.fail_http(r"^/prompt$", 503, times=1, method="POST")
+    result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path / "out"), "--output", "ndjson",
+                     server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    posts = sent(fake_comfy, "POST", "/prompt")
+    assert len(posts) == 3 and len({p.json["prompt_id"] for p in posts}) == 1  # the same id each time
+    assert len(fake_comfy.history_ids()) == 1  # and it ran once
+    assert [line["attempt"] for line in result.ndjson() if line.get("event") == "retry"] == [1, 2]
+
+
+def test_gateway_errors_that_never_stop_end_in_a_server_error(run_cli, fake_comfy, workflow_file, journal_lines):
+    fake_comfy.faults.fail_http(r"^/prompt$", 503, times=None, method="POST")
+    result = run_cli("run", workflow_file("W1"), "--json", server=fake_comfy)
+    assert result.exit_code == ExitCode.SERVER_ERROR
+    assert len(sent(fake_comfy, "POST", "/prompt")) == 3
+    assert journal_lines()[-1]["status"] == "submit_failed"
+
+
+def test_a_socket_that_drops_after_every_message(run_cli, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.faults.drop_websocket_after(1)
+    fake_comfy.exec_delay = 0.2
+    result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path / "out"), "--json", "--timeout", "30",
+                     server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out" / "probe" / "empty_00001_.png").is_file()
+    assert len([r for r in fake_comfy.requests if r.path == "/ws"]) > 2
+
+
+def test_a_restart_that_keeps_the_queue_is_followed_through(run_cli, fake_comfy, workflow_file, tmp_path,
+                                                            in_background):
+    fake_comfy.exec_delay = 0.5
+
+    def restart() -> None:
+        wait_for(lambda: running_prompt(fake_comfy), "the prompt to run")
+        fake_comfy.restart(lose_queue=False)
+    in_background(restart)
+    result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path / "out"), "--json", "--timeout", "30",
+                     server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert len(sent(fake_comfy, "POST", "/prompt")) == 1
+
+
+def test_a_journal_cut_short_by_a_crash_still_reads(run_cli, fake_comfy, workflow_file, tmp_path, cli_env):
+    result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path / "out"), "--json", server=fake_comfy)
+    prompt_id = result.json()["data"]["prompt_id"]
+    journal = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "journal.jsonl"
+    with journal.open("ab") as handle:
+        handle.write(b'{"prompt_id": "cut-sho')  # the process died mid-line
+        handle.write(b"\n\x00\xff garbage\n[1, 2]\n")
+    listed = run_cli("history", "list", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert [entry["prompt_id"] for entry in listed.json()["data"]] == [prompt_id]
+    again = run_cli("run", workflow_file("W1", {"1": {"width": 7}}), "-o", str(tmp_path / "out"), "--json",
+                    server=fake_comfy)
+    assert again.exit_code == 0, again.stderr
+    assert run_cli("status", prompt_id[:8], "--json", server=fake_comfy).json()["data"]["status"] == "success"
