@@ -60,3 +60,12 @@ def test_resubmit_on_loss_gives_up_after_the_second_loss(run_cli, fake_comfy, wo
                      "--resubmit-on-loss", server=fake_comfy)
     assert result.exit_code == ExitCode.LOST, result.stderr
     assert len(sent(fake_comfy, "POST", "/prompt")) == 2
+
+
+def test_wait_on_a_forgotten_prompt_says_lost(run_cli, fake_comfy, workflow_file, in_background, journal_lines):
+    fake_comfy.exec_delay = 0.5
+    prompt_id = run_cli("submit", workflow_file("W1"), "--json", server=fake_comfy).json()["data"]["prompt_id"]
+    in_background(_restart_once_running(fake_comfy))
+    result = run_cli("wait", prompt_id, "--json", "--timeout", "20", server=fake_comfy)
+    assert result.exit_code == ExitCode.LOST, result.stderr
+    assert journal_lines()[-1] == {**journal_lines()[-1], "prompt_id": prompt_id, "status": "lost"}
