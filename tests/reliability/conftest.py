@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,3 +67,15 @@ def subprocess_env(cli_env: dict[str, str]) -> dict[str, str]:
 
 
 CLI = [sys.executable, "-m", "comfyui_skill"]
+TOKEN = "tok-never-leak-8d2e51a0"
+
+
+@pytest.fixture
+def guarded(cli_env: dict[str, str], fake_comfy: Any) -> Iterator[dict[str, str]]:
+    """Server 'guarded': the fake, requiring TOKEN. Yields the environment that gives the CLI the token."""
+    fake_comfy.config.require_token = TOKEN
+    config = Path(cli_env["COMFYUI_SKILL_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[servers.guarded]\nurl = "{fake_comfy.url}"\n')
+    yield {"COMFYUI_SKILL_SERVER_GUARDED_TOKEN": TOKEN}
+    fake_comfy.config.require_token = None

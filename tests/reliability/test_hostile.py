@@ -14,7 +14,8 @@ from comfyui_skill import ExitCode
 
 from tests.core.scripted_server import ScriptedServer, send, send_chunks
 
-TOKEN = "tok-reliability-4f1c9e"
+from .conftest import TOKEN
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 5000
 
 
@@ -24,28 +25,16 @@ def other_host():
         yield server
 
 
-@pytest.fixture
-def token_config(cli_env, fake_comfy):
-    """A configured server 'guarded' that needs TOKEN (the fake checks it)."""
-    fake_comfy.config.require_token = TOKEN
-    config = Path(cli_env["COMFYUI_SKILL_CONFIG"])
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[servers.guarded]\nurl = "{fake_comfy.url}"\ntoken = "{TOKEN}"\n')
-    config.chmod(0o600)
-    yield "guarded"
-    fake_comfy.config.require_token = None
-
-
 def _files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
 def test_a_download_cut_short_is_retried_and_never_kept_partial(run_cli, fake_comfy, workflow_file, tmp_path,
-                                                                 other_host, token_config):
+                                                                 other_host, guarded):
     other_host.on("/file", send_chunks(200, [PNG[:1000]], length=len(PNG)), send(200, PNG, content_type="image/png"))
     fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
     out = tmp_path / "out"
-    result = run_cli("-s", token_config, "run", workflow_file("W1"), "-o", str(out), "--json")
+    result = run_cli("-s", "guarded", "run", workflow_file("W1"), "-o", str(out), "--json", env=guarded)
     assert result.exit_code == 0, result.stderr
     assert _files(out) == ["probe/empty_00001_.png"]
     assert (out / "probe" / "empty_00001_.png").read_bytes() == PNG
@@ -65,10 +54,10 @@ def test_a_download_that_keeps_breaking_fails_cleanly(run_cli, fake_comfy, workf
 
 
 def test_api_redirect_to_another_host_is_refused_without_sending_the_token(run_cli, fake_comfy, other_host,
-                                                                           token_config):
+                                                                           guarded):
     other_host.on("/queue", send(200, b'{"queue_running": [], "queue_pending": []}'))
     fake_comfy.faults.redirect(r"^/queue$", other_host.url("/queue"))
-    result = run_cli("-s", token_config, "queue", "list", "--json")
+    result = run_cli("-s", "guarded", "queue", "list", "--json", env=guarded)
     assert result.exit_code == ExitCode.SERVER_ERROR
     assert "redirected" in result.json()["error"]["message"]
     assert other_host.seen == []

@@ -6,25 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from comfyui_skill import ExitCode
 
 from tests.core.scripted_server import ScriptedServer, send
 
-TOKEN = "tok-never-leak-8d2e51a0"
-
-
-@pytest.fixture
-def guarded(cli_env, fake_comfy):
-    """Server 'guarded' (the fake, requiring TOKEN), its token set through the environment."""
-    fake_comfy.config.require_token = TOKEN
-    config = Path(cli_env["COMFYUI_SKILL_CONFIG"])
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[servers.guarded]\nurl = "{fake_comfy.url}"\n')
-    yield {"COMFYUI_SKILL_SERVER_GUARDED_TOKEN": TOKEN}
-    fake_comfy.config.require_token = None
-
+from .conftest import TOKEN
 
 def _everything_written(*roots: Path) -> str:
     return "".join(p.read_text(errors="replace") for root in roots for p in root.rglob("*") if p.is_file())
