@@ -4,29 +4,12 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
-
-import pytest
 
 from comfyui_skill import ERROR_CODES, EVENT_TYPES, ExitCode, build_parser, json_schema
 from comfyui_skill.app import PROG, walk_parsers
 from comfyui_skill.plugins import PluginHost
 
 from .contract import assert_result
-
-EXTRA_PLUGIN = '''
-import argparse
-from comfyui_skill import Command, hookimpl
-
-def configure(parser):
-    parser.add_argument("frob_level", type=int, choices=[1, 2, 3], help="how hard")
-    parser.add_argument("--frob-mode", choices=["soft", "hard"], default="soft")
-    parser.set_defaults(handler=lambda ctx, args: None)
-
-@hookimpl
-def comfyui_skill_commands():
-    return [Command("frob", "frobnicate the server", configure=configure)]
-'''
 
 
 def visible_options(parser: argparse.ArgumentParser) -> set[str]:
@@ -66,12 +49,10 @@ def test_codes_events_and_schemas(run_cli) -> None:
     assert data["schemas"] == {"result": json_schema("result"), "event": json_schema("event")}
 
 
-def test_third_party_commands_are_described(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "frob_plugin.py").write_text(EXTRA_PLUGIN)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    commands = {c["command"]: c for c in run_cli("-p", "frob_plugin", "describe", "--json").json()["data"]["commands"]}
+def test_third_party_commands_are_described(run_cli, extra_plugin: str) -> None:
+    commands = {c["command"]: c for c in run_cli("-p", extra_plugin, "describe", "--json").json()["data"]["commands"]}
     frob = {a["name"]: a for a in commands["frob"]["arguments"]}
-    assert commands["frob"]["plugin"] == "frob_plugin"
+    assert commands["frob"]["plugin"] == extra_plugin
     assert frob["frob_level"]["type"] == "integer" and frob["frob_level"]["choices"] == [1, 2, 3]
     assert frob["frob_mode"]["default"] == "soft"
     assert "frob" not in {c["command"] for c in run_cli("describe", "--json").json()["data"]["commands"]}

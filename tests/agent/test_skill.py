@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 import comfyui_skill_agent
 
 from .contract import assert_result
-from .test_describe import EXTRA_PLUGIN
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGED = Path(comfyui_skill_agent.__file__).parent / "SKILL.md"
@@ -39,11 +36,9 @@ def test_show_appends_the_installed_commands(run_cli) -> None:
     assert run_cli("skill", "show").stdout.rstrip("\n") == shown.rstrip("\n")
 
 
-def test_install_writes_once_then_needs_force(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "frob_plugin.py").write_text(EXTRA_PLUGIN)
-    monkeypatch.syspath_prepend(str(tmp_path))
+def test_install_writes_once_then_needs_force(run_cli, tmp_path: Path, extra_plugin: str) -> None:
     skills = tmp_path / "skills"
-    written = assert_result(run_cli("-p", "frob_plugin", "skill", "install", str(skills), "--json").json())
+    written = assert_result(run_cli("-p", extra_plugin, "skill", "install", str(skills), "--json").json())
     target = skills / "comfyui-skill" / "SKILL.md"
     assert written["data"]["path"] == str(target)
     assert "| `comfyui-skill frob` | frobnicate the server |" in target.read_text()
