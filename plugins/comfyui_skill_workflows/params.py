@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -232,6 +233,8 @@ def _number(raw: Any, kind: type) -> Any:
             value = float(str(raw).strip())
         except ValueError:
             raise ValueError(f"{raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{raw!r} is not a finite number")
     if kind is int:
         if float(value) != int(value):
             raise ValueError(f"{raw!r} is not a whole number")

@@ -99,3 +99,15 @@ def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
 #     if reference.startswith("hello:"):
 #         return {"1": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 512, "batch_size": 1}}}
 #     return None
+
+
+# Prepare every workflow 'run' and 'submit' send: return a function that gets the loaded document,
+# its reference, the --args/--set values and the undeclared --NAME VALUE options, and returns the
+# API-format graph (raise a CliError for what is wrong). The built-in 'workflow' plugin provides one;
+# the first answer wins, so only replace it on purpose.
+#
+# @hookimpl
+# def comfyui_skill_workflow_preparer(ctx):
+#     def prepare(workflow, reference, parameters, extra_args):
+#         return workflow
+#     return prepare

@@ -1,0 +1,111 @@
+"""Stored workflows (import/list/show/export/rename/delete) and ``run NAME`` with named parameters."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from comfyui_skill import ExitCode
+
+from .conftest import chain, fixture_path
+
+
+def posted_prompts(fake):
+    return [json.loads(r.body)["prompt"] for r in fake.requests if r.method == "POST" and r.path == "/prompt"]
+
+
+def test_import_list_export_rename_delete(run_cli, fake_comfy, stored):
+    assert run_cli("workflow", "import", fixture_path("ui_txt2img_sd3.5_simple_example.json")).exit_code == 0
+    assert (stored / "ui_txt2img_sd3.5_simple_example.json").is_file()
+    assert run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1").exit_code == 0
+    listing = run_cli("workflow", "list", "--json").json()["data"]
+    assert listing == [{"name": "ui_txt2img_sd3.5_simple_example", "format": "editor", "nodes": 8},
+                       {"name": "w1", "format": "api", "nodes": 2}]
+    again = run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1")
+    assert again.exit_code == ExitCode.USAGE and "--force" in again.stderr
+    exported = run_cli("workflow", "export", "w1", "--json").json()["data"]
+    assert exported == json.loads(open(fixture_path("W1_empty_image_save.json")).read())
+    assert run_cli("workflow", "rename", "w1", "first").exit_code == 0
+    assert run_cli("workflow", "export", "w1").exit_code == ExitCode.NOT_FOUND
+    refused = run_cli("workflow", "delete", "first")  # no terminal: --yes is required
+    assert refused.exit_code == ExitCode.USAGE and "--yes" in refused.stderr
+    assert run_cli("workflow", "delete", "first", "--yes").exit_code == 0
+    assert [w["name"] for w in run_cli("workflow", "list", "--json").json()["data"]] == \
+        ["ui_txt2img_sd3.5_simple_example"]
+
+
+def test_export_api_converts_with_the_server_catalog(run_cli, fake_comfy):
+    run_cli("workflow", "import", fixture_path("ui_subgraph_flux_dev_checkpoint_example.json"), "--name", "flux")
+    api = run_cli("workflow", "export", "flux", "--api", "--json", server=fake_comfy).json()["data"]
+    assert api["9"]["inputs"]["images"] == ["56:53", 0]
+
+
+def test_invalid_documents_and_names_are_refused(run_cli, write_json):
+    assert run_cli("workflow", "import", write_json({"a": 1})).exit_code == ExitCode.USAGE
+    bad = run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "../evil")
+    assert bad.exit_code == ExitCode.USAGE and "invalid workflow name" in bad.stderr
+
+
+def test_import_from_server_userdata(run_cli, fake_comfy):
+    body = json.dumps(chain(middle_mode=0)).encode()
+    request = urllib.request.Request(f"{fake_comfy.url}/userdata/workflows%2Fred%20chain.json", data=body,
+                                     method="POST")
+    urllib.request.urlopen(request).close()
+    result = run_cli("workflow", "import", "--from-server", "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["data"]["imported"] == [{"name": "red chain", "format": "editor", "nodes": 4}]
+    by_url = run_cli("workflow", "import", f"{fake_comfy.url}/api/userdata/workflows%2Fred%20chain.json",
+                     "--name", "by-url", server=fake_comfy)
+    assert by_url.exit_code == 0, by_url.stderr
+    assert {"/userdata/workflows%2Fred%20chain.json"} <= {r.path for r in fake_comfy.requests}
+
+
+def test_show_lists_friendly_parameters_with_server_limits(run_cli, fake_comfy):
+    run_cli("workflow", "import", fixture_path("ui_txt2img_sd3.5_simple_example.json"), "--name", "sd")
+    data = run_cli("workflow", "show", "sd", "--json", server=fake_comfy).json()["data"]
+    by_name = {p["name"]: p for p in data["parameters"]}
+    assert {"prompt", "negative", "seed", "steps", "cfg", "width", "height", "batch", "sampler", "scheduler",
+            "checkpoint", "denoise"} <= set(by_name)
+    assert by_name["prompt"]["address"] == "16.text" and by_name["negative"]["address"] == "40.text"
+    steps = by_name["steps"]
+    assert (steps["type"], steps["default"], steps["min"], steps["max"]) == ("INT", 20, 1, 10000)
+    assert "euler" in by_name["sampler"]["choices"]
+    text = run_cli("workflow", "show", "sd", server=fake_comfy)
+    assert text.exit_code == 0 and all(len(line) <= 100 for line in text.stdout.splitlines())
+
+
+def test_run_stored_editor_workflow_with_named_parameters(run_cli, fake_comfy, write_json, tmp_path):
+    run_cli("workflow", "import", write_json(chain(middle_mode=0)), "--name", "red")
+    result = run_cli("run", "red", "--width", "32", "--set", "Red.height=16", "--args", '{"prefix": "probe/x"}',
+                     "-o", str(tmp_path / "out"), "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    [prompt] = posted_prompts(fake_comfy)
+    assert prompt["1"]["inputs"] == {"width": 32, "height": 16, "batch_size": 1, "color": 16711680}
+    assert prompt["3"]["inputs"]["filename_prefix"] == "probe/x"
+    assert prompt["2"]["inputs"]["image"] == ["1", 0]
+
+
+def test_bad_parameters_are_rejected_before_submission(run_cli, fake_comfy):
+    run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1")
+    result = run_cli("run", "w1", "--width", "99999", "--height", "tall", "--colour", "1", "--batch", "inf",
+                     "--json", server=fake_comfy)
+    assert result.exit_code == ExitCode.REJECTED
+    problems = {p["parameter"]: p["problem"] for p in result.json()["error"]["details"]["problems"]}
+    assert problems == {"width": "99999 is out of range (1 to 16384)", "height": "'tall' is not a number",
+                        "colour": "unknown parameter", "batch": "'inf' is not a finite number"}
+    assert posted_prompts(fake_comfy) == []
+
+
+def test_combo_value_not_offered_lists_the_choices(run_cli, fake_comfy):
+    run_cli("workflow", "import", fixture_path("ui_txt2img_sd3.5_simple_example.json"), "--name", "sd")
+    bad = run_cli("submit", "sd", "--sampler", "nope", "--json", server=fake_comfy)
+    assert bad.exit_code == ExitCode.REJECTED
+    [problem] = bad.json()["error"]["details"]["problems"]
+    assert problem["parameter"] == "sampler" and "euler" in problem["valid"]
+    assert posted_prompts(fake_comfy) == []
+
+
+def test_unknown_option_without_parameters_is_usage(run_cli, fake_comfy):
+    run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1")
+    result = run_cli("run", "w1", "stray", server=fake_comfy)
+    assert result.exit_code == ExitCode.USAGE and "stray" in result.stderr
