@@ -67,11 +67,14 @@ def output_dir(ctx: Context, given: str | None) -> Path:
 
 def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, deadline: float | None,
                  on_saved: Callable[[OutputItem], None], save_text: bool = False) -> None:
-    """Save every file item under ``root`` (and texts too with ``save_text``), never overwriting."""
+    """Save every file item under ``root`` (and texts too with ``save_text``), never overwriting.
+
+    ``on_saved`` is called for every item once it is ready, texts included (saved or not)."""
     for item in items:
+        if item.text is not None and not save_text:
+            on_saved(item)
+            continue
         if item.text is not None:
-            if not save_text:
-                continue
             wanted = safe_relative_path("", f"text_{item.node}.txt")
             saved = save_stream([item.text.encode("utf-8")], root, wanted)
         else:

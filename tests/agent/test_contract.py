@@ -65,9 +65,10 @@ def test_run_ndjson_events_and_result(run_cli, fake_comfy, workflow_file, tmp_pa
     outputs = [event for event in assert_ndjson(saved.ndjson()) if event["event"] == "output"]
     assert outputs and Path(outputs[0]["path"]).is_file()
     for _ in range(2):  # the second time the server serves every node from its cache
-        text = run_cli("run", workflow_file("W7"), "--output", "ndjson", "--no-download", server=fake_comfy)
-        kinds = {event["event"] for event in assert_ndjson(text.ndjson())}
-    assert {"cached", "output"} <= kinds
+        text = run_cli("run", workflow_file("W7"), "--output", "ndjson", "-o", str(tmp_path), server=fake_comfy)
+        events = assert_ndjson(text.ndjson())
+    assert {"cached", "output"} <= {event["event"] for event in events}
+    assert [e["text"] for e in events if e["event"] == "output"] == ["hello world"]
 
 
 def test_failed_run_event_and_error(run_cli, fake_comfy, workflow_file) -> None:
