@@ -218,3 +218,16 @@ def test_a_refused_connection_is_retried_once_quickly() -> None:
     with pytest.raises(UnreachableError):
         ComfyClient(backend, HttpTransport(backend.transport_options(), sleep=pauses.append)).system_stats()
     assert len(pauses) == 1 and pauses[0] <= 0.25
+
+
+def test_downloaded_files_follow_the_umask(server: ScriptedServer, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    server.on("/view", send(200, b"png", content_type="image/png"))
+    previous = os.umask(0o022)
+    try:
+        path = client_for(server).download("a.png", "", "output", tmp_path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

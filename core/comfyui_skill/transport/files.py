@@ -60,6 +60,8 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
     fd, tmp_name = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file
         written = 0
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
@@ -76,6 +78,12 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def free_variants(target: Path) -> Iterable[Path]:
