@@ -29,6 +29,7 @@ _LAZY = {
     "build_parser": "app",
     # the JSON Schema files of the --json / --output ndjson contract
     "json_schema": "schemas",
+    "node_order": "graph", "find_node": "graph", "split_address": "graph", "resolve_address": "graph",
     "Config": "config", "find_setting": "config", "server_env_var": "config", "make_server": "config",
     # errors
     "ExitCode": "errors", "ERROR_CODES": "errors", "CliError": "errors", "UsageError": "errors",
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
                          TimeoutExpired, UnreachableError, UsageError)
     from .events import EVENT_TYPES, Event
     from .extension import Command, ServerKind, Setting
+    from .graph import find_node, node_order, resolve_address, split_address
     from .markers import hookimpl
     from .output import Output, Result, human_bytes, render_table
     from .paths import cache_dir, data_dir

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import ComfyClient, Context, ServerError, UnreachableError, safe_relative_path, save_stream
-
-from .workflow import node_order
+from comfyui_skill import (ComfyClient, Context, ServerError, UnreachableError, node_order, safe_relative_path,
+                           save_stream)
 
 DEFAULT_DIR = "comfyui-output"
 #: Tries of a download that breaks off mid-body (each starts over; nothing partial is ever kept).

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import Context, NotFoundError, UsageError
+from comfyui_skill import Context, NotFoundError, UsageError, resolve_address
 
 #: Explicit local paths (the only strings ``run`` treats as files to upload).
 _PATH_PREFIXES = ("/", "./", "../", "~")
@@ -117,8 +117,8 @@ def collect_overrides(args_json: str | None, assignments: Iterable[str]) -> dict
                 overrides[key] = value
     for assignment in assignments:
         target, sep, raw = assignment.partition("=")
-        if not sep or "." not in target:
-            raise UsageError(f"--set {assignment!r} is not of the form NODE.INPUT=VALUE")
+        if not sep or not target.strip():
+            raise UsageError(f"--set {assignment!r} is not of the form NODE.INPUT=VALUE (or NAME=VALUE)")
         overrides[target.strip()] = parse_value(raw)
     return overrides
 
@@ -126,31 +126,12 @@ def collect_overrides(args_json: str | None, assignments: Iterable[str]) -> dict
 def apply_overrides(workflow: Workflow, overrides: Mapping[str, Any]) -> None:
     """Set each ``NODE.INPUT`` (NODE: an id, a unique title or a unique class type)."""
     for target, value in overrides.items():
-        node_ref, sep, input_name = target.rpartition(".")
-        if not sep or not node_ref or not input_name:
-            raise UsageError(f"override {target!r} is not of the form NODE.INPUT")
-        node_id = find_node(workflow.graph, node_ref)
+        if "." not in target:
+            raise UsageError(f"override {target!r} is not of the form NODE.INPUT",
+                             hint="named parameters need the workflow plugin ('comfyui-skill workflow show')")
+        node_id, input_name = resolve_address(workflow.graph, target)
         workflow.graph[node_id].setdefault("inputs", {})[input_name] = value
     workflow.overrides = dict(overrides)
-
-
-def find_node(graph: Mapping[str, Any], ref: str) -> str:
-    if ref in graph:
-        return ref
-    for label, key in (("title", lambda n: (n.get("_meta") or {}).get("title")),
-                       ("class type", lambda n: n.get("class_type"))):
-        matches = [node_id for node_id, node in graph.items() if key(node) == ref]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise UsageError(f"{ref!r} names {len(matches)} nodes by {label} ({', '.join(matches)}); use a node id")
-    raise UsageError(f"the workflow has no node {ref!r} (by id, title or class type)",
-                     hint=f"node ids: {', '.join(sorted(graph, key=node_order))}")
-
-
-def node_order(node_id: str) -> tuple[int, str]:
-    """Sort key: numeric ids in numeric order, then the others."""
-    return (int(node_id), "") if str(node_id).isdigit() else (1 << 62, str(node_id))
 
 
 # ----------------------------------------------------------------- local files as inputs

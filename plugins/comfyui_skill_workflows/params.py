@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import RejectedError, UsageError
+from comfyui_skill import RejectedError, UsageError, node_order, resolve_address, split_address
 
 from .nodeinfo import InputSpec, all_input_specs, is_link
 
@@ -65,7 +65,7 @@ def schema(graph: Mapping[str, Any], object_info: Mapping[str, Any]) -> list[Par
 def _name_friendly(graph: Mapping[str, Any], params: list[Param]) -> None:
     found: dict[str, list[Param]] = {}
     roles = _text_roles(graph)
-    for param in sorted(params, key=lambda p: _order(p.node)):
+    for param in sorted(params, key=lambda p: node_order(p.node)):
         for friendly, inputs in FRIENDLY.items():
             if param.input in inputs:
                 found.setdefault(friendly, []).append(param)
@@ -161,23 +161,24 @@ def _index(graph: Mapping[str, Any], params: list[Param]) -> dict[str, Param]:
 
 def _check_node_ref(graph: Mapping[str, Any], key: str) -> None:
     """``NODE.INPUT`` naming no node at all is a usage error (as for plain API-format overrides)."""
-    ref, dot, _ = key.rpartition(".")
-    if dot and not any(ref in (node_id, (node.get("_meta") or {}).get("title"), node.get("class_type"))
-                       for node_id, node in graph.items()):
-        raise UsageError(f"the workflow has no node {ref!r} (by id, title or class type)",
-                         hint=f"node ids: {', '.join(sorted(graph, key=_order))}")
+    if "." in key:
+        resolve_address(graph, key)
 
 
 def _declared(graph: Mapping[str, Any], object_info: Mapping[str, Any], key: str) -> Param | None:
     """``NODE.INPUT`` for an input the class declares but the workflow links or leaves unset."""
-    ref, _, name = key.rpartition(".")
-    matches = [node_id for node_id, node in graph.items()
-               if ref in (node_id, (node.get("_meta") or {}).get("title"), node.get("class_type"))]
-    if len(matches) != 1:
+    found = split_address(graph, key)
+    if found is None:
         return None
-    node = graph[matches[0]]
-    spec = all_input_specs(object_info.get(node.get("class_type")) or {}, node.get("inputs") or {}).get(name)
-    return None if spec is None else Param(matches[0], name, spec, None, node["class_type"])
+    node_id, name = found
+    node = graph[node_id]
+    inputs = node.get("inputs") or {}
+    spec = all_input_specs(object_info.get(node.get("class_type")) or {}, inputs).get(name)
+    if spec is None and name in inputs and not is_link(inputs[name]):
+        # an input the schema cannot describe (e.g. one entry of an autogrow group such as
+        # "values.a") but the workflow already sets: replace its value as given
+        spec = InputSpec(name, "*", {}, False)
+    return None if spec is None else Param(node_id, name, spec, None, node["class_type"])
 
 
 def _valid(param: Param) -> str:
@@ -250,5 +251,3 @@ def _in_range(spec: InputSpec, value: Any) -> Any:
 
 
 
-def _order(node_id: str) -> tuple[int, ...]:
-    return tuple(int(p) if p.isdigit() else 1 << 40 for p in str(node_id).split(":"))
