@@ -111,6 +111,7 @@ def conclude(ctx: Context, client: ComfyClient, prompt_id: str, state: JobState,
         raise PromptCancelled(f"prompt {prompt_id} was cancelled on the server" +
                               (f" while node #{node} ran" if node else ""), details={"prompt_id": prompt_id})
     items = collect(state.outputs, include_temp=include_temp)
+    skipped_previews = len(collect(state.outputs, include_temp=True)) - len(items)
     root = output_dir(ctx, outdir)
     if download:
         download_all(client, items, root, deadline=deadline, save_text=save_text,
@@ -122,7 +123,8 @@ def conclude(ctx: Context, client: ComfyClient, prompt_id: str, state: JobState,
     journal.record(prompt_id, status="success", outputs=outputs, finished_at=time.time(), elapsed=elapsed)
     report("done", outputs=outputs, elapsed=elapsed)
     return {"prompt_id": prompt_id, "server": client.server_name, "status": "success", "elapsed": elapsed,
-            "output_dir": str(root) if download else None, "outputs": outputs}
+            "output_dir": str(root) if download else None, "outputs": outputs,
+            "skipped_previews": skipped_previews}
 
 
 def describe_failure(error: dict[str, Any], titles: Any = None) -> dict[str, Any]:
@@ -141,7 +143,9 @@ def render_outputs(data: dict[str, Any]) -> Any:
     def render(out: Output) -> None:
         for item in data["outputs"]:
             if "text" in item:
-                out.line(f"{item['text']}" if "path" not in item else item["path"])
+                out.line(item["text"])
+                if item.get("path"):
+                    out.note(f"  (saved as {item['path']})")
             elif item.get("path"):
                 out.line(item["path"])
                 if item.get("renamed"):
@@ -149,7 +153,10 @@ def render_outputs(data: dict[str, Any]) -> Any:
             else:
                 out.line("/".join(p for p in (item.get("subfolder"), item.get("filename")) if p) +
                          f"  ({item.get('type')})")
-        if not data["outputs"]:
+        skipped = data.get("skipped_previews") or 0
+        if skipped:
+            out.note(f"{skipped} temporary preview(s) not downloaded (add --include-temp to get them)")
+        elif not data["outputs"]:
             out.note("the prompt finished without outputs")
     return render
 

@@ -1,0 +1,29 @@
+"""What a finished run prints: texts always, and why nothing was downloaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from comfyui_skill.testing import CliRunner
+from comfyui_skill.testing.fake_comfyui import FakeComfyUI
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
+
+
+def test_saved_texts_are_still_printed(run_cli: CliRunner, fake_comfy: FakeComfyUI, tmp_path: Path) -> None:
+    result = run_cli("run", str(WORKFLOWS / "W7_text_output.json"), "--save-text", "-o", str(tmp_path),
+                     server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["hello world"]
+    assert (tmp_path / "text_2.txt").read_text() == "hello world"
+    assert "saved as" in result.stderr
+
+
+def test_skipped_previews_are_explained(run_cli: CliRunner, fake_comfy: FakeComfyUI, tmp_path: Path) -> None:
+    result = run_cli("run", str(WORKFLOWS / "W3_colortransfer_progress.json"), "-o", str(tmp_path),
+                     server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert "temporary preview(s) not downloaded (add --include-temp" in result.stderr
+    assert "finished without outputs" not in result.stderr
+    assert run_cli("run", str(WORKFLOWS / "W3_colortransfer_progress.json"), "-o", str(tmp_path), "--json",
+                   server=fake_comfy).json()["data"]["skipped_previews"] > 0
