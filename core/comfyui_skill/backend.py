@@ -83,7 +83,17 @@ class Backend:
             return "custom headers " + ", ".join(sorted(dict(self.server.get("headers"))))
         return "no credentials"
 
+    def _settings_hint(self, hint: str) -> str:
+        """``hint`` (which sets ``servers.NAME...``), preceded for a ``--url`` server by how to name it."""
+        if not self.server.one_off:
+            return hint
+        return (f"a --url server has no settings: add it first with 'comfyui-skill server add NAME "
+                f"{self.base_url}', then {hint.replace(f'servers.{self.name}.', 'servers.NAME.')}")
+
     def auth_hint(self) -> str:
+        return self._settings_hint(self._auth_hint())
+
+    def _auth_hint(self) -> str:
         if self.server.get("username") and not self.server.get("token"):
             key = "password"
         elif self.server.get("headers") and not self.server.get("token"):
@@ -96,8 +106,9 @@ class Backend:
 
     def tls_hint(self) -> str:
         """What to do when the server's certificate cannot be verified."""
-        return (f"if server {self.name!r} uses a private CA or a self-signed certificate, trust it with "
-                f"'comfyui-skill config set servers.{self.name}.ca_bundle /path/to/ca.pem'")
+        return self._settings_hint(
+            f"if server {self.name!r} uses a private CA or a self-signed certificate, trust it with "
+            f"'comfyui-skill config set servers.{self.name}.ca_bundle /path/to/ca.pem'")
 
     def websocket_url(self, client_id: str) -> str:
         scheme, netloc = self.origin

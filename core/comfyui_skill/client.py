@@ -60,7 +60,7 @@ class ComfyClient:
         except UnreachableError as exc:
             exc.message = f"server {self.server_name!r}: {exc.message}"
             exc.hint = exc.hint or (self.backend.tls_hint() if exc.details.get("reason") == "tls"
-                                    else f"check it with 'comfyui-skill server status {self.server_name}'")
+                                    else f"check it with 'comfyui-skill {self.backend.server.cli_selector} server status'")
             raise
         if response.status in (401, 403):
             raise self._auth_error(response)

@@ -63,6 +63,13 @@ class ServerConfig:
     kind: str = "local"
     options: dict[str, Any] = field(default_factory=dict)
     secret_keys: frozenset[str] = frozenset({"token", "password", "headers", "api_key"})
+    #: A server given with ``--url`` only: it has no table in the config file.
+    one_off: bool = False
+
+    @property
+    def cli_selector(self) -> str:
+        """How to name this server on the command line (``-s NAME`` or ``--url URL``)."""
+        return f"--url {self.url}" if self.one_off else f"-s {self.name}"
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.options.get(key)

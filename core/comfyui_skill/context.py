@@ -49,6 +49,7 @@ class Context:
             url = getattr(self.args, "url", None)
             if url:
                 self._server = make_server("url", {"url": url, "kind": getattr(self.args, "kind", None) or "local"})
+                self._server.one_off = True
             else:
                 self._server = self.get_server(self.server_name)
         return self._server

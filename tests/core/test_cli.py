@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -186,3 +187,12 @@ def test_a_command_may_accept_undeclared_options(run_cli: CliRunner, tmp_path: P
     assert result.json()["data"] == {"known": "k", "extra": ["--prompt", "a cat"]}
     strict = run_cli("server", "list", "--prompt", "x")
     assert strict.exit_code == 2 and "unrecognized arguments: --prompt x" in strict.stderr
+
+
+def test_hints_for_a_url_server_name_it_by_url(run_cli: CliRunner) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli("--url", f"http://127.0.0.1:{port}", "server", "stats")
+    assert result.exit_code == ExitCode.UNREACHABLE
+    assert f"check it with 'comfyui-skill --url http://127.0.0.1:{port} server status'" in result.stderr

@@ -154,7 +154,7 @@ def test_connection_refused_says_so() -> None:
         ComfyClient(backend, HttpTransport(options)).system_stats()
     assert caught.value.details["reason"] == "refused"
     assert "server 'down'" in caught.value.message
-    assert caught.value.hint == "check it with 'comfyui-skill server status down'"
+    assert caught.value.hint == "check it with 'comfyui-skill -s down server status'"
 
 
 def test_unresolvable_host_is_not_retried() -> None:
@@ -231,3 +231,12 @@ def test_downloaded_files_follow_the_umask(server: ScriptedServer, tmp_path: Pat
     finally:
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_auth_and_tls_hints_for_a_url_server_say_how_to_name_it() -> None:
+    server = make_server("url", {"url": "https://gpu.example.com"})
+    server.one_off = True
+    backend = Backend(server)
+    assert backend.auth_hint().startswith("a --url server has no settings: add it first with "
+                                          "'comfyui-skill server add NAME https://gpu.example.com'")
+    assert "servers.NAME.token" in backend.auth_hint() and "servers.url." not in backend.tls_hint()
