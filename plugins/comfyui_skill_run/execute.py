@@ -112,6 +112,7 @@ def conclude(ctx: Context, client: ComfyClient, prompt_id: str, state: JobState,
                               (f" while node #{node} ran" if node else ""), details={"prompt_id": prompt_id})
     items = collect(state.outputs, include_temp=include_temp)
     skipped_previews = len(collect(state.outputs, include_temp=True)) - len(items)
+    items += state.streamed
     root = output_dir(ctx, outdir)
     if download:
         download_all(client, items, root, deadline=deadline, save_text=save_text,

@@ -15,6 +15,7 @@ from typing import Any
 
 from comfyui_skill import ComfyClient, ConnectionClosed, Message, PromptLost, TimeoutExpired, UnreachableError
 
+from .outputs import OutputItem, streamed_image
 from .state import JobState, history_entry, probe
 
 #: Seconds of silence on the socket after which the server is asked directly.
@@ -47,6 +48,8 @@ class Follower:
         self.phase = "pending"
         self.position: int | None = None
         self.ws_outputs: dict[str, Any] = {}
+        self.streamed: list[OutputItem] = []
+        self.current_node: str | None = None
         self.unknown_count = 0
 
     # ----------------------------------------------------------------- entry point
@@ -55,6 +58,7 @@ class Follower:
             if self.stream is not None:
                 state = self._follow_socket()
                 if state is not None:
+                    state.streamed = self.streamed
                     return state
             return self._poll()
         finally:
@@ -116,7 +120,9 @@ class Follower:
         if theirs is not None and theirs != self.prompt_id:
             return None
         kind = message.type
-        if kind == "execution_start":
+        if kind == "preview_image":
+            self._keep_streamed_image(message)
+        elif kind == "execution_start":
             self._started()
         elif kind == "execution_cached":
             self._started()
@@ -127,6 +133,7 @@ class Follower:
             if node is None:
                 return "ended" if theirs == self.prompt_id else None
             self._started()
+            self.current_node = str(node)
             self.emit("node", node=str(node), class_type=self.class_types(str(node)), title=self.titles(str(node)))
         elif kind == "progress" and theirs == self.prompt_id:
             self.emit("progress", node=str(data.get("node")), value=data.get("value"), max=data.get("max"))
@@ -141,6 +148,14 @@ class Follower:
         elif kind == "execution_interrupted" and theirs == self.prompt_id:
             return JobState("cancelled", outputs=dict(self.ws_outputs), error=dict(data))
         return None
+
+    def _keep_streamed_image(self, message: Message) -> None:
+        """Keep the frames SaveImageWebsocket sends (they are its only output); previews of other
+        nodes (a sampler's) are not outputs."""
+        node = str(message.data.get("node_id") or self.current_node or "")
+        if self.class_types(node) == "SaveImageWebsocket" and message.payload:
+            index = sum(1 for item in self.streamed if item.node == node)
+            self.streamed.append(streamed_image(node, index, str(message.data.get("image_type")), message.payload))
 
     def _finish(self, status: str) -> JobState:
         """The verdict came over the socket: take the outputs from history, else from the jobs API (Comfy

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ class OutputItem:
     text: str | None = None
     path: str | None = None
     renamed: bool = False
+    #: The bytes of an image the server only streamed over the WebSocket (never in the JSON).
+    data: bytes | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         data = {"node": self.node, "kind": self.kind}
@@ -37,6 +39,12 @@ class OutputItem:
         if self.path is not None:
             data.update(path=self.path, renamed=self.renamed)
         return data
+
+
+def streamed_image(node: str, index: int, image_type: str, data: bytes) -> OutputItem:
+    """An image SaveImageWebsocket sent only over the socket, named after its node."""
+    suffix = {"image/jpeg": "jpg", "image/webp": "webp"}.get(image_type, "png")
+    return OutputItem(node, "images", f"websocket_{node}_{index:05d}.{suffix}", type="websocket", data=data)
 
 
 def collect(outputs: dict[str, Any], *, include_temp: bool = False) -> list[OutputItem]:
@@ -76,6 +84,9 @@ def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, de
         if item.text is not None:
             wanted = safe_relative_path("", f"text_{item.node}.txt")
             saved = save_stream([item.text.encode("utf-8")], root, wanted)
+        elif item.data is not None:
+            wanted = safe_relative_path(item.subfolder, item.filename or "")
+            saved = save_stream([item.data], root, wanted)
         else:
             wanted = safe_relative_path(item.subfolder, item.filename or "")
             saved = _download(client, item, root, deadline)

@@ -22,6 +22,8 @@ class JobState:
     error: dict[str, Any] | None = None
     started_at: float | None = None
     finished_at: float | None = None
+    #: Images that arrived only over the WebSocket (SaveImageWebsocket): OutputItems with ``data``.
+    streamed: list[Any] = field(default_factory=list)
 
     @property
     def terminal(self) -> bool:

@@ -27,3 +27,15 @@ def test_skipped_previews_are_explained(run_cli: CliRunner, fake_comfy: FakeComf
     assert "finished without outputs" not in result.stderr
     assert run_cli("run", str(WORKFLOWS / "W3_colortransfer_progress.json"), "-o", str(tmp_path), "--json",
                    server=fake_comfy).json()["data"]["skipped_previews"] > 0
+
+
+def test_images_streamed_over_the_websocket_are_saved(run_cli: CliRunner, fake_comfy: FakeComfyUI,
+                                                      tmp_path: Path) -> None:
+    result = run_cli("run", str(WORKFLOWS / "W5_save_image_websocket.json"), "-o", str(tmp_path), "--json",
+                     server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    outputs = result.json()["data"]["outputs"]
+    assert [o["filename"] for o in outputs] == ["websocket_2_00000.png", "websocket_2_00001.png"]
+    for output in outputs:
+        assert Path(output["path"]).read_bytes().startswith(b"\x89PNG")
+    assert "data" not in outputs[0]
