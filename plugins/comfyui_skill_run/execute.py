@@ -81,10 +81,13 @@ def post(ctx: Context, workflow: Workflow, args: argparse.Namespace, prompt_id: 
 
 
 def follow_journaled(follower: Follower) -> JobState:
-    """``follower.follow()``; a prompt the server forgot is journaled as lost before the error goes up."""
+    """``follower.follow()``; a prompt the server forgot is journaled as lost before the error goes up,
+    unless we cancelled it ourselves (a prompt removed from the queue leaves no trace on the server)."""
     try:
         return follower.follow()
     except PromptLost as exc:
+        if (journal.find(follower.prompt_id) or {}).get("status") == "cancelled":
+            return JobState("cancelled")
         journal.record(follower.prompt_id, status="lost", error=exc.message, finished_at=time.time())
         raise
 
@@ -99,14 +102,14 @@ def conclude(ctx: Context, client: ComfyClient, prompt_id: str, state: JobState,
     report.close()
     if state.status == "error":
         failure = describe_failure(state.error or {}, titles)
-        journal.record(prompt_id, status="error", error=failure["message"], finished_at=time.time(), elapsed=elapsed)
+        journal.finish(prompt_id, "error", error=failure["message"], elapsed=elapsed)
         report("failed", **failure)
         if ctx.output.verbose and failure.get("traceback"):
             ctx.output.note("server traceback:\n" + "".join(failure["traceback"]).rstrip())
         raise ExecutionFailed(failure["message"], details={"prompt_id": prompt_id, **failure})
     if state.status == "cancelled":
         node = (state.error or {}).get("node_id")
-        journal.record(prompt_id, status="cancelled", finished_at=time.time(), elapsed=elapsed)
+        journal.finish(prompt_id, "cancelled", elapsed=elapsed)
         report("cancelled", node=node, by="server")
         raise PromptCancelled(f"prompt {prompt_id} was cancelled on the server" +
                               (f" while node #{node} ran" if node else ""), details={"prompt_id": prompt_id})
@@ -121,7 +124,7 @@ def conclude(ctx: Context, client: ComfyClient, prompt_id: str, state: JobState,
         for item in items:
             report("output", **item.to_json())
     outputs = [item.to_json() for item in items]
-    journal.record(prompt_id, status="success", outputs=outputs, finished_at=time.time(), elapsed=elapsed)
+    journal.finish(prompt_id, "success", outputs=outputs, elapsed=elapsed)
     report("done", outputs=outputs, elapsed=elapsed)
     return {"prompt_id": prompt_id, "server": client.server_name, "status": "success", "elapsed": elapsed,
             "output_dir": str(root) if download else None, "outputs": outputs,

@@ -74,6 +74,15 @@ def entries() -> list[dict[str, Any]]:
     return sorted(latest.values(), key=lambda e: e.get("submitted_at") or 0)
 
 
+def finish(prompt_id: str, status: str, *, elapsed: float | None = None, **fields: Any) -> dict[str, Any]:
+    """Record how a prompt ended. Seeing the same end again (``wait`` on a finished prompt) keeps
+    the first record's timing: the prompt did not run again."""
+    known = find(prompt_id) or {}
+    if known.get("status") == status and known.get("finished_at"):
+        return record(prompt_id, **fields)
+    return record(prompt_id, status=status, finished_at=time.time(), elapsed=elapsed, **fields)
+
+
 def find(prompt_id: str) -> dict[str, Any] | None:
     """The latest record of a prompt id (or of the one id starting with that prefix)."""
     found: dict[str, dict[str, Any]] = {}

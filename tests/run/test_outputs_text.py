@@ -39,3 +39,27 @@ def test_images_streamed_over_the_websocket_are_saved(run_cli: CliRunner, fake_c
     for output in outputs:
         assert Path(output["path"]).read_bytes().startswith(b"\x89PNG")
     assert "data" not in outputs[0]
+
+
+def test_wait_on_a_prompt_we_cancelled_says_cancelled(run_cli: CliRunner, fake_comfy: FakeComfyUI) -> None:
+    fake_comfy.exec_delay = 1
+    first = run_cli("submit", str(WORKFLOWS / "W1_empty_image_save.json"), server=fake_comfy).stdout.strip()
+    second = run_cli("submit", str(WORKFLOWS / "W7_text_output.json"), server=fake_comfy).stdout.strip()
+    assert run_cli("cancel", second, server=fake_comfy).exit_code == 0  # removed from the queue
+    waited = run_cli("wait", second, "--json", server=fake_comfy)
+    assert waited.exit_code == 11, waited.stderr
+    assert waited.json()["error"]["code"] == "cancelled"
+    shown = run_cli("history", "show", second, "--json").json()["data"]
+    assert shown["status"] == "cancelled"
+    assert run_cli("cancel", first, server=fake_comfy).exit_code == 0
+    fake_comfy.exec_delay = 0
+
+
+def test_waiting_again_keeps_the_timing_of_the_run(run_cli: CliRunner, fake_comfy: FakeComfyUI) -> None:
+    prompt_id = run_cli("submit", str(WORKFLOWS / "W7_text_output.json"), server=fake_comfy).stdout.strip()
+    first = run_cli("wait", prompt_id, "--json", server=fake_comfy)
+    assert first.exit_code == 0, first.stderr
+    recorded = run_cli("history", "show", prompt_id, "--json").json()["data"]
+    assert run_cli("wait", prompt_id, server=fake_comfy).exit_code == 0
+    again = run_cli("history", "show", prompt_id, "--json").json()["data"]
+    assert (again["finished_at"], again.get("elapsed")) == (recorded["finished_at"], recorded.get("elapsed"))
