@@ -13,6 +13,7 @@ from typing import Any
 from comfyui_skill import Command, Context, hookimpl
 
 PKG = "comfyui_skill_workflows.commands"
+CHECKS = "comfyui_skill_workflows.checks"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +57,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     rename.add_argument("workflow_ref", metavar="NAME")
     rename.add_argument("workflow_new", metavar="NEW")
     rename.set_defaults(handler=f"{PKG}:rename")
+
+    validate = sub.add_parser("validate", help="check parameters and graph (links, types, cycles, outputs) "
+                              "without submitting; exit 4 listing every problem")
+    validate.add_argument("workflow_ref", metavar="NAME|FILE")
+    validate.set_defaults(handler=f"{CHECKS}:validate", accepts_extra_args=True)
+
+    upgrade = sub.add_parser("upgrade", help="replace deprecated node classes (the server's /node_replacements) "
+                             "in a new stored workflow")
+    upgrade.add_argument("workflow_ref", metavar="NAME")
+    upgrade.add_argument("--as", dest="workflow_as", metavar="NEW", help="stored name of the result "
+                         "(default: NAME-upgraded; the original is never changed)")
+    upgrade.add_argument("--force", dest="workflow_force", action="store_true", help="replace NEW if it exists")
+    upgrade.set_defaults(handler=f"{CHECKS}:upgrade")
 
 
 @hookimpl

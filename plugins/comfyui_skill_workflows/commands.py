@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from comfyui_skill import Context, NotFoundError, Output, Result, UsageError, atomic_write
 
-from . import params, store
+from . import params, replacements, store
 from .convert import convert as convert_graph
 from .prepare import object_info, to_api
 from .uigraph import is_editor_format
@@ -35,7 +35,7 @@ def _read_file(ctx: Context, path: str) -> Any:
         raise NotFoundError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
-def _document(ctx: Context, reference: str) -> Any:
+def load_document(ctx: Context, reference: str) -> Any:
     """A stored name, else a file."""
     if _valid_name(reference) and store.exists(reference):
         return store.read(reference)
@@ -85,11 +85,15 @@ def import_workflow(ctx: Context, args: argparse.Namespace) -> Result:
         if store.exists(name) and not args.workflow_force:
             raise UsageError(f"a workflow named {name!r} already exists", hint="add --force to replace it")
         store.write(name, document)
-        imported.append({"name": name, "format": _format(document), "nodes": _node_count(document)})
+        imported.append({"name": name, "format": _format(document), "nodes": _node_count(document),
+                         "deprecated": replacements.deprecation_report(ctx, document)})
 
     def render(out: Output) -> None:
         for item in imported:
             out.line(f"imported {item['name']} ({item['format']} format, {item['nodes']} nodes)")
+            for node in item["deprecated"] or []:
+                out.note(f"  node {node['node']}: {node['class_type']} is deprecated, replaced by "
+                         f"{node['replacement']} ('workflow upgrade {item['name']}')")
         if not imported:
             out.note("nothing to import")
 
@@ -155,7 +159,7 @@ def list_workflows(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def show(ctx: Context, args: argparse.Namespace) -> Result:
-    graph = to_api(ctx, _document(ctx, args.workflow_ref), args.workflow_ref)
+    graph = to_api(ctx, load_document(ctx, args.workflow_ref), args.workflow_ref)
     schema = params.schema(graph, object_info(ctx))
     listed = [p for p in schema if args.workflow_all or p.name]
     data = {"workflow": args.workflow_ref, "parameters": [p.to_json() for p in listed]}

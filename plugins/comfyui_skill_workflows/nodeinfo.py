@@ -11,6 +11,7 @@ WIDGET_TYPES = frozenset({"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", "COLOR",
                           "BOUNDING_BOX"})
 DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
 AUTOGROW = "COMFY_AUTOGROW_V3"
+MATCH_TYPE = "COMFY_MATCHTYPE_V3"
 #: Options that make the frontend add a button widget after the input (a slot in widgets_values).
 UPLOAD_OPTIONS = ("image_upload", "video_upload", "audio_upload", "file_upload")
 

@@ -53,7 +53,7 @@ def test_import_from_server_userdata(run_cli, fake_comfy):
     urllib.request.urlopen(request).close()
     result = run_cli("workflow", "import", "--from-server", "--json", server=fake_comfy)
     assert result.exit_code == 0, result.stderr
-    assert result.json()["data"]["imported"] == [{"name": "red chain", "format": "editor", "nodes": 4}]
+    assert result.json()["data"]["imported"] == [{"name": "red chain", "format": "editor", "nodes": 4, "deprecated": []}]
     by_url = run_cli("workflow", "import", f"{fake_comfy.url}/api/userdata/workflows%2Fred%20chain.json",
                      "--name", "by-url", server=fake_comfy)
     assert by_url.exit_code == 0, by_url.stderr
