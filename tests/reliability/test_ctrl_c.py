@@ -27,7 +27,7 @@ def _interrupt(process: subprocess.Popen) -> tuple[dict, list[dict]]:
     """SIGINT, then the final NDJSON result and the events before it."""
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    assert process.returncode == ExitCode.INTERRUPTED, (stdout, stderr)
     assert "Traceback" not in stderr
     lines = [json.loads(line) for line in stdout.splitlines()]
     assert lines[-1]["error"]["code"] == "interrupted"
