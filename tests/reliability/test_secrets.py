@@ -72,3 +72,13 @@ def test_an_index_url_with_credentials_never_reaches_a_child_argv(run_cli, tmp_p
     assert not any("hunter2" in arg for arg in child["argv"])
     assert child["index"] == secret_url  # it travelled in the environment instead
     assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_a_websocket_redirect_is_not_followed_with_the_token(run_cli, fake_comfy, workflow_file, tmp_path, guarded):
+    with ScriptedServer() as elsewhere:
+        elsewhere.on("/ws", send(400, b""))
+        fake_comfy.faults.redirect(r"/ws$", elsewhere.url("/ws").replace("http", "ws", 1))
+        result = run_cli("-s", "guarded", "run", workflow_file("W1"), "-o", str(tmp_path / "out"), "--json",
+                         env=guarded)
+        assert result.exit_code == 0, result.stderr  # the run polls instead
+        assert elsewhere.seen == []

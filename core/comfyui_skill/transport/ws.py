@@ -98,8 +98,9 @@ class WebSocketStream:
     def connect(self) -> WebSocketStream:
         ws = websocket.WebSocket(sslopt=self._sslopt or {}, skip_utf8_validation=True)
         try:
+            # redirect_limit=0: websocket-client would replay our headers (credentials) to any redirect target
             ws.connect(self.url, header=self._headers, timeout=self._connect_timeout,
-                       suppress_origin=True)
+                       suppress_origin=True, redirect_limit=0)
         except websocket.WebSocketBadStatusException as exc:
             ws.close()
             status = getattr(exc, "status_code", 0)
