@@ -50,6 +50,8 @@ def streamed_image(node: str, index: int, image_type: str, data: bytes) -> Outpu
 def collect(outputs: dict[str, Any], *, include_temp: bool = False) -> list[OutputItem]:
     """Every file (images, video, audio, 3D...) and text in history ``outputs``, in node order."""
     items: list[OutputItem] = []
+    if not isinstance(outputs, dict):
+        return items
     for node, produced in sorted(outputs.items(), key=lambda item: node_order(item[0])):
         if not isinstance(produced, dict):
             continue

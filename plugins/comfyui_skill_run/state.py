@@ -55,10 +55,17 @@ def history_entry(client: ComfyClient, prompt_id: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) else None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else ``{}``: a broken server's records are read defensively."""
+    return value if isinstance(value, dict) else {}
+
+
 def from_history(entry: dict[str, Any]) -> JobState:
-    status_info = entry.get("status") or {}
-    messages = {name: data for name, data in status_info.get("messages") or [] if isinstance(data, dict)}
-    outputs = entry.get("outputs") or {}
+    status_info = _dict(entry.get("status"))
+    raw_messages = status_info.get("messages")
+    messages = {item[0]: item[1] for item in raw_messages if isinstance(item, (list, tuple)) and len(item) == 2
+                and isinstance(item[0], str) and isinstance(item[1], dict)} if isinstance(raw_messages, list) else {}
+    outputs = _dict(entry.get("outputs"))
     times = {"started_at": _seconds((messages.get("execution_start") or {}).get("timestamp"))}
     if "execution_interrupted" in messages:
         return JobState("cancelled", outputs=outputs, error=messages["execution_interrupted"], **times)
@@ -69,7 +76,7 @@ def from_history(entry: dict[str, Any]) -> JobState:
 
 
 def from_job(job: dict[str, Any], status: str) -> JobState:
-    return JobState(status, outputs=job.get("outputs") or {}, error=job.get("execution_error"),
+    return JobState(status, outputs=_dict(job.get("outputs")), error=_dict(job.get("execution_error")) or None,
                     started_at=_seconds(job.get("execution_start_time")),
                     finished_at=_seconds(job.get("execution_end_time")))
 

@@ -154,3 +154,49 @@ def test_any_server_answer(cli, server, route, body, status):
     finally:
         server.faults.clear()
     assert_clean(result, ExitCode.SERVER_ERROR, ExitCode.NOT_FOUND, ExitCode.REJECTED, ExitCode.UNREACHABLE)
+
+
+@pytest.fixture(scope="module")
+def finished_prompt(cli, server, scratch) -> str:
+    path = scratch / "w1-finished.json"
+    path.write_text(json.dumps(load_workflow("W1")))
+    prompt_id = cli("--url", server.url, "submit", str(path), "--json").json()["data"]["prompt_id"]
+    server.wait_idle(20)
+    return prompt_id
+
+
+entries = st.fixed_dictionaries({}, optional={
+    "outputs": json_values | st.dictionaries(st.sampled_from(["2", "9"]), st.dictionaries(
+        st.sampled_from(["images", "text", "gifs"]), json_values | st.lists(st.fixed_dictionaries(
+            {"filename": json_values | st.text(max_size=10)}, optional={"subfolder": json_values, "type": json_values}),
+            max_size=2))),
+    "status": json_values | st.fixed_dictionaries({}, optional={
+        "status_str": st.sampled_from(["success", "error"]) | json_values,
+        "messages": json_values | st.lists(st.lists(json_values, max_size=3) | st.tuples(
+            st.sampled_from(["execution_start", "execution_error", "execution_interrupted", "execution_success"]),
+            json_values), max_size=3)}),
+})
+
+
+@SETTINGS
+@given(entry=entries | json_values, job=st.none() | json_values)
+@example(entry={"outputs": 1}, job=None)  # once an AttributeError in the run plugin
+@example(entry={"status": {"messages": [["execution_error"], 7, ["execution_start", None, 1]]}}, job={"outputs": []})
+def test_any_record_of_a_finished_prompt(cli, server, scratch, finished_prompt, entry, job):
+    """What the server says about a prompt (its history entry, its job) is read defensively."""
+    server.faults.clear()
+    server.faults.respond_raw(rf"^/history/{finished_prompt}$", 200, json.dumps({finished_prompt: entry}),
+                              "application/json")
+    if job is None:
+        server.faults.fail_http(rf"^/api/jobs/{finished_prompt}$", 404, times=None)
+    else:
+        server.faults.respond_raw(rf"^/api/jobs/{finished_prompt}$", 200, json.dumps(job), "application/json")
+    try:
+        for command in (["status", finished_prompt], ["wait", finished_prompt, "--timeout", "3", "--download",
+                                                      "-o", str(scratch / "out")]):
+            result = cli("--url", server.url, *command, "--json")
+            assert_clean(result, ExitCode.SERVER_ERROR, ExitCode.NOT_FOUND, ExitCode.EXECUTION_FAILED,
+                         ExitCode.CANCELLED, ExitCode.TIMEOUT, ExitCode.LOST, ExitCode.UNREACHABLE,
+                         ExitCode.REJECTED)  # REJECTED: /view answers 400 to a nonsense file name
+    finally:
+        server.faults.clear()
