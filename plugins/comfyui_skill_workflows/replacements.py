@@ -68,6 +68,8 @@ def upgrade(graph: Mapping[str, Any], mapping: Mapping[str, Mapping[str, Any]]) 
         else:
             new_inputs = {}
             for rule in entry["input_mapping"]:
+                if not isinstance(rule, dict) or not isinstance(rule.get("new_id"), str):
+                    continue  # nothing we could apply
                 if "old_id" in rule and rule["old_id"] in old_inputs:
                     new_inputs[rule["new_id"]] = old_inputs[rule["old_id"]]
                     change["inputs"][rule["old_id"]] = rule["new_id"]
@@ -85,7 +87,7 @@ def _move_outputs(graph: dict[str, Any], source: str, output_mapping: list[dict]
     class does not map is removed (and reported with ``to: None``)."""
     if output_mapping is None:
         return []
-    new_index = {rule.get("old_idx"): rule.get("new_idx") for rule in output_mapping}
+    new_index = {rule.get("old_idx"): rule.get("new_idx") for rule in output_mapping if isinstance(rule, dict)}
     moved = []
     for node_id in sorted(graph, key=node_order):
         inputs = graph[node_id].get("inputs") or {}

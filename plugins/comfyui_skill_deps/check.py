@@ -1,0 +1,106 @@
+"""``deps check NAME|FILE``: node classes and model files the workflow needs that the server lacks."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from comfyui_skill import Context, ExitCode, NotFoundError, Output, RejectedError, Result, UsageError
+
+from .models import metadata, model_inputs
+
+
+def check(ctx: Context, args: argparse.Namespace) -> Result:
+    reference = args.deps_ref
+    document = _load(ctx, reference)
+    catalog = ctx.client.object_info()
+    graph, missing_classes = _graph(ctx, document, reference, catalog)
+    missing_nodes = [{"class_type": name, "nodes": nodes} for name, nodes in sorted(missing_classes.items())]
+    found = list(model_inputs(graph, catalog, _folders(ctx), metadata(document)))
+    missing_models = [m for m in found if not m["present"]]
+    data = {"workflow": reference, "ok": not (missing_nodes or missing_models), "missing_nodes": missing_nodes,
+            "missing_models": missing_models, "models": found}
+    error = None
+    if not data["ok"]:
+        error = NotFoundError(f"{len(missing_nodes)} node class(es) and {len(missing_models)} model file(s) "
+                              f"missing on the server", details={k: data[k] for k in ("missing_nodes", "missing_models")},
+                              hint="install the custom nodes that provide the classes; put each model file "
+                                   "in the folder named")
+
+    def render(out: Output) -> None:
+        if missing_nodes:
+            out.table([(n["class_type"], ", ".join(n["nodes"])) for n in missing_nodes],
+                      ("MISSING NODE CLASS", "NODES"), shrink=(1,))
+        if found:
+            out.table([("missing" if not m["present"] else "ok", m["name"], m["folder"] or "?",
+                        f"{m['node']}.{m['input']}", m["url"] or "") for m in found],
+                      ("STATUS", "MODEL", "FOLDER", "NODE.INPUT", "URL"), shrink=(4, 1))
+        if data["ok"]:
+            out.line(f"{reference}: the server has every node class and the {len(found)} model file(s) it names")
+
+    return Result(data=data, text=render, exit_code=ExitCode.NOT_FOUND if error else ExitCode.OK, error=error)
+
+
+def _load(ctx: Context, reference: str) -> Any:
+    """A file (``-``: stdin), else what a workflow plugin resolves the reference to (a stored name)."""
+    if reference == "-" or Path(reference).expanduser().is_file():
+        try:
+            text = ctx.stdin.read() if reference == "-" else Path(reference).expanduser().read_text(encoding="utf-8")
+            return json.loads(text)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UsageError(f"cannot read workflow {reference}: {exc}") from None
+    document = ctx.plugins.first_result("comfyui_skill_resolve_workflow", ctx=ctx, reference=reference)
+    if document is None:
+        raise NotFoundError(f"{reference!r} is neither a file nor a stored workflow",
+                            hint="'workflow list' shows the stored workflows")
+    return document
+
+
+def _graph(ctx: Context, document: Any, reference: str,
+           catalog: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The API-format graph (by the workflow plugin's preparer) and the node classes the server lacks.
+    Nodes of unknown classes are muted and the editor document converted again, so that the models
+    of the rest are still checked."""
+    preparer = ctx.plugins.first_result("comfyui_skill_workflow_preparer", ctx=ctx)
+    if preparer is None:
+        raise UsageError("reading workflows needs the workflow plugin (comfyui_skill_workflows)")
+    try:
+        graph = preparer(document, reference, {}, [])
+    except RejectedError as exc:
+        unknown = exc.details.get("unknown_classes")
+        if not isinstance(unknown, dict):
+            raise
+        missing = {name: [str(n) for n in nodes] for name, nodes in unknown.items()}
+        try:
+            return preparer(_muted(document, set(unknown)), reference, {}, []), missing
+        except UsageError:  # nothing left once they are muted
+            return {}, missing
+    missing: dict[str, list[str]] = {}
+    for node_id, node in graph.items():
+        if node.get("class_type") not in catalog:
+            missing.setdefault(str(node.get("class_type")), []).append(node_id)
+    return graph, missing
+
+
+def _muted(document: dict[str, Any], classes: set[str]) -> dict[str, Any]:
+    muted = copy.deepcopy(document)
+    for graph in (muted, *((muted.get("definitions") or {}).get("subgraphs") or [])):
+        for node in graph.get("nodes") or []:
+            if isinstance(node, dict) and node.get("type") in classes:
+                node["mode"] = 2
+    return muted
+
+
+def _folders(ctx: Context) -> dict[str, list[str]]:
+    """Every model folder's files (folders the server lists but cannot show are skipped)."""
+    folders = {}
+    for name in ctx.client.models():
+        if isinstance(name, str):
+            try:
+                folders[name] = [f for f in ctx.client.models(name) if isinstance(f, str)]
+            except NotFoundError:
+                continue
+    return folders

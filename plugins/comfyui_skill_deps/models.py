@@ -1,0 +1,83 @@
+"""Model files a workflow names, found by comparing combo choices with the server's model folders.
+
+An input is a model input when the server's choices for it contain every file of a model folder
+(``/models/FOLDER``); no list of loader classes is involved. When the server offers no choices at
+all (an empty folder), a value with a model file extension still counts, and its folder comes from
+the editor document's own ``models`` metadata when it has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
+MODEL_EXTENSIONS = (".safetensors", ".sft", ".ckpt", ".pt", ".pt2", ".pth", ".bin", ".gguf", ".onnx", ".pkl")
+
+
+def _spec(inputs: Mapping[str, Any], name: str) -> list[Any] | None:
+    """The declared spec of input ``name`` (``a.b``: input ``b`` of any option of dynamic combo ``a``)."""
+    for section in ("required", "optional"):
+        spec = (inputs.get(section) or {}).get(name)
+        if isinstance(spec, list) and spec:
+            return spec
+    head, _, rest = name.partition(".")
+    parent = _spec(inputs, head) if rest else None
+    if parent and parent[0] == DYNAMIC_COMBO and len(parent) > 1:
+        for option in parent[1].get("options") or []:
+            found = _spec(option.get("inputs") or {}, rest) if isinstance(option, dict) else None
+            if found:
+                return found
+    return None
+
+
+def combo_choices(info: Mapping[str, Any], name: str) -> list[Any] | None:
+    spec = _spec(info.get("input") or {}, name)
+    if spec is None:
+        return None
+    if isinstance(spec[0], list):
+        return spec[0]
+    if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict):
+        return [o.get("key") if isinstance(o, dict) else o for o in spec[1].get("options") or []]
+    return None
+
+
+def folder_of(choices: list[Any], folders: Mapping[str, list[str]]) -> str | None:
+    """The model folder whose files are all offered as ``choices`` (the one sharing most of them)."""
+    offered = set(map(str, choices))
+    matches = [(len(files), name) for name, files in folders.items() if files and set(files) <= offered]
+    return max(matches, key=lambda m: m[0])[1] if matches else None
+
+
+def metadata(document: Any) -> dict[str, dict[str, Any]]:
+    """File name -> ``{directory, url}`` from an editor document's ``models`` lists (top level, nodes)."""
+    found: dict[str, dict[str, Any]] = {}
+    if not isinstance(document, dict):
+        return found
+    entries = list(document.get("models") or [])
+    for graph in (document, *((document.get("definitions") or {}).get("subgraphs") or [])):
+        for node in graph.get("nodes") or [] if isinstance(graph, dict) else []:
+            entries += ((node.get("properties") or {}).get("models") or []) if isinstance(node, dict) else []
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            found.setdefault(entry["name"], {"directory": entry.get("directory"), "url": entry.get("url")})
+    return found
+
+
+def model_inputs(graph: Mapping[str, Any], object_info: Mapping[str, Any], folders: Mapping[str, list[str]],
+                 known: Mapping[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every literal input of ``graph`` that names a model file, with its folder and whether the server has it."""
+    for node_id, node in graph.items():
+        info = object_info.get(node.get("class_type"))
+        if not info:
+            continue
+        for name, value in (node.get("inputs") or {}).items():
+            choices = combo_choices(info, name) if isinstance(value, str) else None
+            if choices is None:
+                continue
+            folder = folder_of(choices, folders)
+            hint = known.get(value) or {}
+            if folder is None and not (value.lower().endswith(MODEL_EXTENSIONS) and value not in choices):
+                continue
+            yield {"name": value, "folder": folder or hint.get("directory"), "node": node_id, "input": name,
+                   "present": value in choices, "url": hint.get("url")}
