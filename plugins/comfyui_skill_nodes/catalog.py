@@ -29,7 +29,7 @@ def pack_of(python_module: str) -> str:
 def index_entry(name: str, info: dict[str, Any]) -> Entry:
     entry: Entry = {"name": name, **{f: info.get(f) for f in FIELDS}}
     entry.update({f: bool(info.get(f)) for f in FLAGS})
-    entry["pack"] = pack_of(info.get("python_module") or "")
+    entry["pack"] = pack_of(str(info.get("python_module") or ""))
     return entry
 
 
@@ -41,7 +41,8 @@ def load_index(client: ComfyClient, server: ServerConfig, *, refresh: bool = Fal
         cached = _read(path)
         if cached is not None and cached.get("key") == key and time.time() - cached.get("built", 0) < MAX_AGE:
             return cached["nodes"]
-    nodes = [index_entry(name, info) for name, info in sorted(client.object_info().items())]
+    nodes = [index_entry(name, info) for name, info in sorted(client.object_info().items())
+             if isinstance(info, dict)]  # a broken server may send anything
     atomic_write(path, json.dumps({"key": key, "built": time.time(), "server": server.url, "nodes": nodes}))
     return nodes
 

@@ -146,6 +146,7 @@ ROUTES = {  # a route of the fake, and a command that reads it
 @example(route=r"^/models$", body="null", status=200)  # once a TypeError in 'models list'
 @example(route=r"^/models$", body="[false]", status=200)  # once a TypeError in 'models list'
 @example(route=r"^/queue$", body="[]", status=200)
+@example(route=r"^/object_info$", body='{"A": [1], "B": {"python_module": 3}}', status=200)  # once 'nodes list' broke
 def test_any_server_answer(cli, server, route, body, status):
     server.faults.clear()
     server.faults.respond_raw(route, status, body, "application/json")
