@@ -84,6 +84,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "COMFYUI_SKILL_CONFIG": str(root / "config" / "config.toml"),
         "COMFYUI_SKILL_DATA_DIR": str(root / "data"),
         "COMFYUI_SKILL_CACHE_DIR": str(root / "cache"),
+        "COMFYUI_SKILL_OUTPUT_DIR": str(root / "outputs"),  # runs without -o never write into the cwd
         "COMFYUI_SKILL_NO_CACHE": "1",
     }
 
