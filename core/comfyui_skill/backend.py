@@ -14,6 +14,7 @@ never attaches them to a URL on another host.
 from __future__ import annotations
 
 import base64
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -23,6 +24,10 @@ from .redaction import mask
 if TYPE_CHECKING:
     from .config import ServerConfig
     from .transport.http import TransportOptions
+
+
+#: Environment variables holding secrets that any server's requests may carry.
+SECRET_ENVIRONMENT = ("COMFY_API_KEY", "COMFYUI_SKILL_API_KEY")
 
 
 class Backend:
@@ -123,6 +128,8 @@ class Backend:
         """Every secret value this backend may send, for redaction."""
         values = list(self.server.secrets())
         values.extend(v.split(" ", 1)[-1] for v in self.credentials().values() if " " in v)
+        # Comfy API keys from the environment may go into a prompt's extra_data (partner nodes)
+        values.extend(os.environ.get(name, "") for name in SECRET_ENVIRONMENT)
         return tuple(v for v in values if v)
 
     def transport_options(self) -> TransportOptions:

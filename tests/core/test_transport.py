@@ -240,3 +240,15 @@ def test_auth_and_tls_hints_for_a_url_server_say_how_to_name_it() -> None:
     assert backend.auth_hint().startswith("a --url server has no settings: add it first with "
                                           "'comfyui-skill server add NAME https://gpu.example.com'")
     assert "servers.NAME.token" in backend.auth_hint() and "servers.url." not in backend.tls_hint()
+
+
+def test_comfy_api_keys_from_the_environment_are_redacted(server: ScriptedServer,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "comfyui-env-key-0123456789abcdef"
+    monkeypatch.setenv("COMFY_API_KEY", key)
+    server.on("/system_stats", send(500, f"proxy echoed {key}".encode(), content_type="text/plain"))
+    client = client_for(server)
+    client.http.options.retries = 0
+    with pytest.raises(ServerError) as caught:
+        client.system_stats()
+    assert key not in caught.value.message and "***" in caught.value.message
