@@ -10,6 +10,8 @@ from typing import Any
 from comfyui_skill import (ComfyClient, Context, ServerError, UnreachableError, node_order, safe_relative_path,
                            save_stream)
 
+from .workflow import expand
+
 DEFAULT_DIR = "comfyui-output"
 #: Tries of a download that breaks off mid-body (each starts over; nothing partial is ever kept).
 DOWNLOAD_ATTEMPTS = 3
@@ -71,7 +73,7 @@ def collect(outputs: dict[str, Any], *, include_temp: bool = False) -> list[Outp
 def output_dir(ctx: Context, given: str | None) -> Path:
     """``-o``, else the server's ``output_dir``, else the global ``output_dir``, else ./comfyui-output."""
     chosen = given or ctx.server.get("output_dir") or ctx.setting("output_dir") or DEFAULT_DIR
-    return Path(chosen).expanduser()
+    return expand(chosen)
 
 
 def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, deadline: float | None,

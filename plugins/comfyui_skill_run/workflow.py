@@ -54,8 +54,7 @@ def load(ctx: Context, reference: str, prepare: Callable[[Any], dict[str, Any]] 
     """Read WORKFLOW: ``-`` is stdin, an existing path is a file, anything else asks the plugins."""
     if reference == "-":
         graph = _parse(ctx.stdin.read(), "standard input")
-    elif Path(reference).expanduser().is_file():
-        path = Path(reference).expanduser()
+    elif (path := existing_file(reference)) is not None:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -135,14 +134,31 @@ def apply_overrides(workflow: Workflow, overrides: Mapping[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------- local files as inputs
+def expand(text: str) -> Path:
+    """``text`` with ``~`` expanded; a ``~user`` that does not exist stays as written."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        return Path(text)
+
+
+def existing_file(text: str) -> Path | None:
+    """The local file ``text`` names, or None (also for names no file system could hold)."""
+    path = expand(text)
+    try:
+        return path if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
 def local_file_inputs(workflow: Workflow) -> list[tuple[str, str, Path]]:
     """``(node_id, input, path)`` for every input whose value is an explicit path to a local file."""
     found = []
     for node_id, node in workflow.graph.items():
         for name, value in (node.get("inputs") or {}).items():
             if isinstance(value, str) and value.startswith(_PATH_PREFIXES):
-                path = Path(value).expanduser()
-                if path.is_file():
+                path = existing_file(value)
+                if path is not None:
                     found.append((node_id, name, path))
     return found
 

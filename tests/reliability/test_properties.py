@@ -103,6 +103,8 @@ def test_any_set_and_args_values(cli, server, scratch, sets, args):
 
 
 @SETTINGS
+@example(node_input="2.filename_prefix", value="~0")  # once 'Could not determine home directory'
+@example(node_input="2.filename_prefix", value="./" + "a" * 300)  # once 'File name too long'
 @given(node_input=st.sampled_from(["1.width", "1.height", "1.color", "1.batch_size", "2.filename_prefix",
                                    "2.images", "1.nope"]),
        value=json_values.map(json.dumps) | st.text(max_size=30))
