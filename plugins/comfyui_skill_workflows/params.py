@@ -211,7 +211,7 @@ def coerce(param: Param, raw: Any) -> Any:
         raise ValueError(f"{raw!r} is not a boolean (true/false)")
     if spec.is_combo:
         choices = spec.choices or []
-        if isinstance(raw, str) and raw.startswith(_LOCAL_PATH) and Path(raw).expanduser().is_file():
+        if isinstance(raw, str) and raw.startswith(_LOCAL_PATH) and _is_local_file(raw):
             return raw  # a local file: run uploads it and uses the server's name
         for choice in choices:
             if choice == raw or str(choice) == str(raw):
@@ -222,6 +222,15 @@ def coerce(param: Param, raw: Any) -> Any:
             raise ValueError("expects text")
         return raw if isinstance(raw, str) else str(raw).lower() if isinstance(raw, bool) else str(raw)
     return raw
+
+
+def _is_local_file(raw: str) -> bool:
+    """A path-like value naming an existing file; a path no file system can hold (``~nosuchuser``,
+    a name too long, a NUL) is just a value."""
+    try:
+        return Path(raw).expanduser().is_file()
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def _number(raw: Any, kind: type) -> Any:

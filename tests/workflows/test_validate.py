@@ -136,3 +136,12 @@ def test_upgrade_moves_and_removes_links_per_output_mapping(run_cli, fake_comfy,
     assert new["2"]["inputs"] == {"mask": ["1", 0]} and "images" not in new["3"]["inputs"]
     nothing = run_cli("workflow", "upgrade", "masks2", "--json", server=fake_comfy)
     assert nothing.json()["data"]["changes"] == [] and not (stored / "masks2-upgraded.json").exists()
+
+
+def test_path_like_combo_values_no_file_system_can_hold_are_plain_invalid_values(run_cli, fake_comfy, write_json):
+    for value in ("~nosuchuser-p5b/x.png", "./" + "a" * 300):
+        graph = {"1": {"class_type": "LoadImage", "inputs": {"image": value}},
+                 "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}
+        result = run_cli("workflow", "validate", write_json(graph), "--json", server=fake_comfy)
+        assert result.exit_code == ExitCode.REJECTED, result.stderr
+        assert [p["problem"] for p in result.json()["error"]["details"]["problems"]] == ["invalid_value"]
