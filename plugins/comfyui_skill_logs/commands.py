@@ -27,8 +27,13 @@ def show_logs(ctx: Context, args: argparse.Namespace) -> Result:
         return _follow(ctx, args, colour)
     raw = ctx.client.logs_raw()
     entries = _last(raw.get("entries") or [], args.logs_lines)
-    return Result(data={"entries": entries, "size": raw.get("size")},
+    return Result(data={"entries": _for_json(entries, args.logs_raw), "size": raw.get("size")},
                   text=lambda out: _print_entries(out, entries, colour))
+
+
+def _for_json(entries: Sequence[Entry], raw: bool) -> list[Entry]:
+    """Entries for JSON output: no ANSI colour codes unless --raw asks for them."""
+    return list(entries) if raw else [{**entry, "m": ANSI.sub("", entry.get("m", ""))} for entry in entries]
 
 
 def _follow(ctx: Context, args: argparse.Namespace, colour: bool) -> Result:
@@ -58,7 +63,7 @@ def _follow(ctx: Context, args: argparse.Namespace, colour: bool) -> Result:
             raise UnreachableError(f"the log stream of server {ctx.server.name!r} closed: {exc}") from None
         finally:
             _unsubscribe(ctx, client_id)
-    return Result(data={"entries": shown}, text="")
+    return Result(data={"entries": _for_json(shown, args.logs_raw)}, text="")
 
 
 def _unsubscribe(ctx: Context, client_id: str) -> None:

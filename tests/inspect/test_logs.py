@@ -16,6 +16,9 @@ def test_last_entries_without_colours(fake_comfy, run_cli):
     assert "\x1b[32m[INFO]\x1b[0m" in raw.stdout
     data = run_cli("logs", "show", "-n", "0", "--json", server=fake_comfy).json()["data"]
     assert len(data["entries"]) > 3 and data["entries"][-3:][0]["m"].endswith("\n")
+    assert not any("\x1b[" in entry["m"] for entry in data["entries"])
+    coloured = run_cli("logs", "show", "-n", "0", "--json", "--raw", server=fake_comfy).json()["data"]
+    assert any("\x1b[32m" in entry["m"] for entry in coloured["entries"])
 
 
 def test_timeout_needs_follow_and_n_must_not_be_negative(fake_comfy, run_cli):
