@@ -73,7 +73,7 @@ def collect(outputs: dict[str, Any], *, include_temp: bool = False) -> list[Outp
 def output_dir(ctx: Context, given: str | None) -> Path:
     """``-o``, else the server's ``output_dir``, else the global ``output_dir``, else ./comfyui-output."""
     chosen = given or ctx.server.get("output_dir") or ctx.setting("output_dir") or DEFAULT_DIR
-    return expand(chosen)
+    return expand(chosen).absolute()  # reported paths must not depend on the caller's cwd
 
 
 def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, deadline: float | None,

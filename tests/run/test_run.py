@@ -176,8 +176,9 @@ def test_local_image_inputs_are_uploaded_first(run_cli, fake_comfy, workflow_fil
 
 def test_output_dir_falls_back_to_settings(run_cli, fake_comfy, workflow_file, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = run_cli("run", workflow_file("W1"), server=fake_comfy, env={"COMFYUI_SKILL_OUTPUT_DIR": ""})
+    result = run_cli("run", workflow_file("W1"), "--json", server=fake_comfy, env={"COMFYUI_SKILL_OUTPUT_DIR": ""})
     assert (tmp_path / "comfyui-output" / "probe" / "empty_00001_.png").is_file(), result.stderr
+    assert result.json()["data"]["output_dir"] == str(tmp_path / "comfyui-output")  # absolute
     configured = tmp_path / "configured"
     result = run_cli("run", workflow_file("W1", {"1": {"width": 9}}), server=fake_comfy,
                      env={"COMFYUI_SKILL_OUTPUT_DIR": str(configured)})
