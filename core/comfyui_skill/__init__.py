@@ -18,7 +18,7 @@ _LAZY = {
     "Command": "extension", "ServerKind": "extension", "Setting": "extension",
     # what handlers receive and return
     "Context": "context", "Result": "output", "Output": "output", "render_table": "output",
-    "human_bytes": "output", "Event": "events", "EVENT_TYPES": "events",
+    "human_bytes": "output", "is_terminal": "output", "Event": "events", "EVENT_TYPES": "events",
     # talking to servers
     "Backend": "backend", "ServerConfig": "config", "ComfyClient": "client",
     "new_prompt_id": "client", "new_client_id": "client", "Message": "transport.ws",
@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .extension import Command, ServerKind, Setting
     from .graph import find_node, node_order, resolve_address, split_address
     from .markers import hookimpl
-    from .output import Output, Result, human_bytes, render_table
+    from .output import Output, Result, human_bytes, is_terminal, render_table
     from .paths import cache_dir, data_dir
     from .redaction import mask, redact
     from .schemas import json_schema

@@ -11,7 +11,7 @@ from .config import Config, ServerConfig, make_server
 from .errors import ConfigError, UsageError
 from .events import Event
 from .extension import ServerKind, resolve
-from .output import Output
+from .output import Output, is_terminal
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -109,7 +109,7 @@ class Context:
         """Ask a yes/no question on a terminal. Without one, ``--yes`` is required: never block."""
         if assume_yes:
             return True
-        if not (_isatty(self.stdin) and _isatty(self.output.stderr)) or self.output.mode != "text":
+        if not (is_terminal(self.stdin) and is_terminal(self.output.stderr)) or self.output.mode != "text":
             raise UsageError(f"{question} Refusing to ask: not an interactive terminal",
                              hint="add --yes to confirm")
         self.output.stderr.write(f"{question} [y/N] ")
@@ -119,7 +119,7 @@ class Context:
 
     def read_secret(self, what: str) -> str:
         """Read a secret from stdin (never from argv, where ``ps`` and shell history see it)."""
-        if _isatty(self.stdin):
+        if is_terminal(self.stdin):
             import getpass
 
             value = getpass.getpass(f"{what}: ")
@@ -140,10 +140,3 @@ class Context:
             if setting.scope == "global" and setting.key == key and setting.env and setting.env in self.environ:
                 return setting.coerce(self.environ[setting.env])
         return self.config.get(key, default)
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False

@@ -51,7 +51,7 @@ class Output:
     @property
     def decorated(self) -> bool:
         """True when progress displays and colour may be drawn (stderr is a terminal)."""
-        return self.mode == "text" and _isatty(self.stderr) and os.environ.get("TERM") != "dumb"
+        return self.mode == "text" and is_terminal(self.stderr) and os.environ.get("TERM") != "dumb"
 
     @property
     def width(self) -> int:
@@ -146,7 +146,7 @@ def human_bytes(count: float | None) -> str:
     return f"{value:.1f} TiB"
 
 
-def _isatty(stream: IO[str]) -> bool:
+def is_terminal(stream: IO[str]) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

@@ -9,6 +9,7 @@ turns those reports into errors, for plugin development.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Iterable
@@ -128,8 +129,6 @@ class PluginHost:
             record.status = "blocked"
             return
         try:
-            import importlib
-
             module = importlib.import_module(module_name)
             self.pm.register(module, name=name)
             self.pm.check_pending()
@@ -139,21 +138,6 @@ class PluginHost:
             self._fail(record, exc, "failed to load")
             return
         record.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(module) or ())
-
-    def register(self, plugin: object, name: str) -> None:
-        """Register an in-process plugin object (tests and ``-p``); reported like any other."""
-        record = PluginRecord(name=name, module=getattr(plugin, "__name__", type(plugin).__name__))
-        self.records[name] = record
-        try:
-            self.pm.register(plugin, name=name)
-            self.pm.check_pending()
-        except Exception as exc:  # noqa: BLE001
-            if self.pm.get_plugin(name) is not None:
-                self.pm.unregister(name=name)
-            self._fail(record, exc, "failed to load")
-            return
-        record.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
-        self._registries.clear()
 
     def _load_entry_point(self, ep: Any) -> None:
         dist = getattr(ep, "dist", None)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from comfyui_skill import (CliError, ConnectionClosed, Context, Event, Output, Result, UnreachableError, UsageError,
+from comfyui_skill import (CliError, ConnectionClosed, Context, Event, Output, is_terminal, Result, UnreachableError, UsageError,
                            new_client_id)
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -22,7 +22,7 @@ def show_logs(ctx: Context, args: argparse.Namespace) -> Result:
         raise UsageError("-n must be 0 (all) or more")
     if args.logs_timeout is not None and not args.logs_follow:
         raise UsageError("--timeout only applies with --follow")
-    colour = args.logs_raw or _isatty(ctx.output.stdout)
+    colour = args.logs_raw or is_terminal(ctx.output.stdout)
     if args.logs_follow:
         return _follow(ctx, args, colour)
     raw = ctx.client.logs_raw()
@@ -89,10 +89,3 @@ def _last(entries: list[Entry], count: int) -> list[Entry]:
 
 def _key(entry: Entry) -> tuple[Any, Any]:
     return entry.get("t"), entry.get("m")
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
