@@ -8,7 +8,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from .config import Config, ServerConfig, make_server
-from .errors import ConfigError, UsageError
+from .errors import CliError, ConfigError, UsageError
 from .events import Event
 from .extension import ServerKind, resolve
 from .output import Output, is_terminal
@@ -105,17 +105,21 @@ class Context:
         self.plugins.call_observers("comfyui_skill_event", ctx=self, event=event)
         self.output.event(event.to_json())
 
-    def confirm(self, question: str, *, assume_yes: bool = False) -> bool:
-        """Ask a yes/no question on a terminal. Without one, ``--yes`` is required: never block."""
+    def confirm(self, question: str, *, assume_yes: bool = False) -> None:
+        """Ask a yes/no question on a terminal and return only on "yes".
+
+        Anything else raises an ``interrupted`` CliError (exit 130: nothing was changed), so no
+        caller can forget to honour a "no". Without a terminal ``--yes`` is required: never block.
+        """
         if assume_yes:
-            return True
+            return
         if not (is_terminal(self.stdin) and is_terminal(self.output.stderr)) or self.output.mode != "text":
             raise UsageError(f"{question} Refusing to ask: not an interactive terminal",
                              hint="add --yes to confirm")
         self.output.stderr.write(f"{question} [y/N] ")
         self.output.stderr.flush()
-        answer = self.stdin.readline().strip().lower()
-        return answer in ("y", "yes")
+        if self.stdin.readline().strip().lower() not in ("y", "yes"):
+            raise CliError("not confirmed; nothing was changed", code="interrupted")
 
     def read_secret(self, what: str) -> str:
         """Read a secret from stdin (never from argv, where ``ps`` and shell history see it)."""

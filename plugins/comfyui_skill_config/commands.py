@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from comfyui_skill import (ConfigError, Context, NotFoundError, Output, Result, Setting, UsageError, find_setting,
+from comfyui_skill import (Context, NotFoundError, Output, Result, Setting, UsageError, find_setting,
                            mask, server_env_var)
 
 
@@ -112,8 +112,7 @@ def reset(ctx: Context, args: argparse.Namespace) -> Result:
     path = ctx.config.path
     if not path.exists():
         return Result(data={"path": str(path), "backup": None}, text=f"{path} does not exist; nothing to reset")
-    if not ctx.confirm(f"Move {path} aside and start with the default configuration?", assume_yes=args.yes):
-        raise ConfigError("reset cancelled; nothing changed", code="interrupted")
+    ctx.confirm(f"Move {path} aside and start with the default configuration?", assume_yes=args.yes)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     backup = next(candidate for n in range(1000)
                   if not (candidate := path.with_name(f"{path.name}.bak-{stamp}" + (f"-{n}" if n else ""))).exists())

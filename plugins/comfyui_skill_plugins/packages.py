@@ -120,7 +120,5 @@ def uninstall(ctx: Context, args: argparse.Namespace) -> Result:
     if CORE in {normalize(spec) for spec in specs}:
         raise UsageError("refusing to uninstall comfyui-skill itself from its own command",
                          hint=f"run '{sys.executable} -m pip uninstall comfyui-skill'")
-    if not ctx.confirm(f"Uninstall {', '.join(specs)} from {sys.prefix}?", assume_yes=args.yes):
-        return Result(data={"action": "uninstall", "packages": [], "plugins_added": [], "plugins_removed": [],
-                            "pip": []}, text="nothing uninstalled")
+    ctx.confirm(f"Uninstall {', '.join(specs)} from {sys.prefix}?", assume_yes=args.yes)
     return change(ctx, "uninstall", ["--yes", *specs], specs)

@@ -37,9 +37,7 @@ def clear_queue(ctx: Context, args: argparse.Namespace) -> Result:
     _running, pending = _snapshot(ctx.client)
     if not pending:
         return Result(data={"cleared": []}, text="no pending prompts: nothing to clear")
-    if not ctx.confirm(f"Remove all {len(pending)} pending prompts from server {ctx.server.name!r}?",
-                       assume_yes=args.yes):
-        return Result(data={"cleared": []}, text="nothing removed")
+    ctx.confirm(f"Remove all {len(pending)} pending prompts from server {ctx.server.name!r}?", assume_yes=args.yes)
     ctx.client.queue_clear()
     cleared = [item[1] for item in pending]
     return Result(data={"cleared": cleared}, text=f"removed {len(cleared)} pending prompts (the running one continues)")

@@ -183,9 +183,8 @@ def cancel(ctx: Context, args: argparse.Namespace) -> Result:
     if args.cancel_all:
         if args.prompt_ids:
             raise UsageError("give prompt ids or --all, not both")
-        if not ctx.confirm(f"Interrupt the running prompt and clear the whole queue of server "
-                           f"{ctx.client.server_name!r}, including other people's prompts?", assume_yes=args.yes):
-            raise CliError("nothing cancelled", code="interrupted")
+        ctx.confirm(f"Interrupt the running prompt and clear the whole queue of server "
+                    f"{ctx.client.server_name!r}, including other people's prompts?", assume_yes=args.yes)
         ctx.client.queue_clear()
         ctx.client.interrupt(None)
         return Result(data={"all": True}, text="interrupted the running prompt and cleared the queue")

@@ -189,8 +189,7 @@ def _limits(param: params.Param) -> str:
 
 def delete(ctx: Context, args: argparse.Namespace) -> Result:
     store.read(args.workflow_ref)  # NotFoundError first
-    if not ctx.confirm(f"Delete stored workflow {args.workflow_ref!r}?", assume_yes=args.yes):
-        raise UsageError("not deleted")
+    ctx.confirm(f"Delete stored workflow {args.workflow_ref!r}?", assume_yes=args.yes)
     store.delete(args.workflow_ref)
     return Result(data={"deleted": store.check_name(args.workflow_ref)}, text=f"deleted {args.workflow_ref}")
 
