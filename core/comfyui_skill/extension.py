@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Union
 if TYPE_CHECKING:
     from .backend import Backend
     from .config import ServerConfig
-    from .context import Context
 
 #: A callable, or a ``"package.module:function"`` string imported only when it is needed, so that
 #: ``--help`` and listing never import a plugin's command code.

@@ -17,7 +17,7 @@ def _check_kind(ctx: Context, name: str) -> bool:
     kind = table.get("kind", "local")
     if kind != "cloud":
         raise UsageError(f"server {name!r} is of kind {kind!r}, not cloud; an API key is only ever sent to "
-                         "Comfy Cloud", hint=f"add a cloud server: 'comfyui-skill server add NAME --kind cloud'")
+                         "Comfy Cloud", hint="add a cloud server: 'comfyui-skill server add NAME --kind cloud'")
     return True
 
 
