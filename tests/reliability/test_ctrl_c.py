@@ -4,7 +4,9 @@ or the NDJSON events, never from sleeps."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -40,6 +42,37 @@ def _requested(fake, method: str, prefix: str) -> bool:
 
 def _no_files(folder: Path) -> bool:
     return not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
+
+
+def _writer_once_read(fifo: Path) -> int | None:
+    """Our end of ``fifo``, once the child has opened it for reading (until then: None)."""
+    try:
+        return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:  # ENXIO: nobody reads it yet
+            raise
+        return None
+
+
+def test_during_start_up_before_any_request(subprocess_env, fake_comfy, workflow_file, tmp_path):
+    """The config file is a FIFO: the child blocks reading it while it loads its plugins, before it has
+    sent anything, and stays blocked as long as we hold the writing end open without writing."""
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    process = subprocess.Popen([*CLI, "--url", fake_comfy.url, "run", workflow_file("W1"), "--json",
+                                "-o", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**subprocess_env, "COMFYUI_SKILL_CONFIG": str(fifo)})
+    writer = wait_for(lambda: _writer_once_read(fifo), "the child to read its config file")
+    try:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        os.close(writer)
+    assert process.returncode == ExitCode.INTERRUPTED, (stdout, stderr)
+    assert "Traceback" not in stderr
+    assert json.loads(stdout)["error"]["code"] == "interrupted"
+    assert fake_comfy.requests == []  # nothing was sent, let alone submitted
+    assert _no_files(tmp_path / "out")
 
 
 def test_before_submit_while_uploading_an_input(subprocess_env, fake_comfy, workflow_file, tmp_path):
