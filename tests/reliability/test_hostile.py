@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.core.scripted_server import ScriptedServer, send, send_chunks
 from .conftest import TOKEN
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 5000
+MiB = 1024 * 1024
 
 
 @pytest.fixture
@@ -90,6 +92,25 @@ def test_a_body_over_the_cap_is_refused(run_cli, fake_comfy):
     result = run_cli("queue", "list", "--json", server=fake_comfy)
     assert result.exit_code == ExitCode.SERVER_ERROR
     assert "refusing to read further" in result.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("size, binary", [(200 * MiB, False), (2 ** 62, True)], ids=["200MiB-text", "endless-binary"])
+def test_an_oversized_websocket_frame_is_refused_unread_and_the_run_completes(run_cli, fake_comfy, workflow_file,
+                                                                              tmp_path, size, binary):
+    fake_comfy.faults.send_oversized_websocket_frame(size, binary)  # on every socket, reconnections too
+    out = tmp_path / "out"
+    tracemalloc.start()  # the CLI runs in this process: its peak allocation is measured here
+    try:
+        result = run_cli("run", workflow_file("W1"), "-o", str(out), "--output", "ndjson", "--timeout", "30",
+                         server=fake_comfy)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 0, result.stderr
+    assert _files(out) == ["probe/empty_00001_.png"]
+    assert peak < 16 * MiB
+    reasons = [event["reason"] for event in result.ndjson() if event.get("event") == "retry"]
+    assert reasons and "more than the 32 MiB accepted" in reasons[0], reasons
 
 
 def test_an_endless_chunked_answer_stops_at_the_cap(run_cli, other_host):

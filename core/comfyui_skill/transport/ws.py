@@ -2,6 +2,11 @@
 
 Credentials in the URL (Comfy Cloud's ``token=``) or headers never appear in an error message: every
 text that leaves this module is redacted.
+
+Memory stays bounded whatever the server sends: websocket-client reads a whole frame (and a whole
+fragmented message) into memory, so the declared length of each frame is checked as soon as its header
+arrives, before any of the payload is read; a frame or message over :data:`MAX_MESSAGE_BYTES` closes
+the socket with a clear reason (the caller then reconnects or polls).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import websocket
+from websocket._abnf import frame_buffer
 
 from ..errors import AuthError, UnreachableError
 from ..redaction import redact
@@ -26,6 +32,8 @@ UNENCODED_PREVIEW = 2
 TEXT = 3
 PREVIEW_IMAGE_WITH_METADATA = 4
 IMAGE_TYPES = {1: "image/jpeg", 2: "image/png"}
+#: The largest message we accept (ComfyUI's biggest, a preview image, is well under 1 MiB).
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,34 @@ class Message:
 
 class ConnectionClosed(Exception):
     """The socket closed; the caller decides whether to reconnect and reconcile."""
+
+
+class MessageTooLarge(websocket.WebSocketException):
+    """A frame header announced more than we accept; its payload was not read."""
+
+
+class CappedFrames(frame_buffer):
+    """websocket-client's frame reader, refusing a frame or fragmented message over ``limit`` bytes
+    from its header (the payload is never read)."""
+
+    def __init__(self, original: frame_buffer, limit: int) -> None:
+        super().__init__(original.recv, original.skip_utf8_validation)
+        self.limit = limit
+        self.fragments = 0  # bytes of the data message being reassembled
+
+    def recv_length(self) -> None:
+        super().recv_length()
+        fin, opcode, length = self.header[0], self.header[4], self.length
+        if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY, websocket.ABNF.OPCODE_CONT):
+            length += self.fragments if opcode == websocket.ABNF.OPCODE_CONT else 0
+            self.fragments = 0 if fin else length
+        if length > self.limit:
+            raise MessageTooLarge(f"the server sent a WebSocket message of {_size(length)}, "
+                                  f"more than the {_size(self.limit)} accepted")
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 def decode_binary(frame: bytes) -> Message:
@@ -83,8 +119,9 @@ class WebSocketStream:
 
     def __init__(self, url: str, *, headers: Mapping[str, str] | None = None,
                  connect_timeout: float = 10.0, secrets: tuple[str, ...] = (),
-                 sslopt: dict[str, Any] | None = None) -> None:
+                 sslopt: dict[str, Any] | None = None, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.url = url
+        self._max_message_bytes = max_message_bytes
         self._secrets = secrets
         self._headers = [f"{k}: {v}" for k, v in (headers or {}).items()]
         self._connect_timeout = connect_timeout
@@ -97,6 +134,7 @@ class WebSocketStream:
 
     def connect(self) -> WebSocketStream:
         ws = websocket.WebSocket(sslopt=self._sslopt or {}, skip_utf8_validation=True)
+        ws.frame_buffer = CappedFrames(ws.frame_buffer, self._max_message_bytes)
         try:
             # redirect_limit=0: websocket-client would replay our headers (credentials) to any redirect target
             ws.connect(self.url, header=self._headers, timeout=self._connect_timeout,
@@ -139,6 +177,10 @@ class WebSocketStream:
                 opcode, payload = self._ws.recv_data()
             except (websocket.WebSocketTimeoutException, socket.timeout, TimeoutError):
                 return None
+            except MessageTooLarge as exc:
+                self._ws.shutdown()  # no closing handshake: it would read the payload we refused
+                self._ws = None
+                raise ConnectionClosed(str(exc)) from None
             except (OSError, websocket.WebSocketException) as exc:
                 self.close()
                 raise ConnectionClosed(redact(str(exc), self._secrets) or "closed") from None

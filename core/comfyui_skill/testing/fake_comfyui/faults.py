@@ -49,6 +49,8 @@ class Faults:
         """The ``/ws`` upgrade answers 404 like an unknown path."""
         self.stall_websocket = False
         """Sockets stay open but the server sends nothing more."""
+        self.oversized_websocket_frame: tuple[int, bool] | None = None
+        """``(declared size, binary)``: each new socket first gets a frame of that size (see below)."""
 
     def _add(self, path_regex: str, times: int | None, **kwargs) -> None:
         with self._lock:
@@ -76,6 +78,11 @@ class Faults:
         with self._lock:
             self._drop_after = n_messages
 
+    def send_oversized_websocket_frame(self, size: int, binary: bool = False) -> None:
+        """Each new socket first gets one text (or binary) frame declaring ``size`` bytes, whose payload
+        is streamed in small chunks for as long as the client reads it (the fake holds no such buffer)."""
+        self.oversized_websocket_frame = (size, binary)
+
     @property
     def websocket_drop_limit(self) -> int | None:
         return self._drop_after
@@ -86,6 +93,7 @@ class Faults:
             self._drop_after = None
             self.refuse_websocket = False
             self.stall_websocket = False
+            self.oversized_websocket_frame = None
 
     def take(self, method: str, path: str) -> tuple[float, web.Response | None]:
         """Consume the rules matching a request: ``(total delay, replacement response or None)``."""

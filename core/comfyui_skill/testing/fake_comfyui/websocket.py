@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import struct
 import uuid
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -22,7 +24,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if ctx.faults.refuse_websocket:
         return not_found()
     ws = web.WebSocketResponse(timeout=CLOSE_TIMEOUT)
-    await ws.prepare(request)
+    writer = await ws.prepare(request)
+    if ctx.faults.oversized_websocket_frame is not None:
+        if not await _send_oversized_frame(writer, *ctx.faults.oversized_websocket_frame):
+            return ws
     sid = request.rel_url.query.get("clientId", "") or uuid.uuid4().hex
     client = Client(sid, ws)
     hub, executor = ctx.hub, ctx.executor
@@ -49,3 +54,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         if hub.clients.get(sid) is client:
             del hub.clients[sid]
     return ws
+
+
+async def _send_oversized_frame(writer: Any, size: int, binary: bool) -> bool:
+    """Write one unmasked frame header declaring ``size`` bytes, then zeros in 64 KiB chunks;
+    False once the client hung up (it refused the frame)."""
+    header = bytes([0x82 if binary else 0x81, 127]) + struct.pack(">Q", size)
+    chunk = bytes(64 * 1024)
+    try:
+        await writer.write(header)
+        for start in range(0, size, len(chunk)):
+            await writer.write(chunk[: size - start])
+    except (ConnectionError, RuntimeError):
+        return False
+    return True
