@@ -271,7 +271,7 @@ class ComfyClient:
             expected = int(length) if length and length.isdigit() and not resp.headers.get("Content-Encoding") else None
             try:
                 return save_stream(resp.stream(256 * 1024, decode_content=True), root, relative,
-                                   expected_size=expected)
+                                   expected_size=expected, deadline=deadline)
             except (ProtocolError, ReadTimeoutError) as exc:
                 raise UnreachableError(f"download of {filename} from server {self.server_name!r} broke off "
                                        f"({exc.__class__.__name__})", details={"reason": "dropped"}) from None

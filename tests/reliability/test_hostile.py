@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from comfyui_skill import ExitCode
+from comfyui_skill import ExitCode, ServerError, save_stream, safe_relative_path
 
 from tests.core.scripted_server import ScriptedServer, send, send_chunks
 
@@ -53,6 +53,37 @@ def test_a_download_that_keeps_breaking_fails_cleanly(run_cli, fake_comfy, workf
     assert result.exit_code in (ExitCode.SERVER_ERROR, ExitCode.UNREACHABLE), result.stderr
     assert "cut short" in result.json()["error"]["message"] or "broke off" in result.json()["error"]["message"]
     assert _files(out) == []  # no partial file, no temporary file
+
+
+def test_an_endless_download_stops_at_the_deadline_and_leaves_nothing(run_cli, fake_comfy, workflow_file,
+                                                                     tmp_path, other_host):
+    # ~15 s of body (finite, so that without the deadline the run would succeed instead of hanging)
+    other_host.on("/file", send_chunks(200, itertools.repeat(b"x" * 65536, 300), delay=0.05))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", "--timeout", "3", server=fake_comfy)
+    assert result.exit_code == ExitCode.TIMEOUT, result.stderr
+    assert "still going at the deadline" in result.json()["error"]["message"]
+    assert _files(out) == []  # no partial file, no temporary file
+
+
+def test_a_download_announcing_more_than_the_cap_is_refused_before_writing(run_cli, fake_comfy, workflow_file,
+                                                                           tmp_path, other_host):
+    other_host.on("/file", send_chunks(200, [PNG], length=5 * 1024 ** 3))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", server=fake_comfy)
+    assert result.exit_code == ExitCode.SERVER_ERROR, result.stderr
+    assert "larger than the 4.0 GiB a file may have (announced as 5.0 GiB)" in result.json()["error"]["message"]
+    assert len(other_host.seen) == 1  # not retried
+    assert _files(out) == []
+
+
+def test_a_file_that_keeps_coming_stops_at_the_cap(tmp_path):
+    with pytest.raises(ServerError, match="larger than the 1.0 MiB a file may have .it kept coming."):
+        save_stream(itertools.repeat(b"x" * 1000), tmp_path, safe_relative_path("", "endless.png"),
+                    max_bytes=1024 * 1024)
+    assert _files(tmp_path) == []
 
 
 def test_api_redirect_to_another_host_is_refused_without_sending_the_token(run_cli, fake_comfy, other_host,
@@ -110,7 +141,7 @@ def test_an_oversized_websocket_frame_is_refused_unread_and_the_run_completes(ru
     assert _files(out) == ["probe/empty_00001_.png"]
     assert peak < 16 * MiB
     reasons = [event["reason"] for event in result.ndjson() if event.get("event") == "retry"]
-    assert reasons and "more than the 32 MiB accepted" in reasons[0], reasons
+    assert reasons and "more than the 32.0 MiB accepted" in reasons[0], reasons
 
 
 def test_an_endless_chunked_answer_stops_at_the_cap(run_cli, other_host):

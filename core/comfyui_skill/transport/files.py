@@ -7,6 +7,7 @@
   name, so a cut-short download never leaves a partial file under the real name.
 * An existing file is never overwritten: ``name (1).ext``, ``name (2).ext``... is chosen instead,
   atomically (two downloads racing for one name both survive).
+* A body that never ends is bounded: by ``max_bytes`` (announced or written) and by the deadline.
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ import contextlib
 import errno
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from ..errors import CliError, ServerError
+from ..errors import CliError, ServerError, TimeoutExpired
+from ..output import human_bytes
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 _RESERVED_WINDOWS = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+#: The largest file a download may write (a server streaming forever must not fill the disk).
+MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3
 
 
 def sanitize_component(part: str) -> str:
@@ -51,8 +56,14 @@ def resolve_inside(root: Path, relative: PurePosixPath) -> Path:
 
 
 def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
-                expected_size: int | None = None) -> Path:
-    """Stream ``chunks`` into ``root/relative`` (or a free variant of it) and return the path."""
+                expected_size: int | None = None, max_bytes: int = MAX_DOWNLOAD_BYTES,
+                deadline: float | None = None) -> Path:
+    """Stream ``chunks`` into ``root/relative`` (or a free variant of it) and return the path.
+
+    More than ``max_bytes`` (announced as ``expected_size`` or written) is a ServerError, and a
+    ``deadline`` (``time.monotonic()``) passing while chunks still arrive is a TimeoutExpired."""
+    if expected_size is not None and expected_size > max_bytes:
+        raise _too_large(relative, max_bytes, expected_size)
     target = resolve_inside(root, relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     import tempfile
@@ -65,8 +76,13 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
         written = 0
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
-                handle.write(chunk)
                 written += len(chunk)
+                if written > max_bytes:
+                    raise _too_large(relative, max_bytes)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutExpired(f"download of {relative} was still going at the deadline "
+                                         f"({written} bytes so far); nothing was kept")
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         if expected_size is not None and written != expected_size:
@@ -78,6 +94,12 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _too_large(relative: PurePosixPath, limit: int, announced: int | None = None) -> ServerError:
+    size = f"announced as {human_bytes(announced)}" if announced is not None else "it kept coming"
+    return ServerError(f"download of {relative} is larger than the {human_bytes(limit)} a file may have "
+                       f"({size}); refusing to write further", details={"limit": limit, "announced": announced})
 
 
 def _umask() -> int:

@@ -24,6 +24,7 @@ import websocket
 from websocket._abnf import frame_buffer
 
 from ..errors import AuthError, UnreachableError
+from ..output import human_bytes
 from ..redaction import redact
 
 #: Binary frame types (first big-endian uint32 of the frame).
@@ -73,12 +74,8 @@ class CappedFrames(frame_buffer):
             length += self.fragments if opcode == websocket.ABNF.OPCODE_CONT else 0
             self.fragments = 0 if fin else length
         if length > self.limit:
-            raise MessageTooLarge(f"the server sent a WebSocket message of {_size(length)}, "
-                                  f"more than the {_size(self.limit)} accepted")
-
-
-def _size(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+            raise MessageTooLarge(f"the server sent a WebSocket message of {human_bytes(length)}, "
+                                  f"more than the {human_bytes(self.limit)} accepted")
 
 
 def decode_binary(frame: bytes) -> Message:
