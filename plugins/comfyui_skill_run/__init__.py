@@ -71,8 +71,9 @@ def configure_submit(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_status(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("prompt_id", metavar="PROMPT_ID", help="prompt id (a unique prefix of a journaled one is enough)")
-    parser.set_defaults(handler=f"{PKG}.commands:status")
+    parser.add_argument("prompt_ids", metavar="PROMPT_ID", nargs="+",
+                        help="prompt ids (a unique prefix of a journaled one is enough)")
+    parser.set_defaults(handler=f"{PKG}.status:status")
 
 
 def configure_wait(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +90,7 @@ def configure_cancel(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", dest="cancel_all", action="store_true",
                         help="interrupt whatever runs and clear the whole queue (everybody's prompts)")
     parser.add_argument("-y", "--yes", dest="yes", action="store_true", help="do not ask for confirmation")
-    parser.set_defaults(handler=f"{PKG}.commands:cancel")
+    parser.set_defaults(handler=f"{PKG}.cancel:cancel")
 
 
 def configure_history(parser: argparse.ArgumentParser) -> None:
@@ -128,10 +129,11 @@ def comfyui_skill_commands() -> Iterable[Command]:
     return [
         Command("run", "run a workflow: submit, follow progress, download the outputs", configure=configure_run),
         Command("submit", "submit a workflow and print its prompt id at once", configure=configure_submit),
-        Command("status", "where a prompt stands: queued, running, done, failed or cancelled",
-                configure=configure_status),
+        Command("status", "where prompts stand: queued (position), running (node, steps), done, failed or "
+                "cancelled", configure=configure_status),
         Command("wait", "wait for prompts to finish (and download their outputs)", configure=configure_wait),
-        Command("cancel", "cancel prompts: interrupt if running, remove if queued", configure=configure_cancel),
+        Command("cancel", "cancel prompts: interrupt if running, remove if queued (exit 7 if none was)",
+                configure=configure_cancel),
         Command("history", "past runs: the local journal, or the server's jobs", configure=configure_history),
         Command("upload", "upload images or masks to the server's input folder", configure=configure_upload),
         Command("free", "ask the server to unload models and free memory", configure=configure_free),

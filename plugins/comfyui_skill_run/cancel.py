@@ -1,12 +1,65 @@
-"""Cancelling one prompt, and only that one: interrupt it if it runs, remove it if it waits."""
+"""``cancel``: each prompt, and only that one, is interrupted if it runs and removed if it waits."""
 
 from __future__ import annotations
 
+import argparse
 import time
+from typing import Any
 
-from comfyui_skill import ComfyClient, UnreachableError
+from comfyui_skill import ComfyClient, Context, NotFoundError, Output, Result, UnreachableError, UsageError
 
+from . import journal
+from .lookup import lookup
 from .state import JobState, from_queue, probe
+
+#: What ``cancel`` did with each prompt (the ``result`` of its JSON rows), in words.
+OUTCOMES = {"interrupted": "interrupted (it was running)", "removed": "removed from the queue",
+            "already_finished": "not cancelled: it had already finished", "not_found": "not cancelled: unknown"}
+
+
+def cancel(ctx: Context, args: argparse.Namespace) -> Result:
+    if args.cancel_all:
+        return _cancel_everything(ctx, args)
+    if not args.prompt_ids:
+        raise UsageError("name the prompts to cancel (or --all for everything on the server)")
+    results = [_cancel_one(ctx, given) for given in args.prompt_ids]
+
+    def render(out: Output) -> None:
+        for item in results:
+            finished = f" ({item['status']})" if item.get("status") else ""
+            out.line(f"{item['prompt_id']}  {OUTCOMES[item['result']]}{finished}")
+
+    if not any(item["result"] in ("interrupted", "removed") for item in results):
+        error = NotFoundError("nothing was cancelled: " + "; ".join(
+            f"{item['prompt_id']} {'had already finished' if item['result'] == 'already_finished' else 'is unknown'}"
+            for item in results), details={"results": results})
+        return Result(data=results, text=render, exit_code=error.exit_code, error=error)
+    return Result(data=results, text=render)
+
+
+def _cancel_everything(ctx: Context, args: argparse.Namespace) -> Result:
+    if args.prompt_ids:
+        raise UsageError("give prompt ids or --all, not both")
+    ctx.confirm(f"Interrupt the running prompt and clear the whole queue of server "
+                f"{ctx.client.server_name!r}, including other people's prompts?", assume_yes=args.yes)
+    ctx.client.queue_clear()
+    ctx.client.interrupt(None)
+    return Result(data={"all": True}, text="interrupted the running prompt and cleared the queue")
+
+
+def _cancel_one(ctx: Context, given: str) -> dict[str, Any]:
+    prompt_id, record, client = lookup(ctx, given)
+    how = cancel_prompt(client, prompt_id)
+    if how != "not_active":
+        if record is not None:
+            journal.record(prompt_id, status="cancelled", finished_at=time.time())
+        return {"prompt_id": prompt_id, "result": how}
+    state = probe(client, prompt_id)
+    if state.terminal:
+        return {"prompt_id": prompt_id, "result": "already_finished", "status": state.status}
+    if record is not None and record.get("status") in journal.TERMINAL:
+        return {"prompt_id": prompt_id, "result": "already_finished", "status": record["status"]}
+    return {"prompt_id": prompt_id, "result": "not_found"}
 
 
 def cancel_prompt(client: ComfyClient, prompt_id: str) -> str:

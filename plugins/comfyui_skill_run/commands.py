@@ -1,4 +1,4 @@
-"""Handlers of ``run``, ``submit``, ``status``, ``wait`` and ``cancel``."""
+"""Handlers of ``run``, ``submit`` and ``wait``."""
 
 from __future__ import annotations
 
@@ -6,16 +6,12 @@ import argparse
 import time
 from typing import Any
 
-from comfyui_skill import (AuthError, CliError, ComfyClient, Context, ExitCode, NotFoundError, Output, PromptLost,
-                           Result, UnreachableError, UsageError, make_server, new_client_id, new_prompt_id)
+from comfyui_skill import (AuthError, CliError, Context, ExitCode, Output, PromptLost, Result, UnreachableError,
+                           new_client_id, new_prompt_id)
 
-from . import journal
-from .cancel import cancel_prompt
-from .execute import (Reporter, conclude, deadline_of, describe_failure, follow_journaled, interrupted, post, prepare,
-                      render_outputs)
+from .execute import Reporter, conclude, deadline_of, follow_journaled, interrupted, post, prepare, render_outputs
 from .follow import Follower
-from .outputs import collect
-from .state import probe
+from .lookup import lookup
 from .workflow import Workflow
 
 
@@ -88,68 +84,12 @@ def submit(ctx: Context, args: argparse.Namespace) -> Result:
     return Result(data=data, text=render)
 
 
-# ----------------------------------------------------------------- by prompt id
-def _lookup(ctx: Context, given: str) -> tuple[str, dict[str, Any] | None, ComfyClient]:
-    """The full prompt id (journal prefixes expand), its journal record, and the client of its server."""
-    record = journal.find(given)
-    prompt_id = record["prompt_id"] if record else given
-    return prompt_id, record, _client_for(ctx, record)
-
-
-def _client_for(ctx: Context, record: dict[str, Any] | None) -> ComfyClient:
-    """The server the prompt was sent to (from the journal) unless --server/--url says otherwise."""
-    if record is None or ctx.args.server or ctx.args.url or not record.get("server"):
-        return ctx.client
-    name = record["server"]
-    if name in ctx.config.server_tables():
-        return ctx.client_for(ctx.get_server(name))
-    if record.get("url"):
-        return ctx.client_for(make_server(name, {"url": record["url"], "kind": record.get("kind") or "local"}))
-    return ctx.client
-
-
-def status(ctx: Context, args: argparse.Namespace) -> Result:
-    prompt_id, record, client = _lookup(ctx, args.prompt_id)
-    state = probe(client, prompt_id)
-    if state.status == "unknown":
-        if record is None or record.get("status") not in journal.TERMINAL:
-            raise NotFoundError(f"server {client.server_name!r} does not know prompt {prompt_id}",
-                                details={"prompt_id": prompt_id})
-        data = {"prompt_id": prompt_id, "status": record["status"], "error": record.get("error"),
-                "source": "journal", "server": client.server_name}
-    else:
-        data = {"prompt_id": prompt_id, "status": state.status, "server": client.server_name,
-                "position": state.position, "error": _error_text(state.error) if state.status == "error" else None,
-                "outputs": _output_names(state.outputs), "source": "server"}
-
-    def render(out: Output) -> None:
-        line = f"{prompt_id}  {data['status']}"
-        if data.get("position"):
-            line += f" (position {data['position']} in the queue)"
-        out.line(line)
-        if data.get("error"):
-            out.line(f"  {data['error']}")
-        for name in data.get("outputs") or []:
-            out.line(f"  {name}")
-
-    return Result(data=data, text=render)
-
-
-def _error_text(error: dict[str, Any] | None) -> str:
-    return describe_failure(error or {})["message"]
-
-
-def _output_names(outputs: dict[str, Any]) -> list[str]:
-    return ["/".join(p for p in (i.subfolder, i.filename) if p) if i.text is None else f"text: {i.text}"
-            for i in collect(outputs, include_temp=True)]
-
-
 def wait(ctx: Context, args: argparse.Namespace) -> Result:
     deadline = deadline_of(args.wait_timeout)
     results: list[dict[str, Any]] = []
     failures: list[CliError] = []
     for given in args.prompt_ids:
-        prompt_id, _record, client = _lookup(ctx, given)
+        prompt_id, _record, client = lookup(ctx, given)
         report = Reporter(ctx, client, prompt_id)
         started = time.monotonic()
         try:
@@ -177,31 +117,3 @@ def wait(ctx: Context, args: argparse.Namespace) -> Result:
         error = CliError(f"{len(failures)} of {len(results)} prompts did not succeed", code="execution_failed")
         return Result(data=data, text=render, exit_code=ExitCode.EXECUTION_FAILED, error=error)
     return Result(data=data, text=render)
-
-
-def cancel(ctx: Context, args: argparse.Namespace) -> Result:
-    if args.cancel_all:
-        if args.prompt_ids:
-            raise UsageError("give prompt ids or --all, not both")
-        ctx.confirm(f"Interrupt the running prompt and clear the whole queue of server "
-                    f"{ctx.client.server_name!r}, including other people's prompts?", assume_yes=args.yes)
-        ctx.client.queue_clear()
-        ctx.client.interrupt(None)
-        return Result(data={"all": True}, text="interrupted the running prompt and cleared the queue")
-    if not args.prompt_ids:
-        raise UsageError("name the prompts to cancel (or --all for everything on the server)")
-    results = []
-    for given in args.prompt_ids:
-        prompt_id, record, client = _lookup(ctx, given)
-        how = cancel_prompt(client, prompt_id)
-        if how != "not_active" and record is not None:
-            journal.record(prompt_id, status="cancelled", finished_at=time.time())
-        results.append({"prompt_id": prompt_id, "result": how})
-
-    def render(out: Output) -> None:
-        words = {"interrupted": "interrupted (it was running)", "removed": "removed from the queue",
-                 "not_active": "not running or queued (already finished, or unknown)"}
-        for item in results:
-            out.line(f"{item['prompt_id']}  {words[item['result']]}")
-
-    return Result(data=results, text=render)

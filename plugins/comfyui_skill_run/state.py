@@ -14,7 +14,8 @@ _JOB_STATUS = {"pending": "pending", "in_progress": "running", "completed": "suc
 
 @dataclass
 class JobState:
-    """``status`` is pending, running, success, error, cancelled or unknown."""
+    """``status`` is pending, running, success, error, cancelled, unknown, or in_flight: the jobs API
+    answered a status outside its documented vocabulary (``server_status``), taken as not finished."""
 
     status: str
     position: int | None = None
@@ -24,6 +25,7 @@ class JobState:
     finished_at: float | None = None
     #: Images that arrived only over the WebSocket (SaveImageWebsocket): OutputItems with ``data``.
     streamed: list[Any] = field(default_factory=list)
+    server_status: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -33,7 +35,10 @@ class JobState:
 def probe(client: ComfyClient, prompt_id: str) -> JobState:
     """One look at the server. ``unknown`` means neither queue nor history knows the id."""
     job = client.job(prompt_id)
-    status = _JOB_STATUS.get(str((job or {}).get("status")))
+    raw = (job or {}).get("status")
+    status = _JOB_STATUS.get(str(raw))
+    if status is None and isinstance(raw, str) and raw:
+        return JobState("in_flight", server_status=raw)
     if status == "running":
         return JobState("running")
     if status != "pending":

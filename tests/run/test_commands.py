@@ -106,11 +106,68 @@ def test_cancel_without_jobs_api_uses_interrupt_with_prompt_id(run_cli, fake_com
     assert [r.json for r in deletes] == [{"delete": [pending]}]
 
 
-def test_cancel_finished_prompt_says_so(run_cli, fake_comfy, workflow_file):
-    prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
-    run_cli("wait", prompt_id, server=fake_comfy)
-    result = run_cli("cancel", prompt_id, server=fake_comfy)
-    assert result.exit_code == 0 and "not running or queued" in result.stdout
+def test_cancel_of_finished_or_unknown_prompts_is_not_found(run_cli, fake_comfy, workflow_file):
+    finished = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    run_cli("wait", finished, server=fake_comfy)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    result = run_cli("cancel", finished, unknown, server=fake_comfy)
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert f"{finished}  not cancelled: it had already finished (success)" in result.stdout
+    assert f"{unknown}  not cancelled: unknown" in result.stdout
+    assert "nothing was cancelled" in result.stderr
+    document = run_cli("cancel", finished, "--json", server=fake_comfy).json()
+    assert document["error"]["code"] == "not_found"
+    assert document["data"] == [{"prompt_id": finished, "result": "already_finished", "status": "success"}]
+
+
+def test_cancel_reports_each_prompt_and_succeeds_when_one_was_cancelled(run_cli, fake_comfy, workflow_file):
+    fake_comfy.exec_delay = 3
+    running = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    unknown = "00000000-0000-4000-8000-000000000001"
+    result = run_cli("cancel", unknown, running, "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert [r["result"] for r in result.json()["data"]] == ["not_found", "interrupted"]
+
+
+def test_status_of_several_prompts_exits_with_the_worst(run_cli, fake_comfy, workflow_file):
+    good = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    bad = _submit(run_cli, fake_comfy, workflow_file("W6"))
+    run_cli("wait", good, bad, server=fake_comfy)
+    unknown = "00000000-0000-4000-8000-000000000002"
+    result = run_cli("status", good, bad, unknown, "--json", server=fake_comfy)
+    assert result.exit_code == ExitCode.EXECUTION_FAILED
+    document = result.json()
+    assert [row["status"] for row in document["data"]] == ["success", "error", "not_found"]
+    assert document["error"]["code"] == "execution_failed" and document["error"]["details"]["prompt_ids"] == [bad]
+    assert run_cli("status", good, unknown, server=fake_comfy).exit_code == ExitCode.NOT_FOUND
+    text = run_cli("status", good, bad, server=fake_comfy)
+    assert f"{good}  success" in text.stdout and f"{bad}  error" in text.stdout and "ZeroDivisionError" in text.stdout
+    assert run_cli("status", bad, server=fake_comfy).exit_code == ExitCode.EXECUTION_FAILED
+
+
+def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy, workflow_file):
+    fake_comfy.progress_steps_delay = 0.3
+    running = _submit(run_cli, fake_comfy, workflow_file("W3"))  # submit sends no client id: progress is broadcast
+    pending = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    result = run_cli("status", running, pending, "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    now, waiting = result.json()["data"]
+    assert now["status"] == "running" and waiting["status"] == "pending" and waiting["position"] == 1
+    assert now["progress"]["node"] == "3" and now["progress"]["class_type"] == "ColorTransfer"
+    assert now["progress"]["max"] == 24 and 0 <= now["progress"]["value"] <= 24
+    text = run_cli("status", running, server=fake_comfy).stdout
+    assert f"{running}  running  node 3 (ColorTransfer)  [" in text and "/24" in text
+    run_cli("cancel", running, pending, server=fake_comfy)
+
+
+def test_status_of_a_running_prompt_without_a_socket(run_cli, fake_comfy, workflow_file):
+    fake_comfy.exec_delay = 3
+    fake_comfy.faults.refuse_websocket = True
+    running = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    result = run_cli("status", running, "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["data"]["status"] == "running" and result.json()["data"]["progress"] is None
+    run_cli("cancel", running, server=fake_comfy)
 
 
 def test_cancel_all_needs_confirmation(run_cli, fake_comfy):

@@ -1,0 +1,28 @@
+"""A prompt named on the command line: its full id, its journal record and the client of its server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comfyui_skill import ComfyClient, Context, make_server
+
+from . import journal
+
+
+def lookup(ctx: Context, given: str) -> tuple[str, dict[str, Any] | None, ComfyClient]:
+    """The full prompt id (journal prefixes expand), its journal record, and the client of its server."""
+    record = journal.find(given)
+    prompt_id = record["prompt_id"] if record else given
+    return prompt_id, record, client_for(ctx, record)
+
+
+def client_for(ctx: Context, record: dict[str, Any] | None) -> ComfyClient:
+    """The server the prompt was sent to (from the journal) unless --server/--url says otherwise."""
+    if record is None or ctx.args.server or ctx.args.url or not record.get("server"):
+        return ctx.client
+    name = record["server"]
+    if name in ctx.config.server_tables():
+        return ctx.client_for(ctx.get_server(name))
+    if record.get("url"):
+        return ctx.client_for(make_server(name, {"url": record["url"], "kind": record.get("kind") or "local"}))
+    return ctx.client

@@ -1,0 +1,105 @@
+"""``status``: where each prompt stands (queue position, running node and steps, verdict, outputs).
+
+The exit code is the worst of the prompts: 5 if any failed, else 11 if any was cancelled, else 7 if
+any is unknown, else 0. One prompt gives one JSON object, several a list.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from comfyui_skill import CliError, ComfyClient, Context, ExitCode, NotFoundError, Output, Result
+
+from . import journal
+from .execute import describe_failure
+from .live import class_types, overhear
+from .lookup import lookup
+from .outputs import collect
+from .progress import bar
+from .state import probe
+
+#: Exit codes by status, worst first: (status, exit code, error code, said of one prompt, of several).
+VERDICTS = (("error", ExitCode.EXECUTION_FAILED, "execution_failed", "failed", "failed"),
+            ("cancelled", ExitCode.CANCELLED, "cancelled", "was cancelled", "were cancelled"),
+            ("not_found", ExitCode.NOT_FOUND, "not_found", "is unknown", "are unknown"))
+
+
+def status(ctx: Context, args: argparse.Namespace) -> Result:
+    rows: list[dict[str, Any]] = []
+    running: dict[str, tuple[ComfyClient, list[dict[str, Any]]]] = {}
+    for given in args.prompt_ids:
+        prompt_id, record, client = lookup(ctx, given)
+        try:
+            row = _row(client, prompt_id, record)
+        except NotFoundError:
+            if len(args.prompt_ids) == 1:
+                raise
+            row = {"prompt_id": prompt_id, "status": "not_found", "server": client.server_name, "source": None,
+                   "error": f"server {client.server_name!r} does not know prompt {prompt_id}"}
+        rows.append(row)
+        if row["status"] == "running":
+            running.setdefault(client.server_name, (client, []))[1].append(row)
+    for client, waiting in running.values():
+        _add_progress(client, waiting)
+    data: Any = rows[0] if len(rows) == 1 else rows
+    return Result(data=data, text=lambda out: _render(out, rows), **_verdict(rows))
+
+
+def _row(client: ComfyClient, prompt_id: str, record: dict[str, Any] | None) -> dict[str, Any]:
+    state = probe(client, prompt_id)
+    if state.status == "unknown":
+        if record is None or record.get("status") not in journal.TERMINAL:
+            raise NotFoundError(f"server {client.server_name!r} does not know prompt {prompt_id}",
+                                details={"prompt_id": prompt_id})
+        return {"prompt_id": prompt_id, "status": record["status"], "error": record.get("error"),
+                "source": "journal", "server": client.server_name}
+    return {"prompt_id": prompt_id, "status": state.status, "server": client.server_name,
+            "server_status": state.server_status, "position": state.position, "progress": None,
+            "error": describe_failure(state.error or {})["message"] if state.status == "error" else None,
+            "outputs": _output_names(state.outputs), "source": "server"}
+
+
+def _add_progress(client: ComfyClient, rows: list[dict[str, Any]]) -> None:
+    """Each running prompt's node and steps, if the server lets a fresh socket overhear them."""
+    heard = overhear(client, [row["prompt_id"] for row in rows])
+    graphs = class_types(client, heard) if heard else {}
+    for row in rows:
+        progress = heard.get(row["prompt_id"])
+        if progress:
+            progress["class_type"] = graphs.get(row["prompt_id"], {}).get(progress["node"])
+            row["progress"] = progress
+
+
+def _verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    for status, exit_code, code, one, several in VERDICTS:
+        matching = [row["prompt_id"] for row in rows if row["status"] == status]
+        if matching:
+            message = (f"prompt {matching[0]} {one}" if len(rows) == 1
+                       else f"{len(matching)} of {len(rows)} prompts {several}")
+            return {"exit_code": exit_code, "error": CliError(message, code=code, details={"prompt_ids": matching})}
+    return {}
+
+
+def _render(out: Output, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        line = f"{row['prompt_id']}  {row['status']}"
+        if row.get("server_status"):
+            line += f" (the server says {row['server_status']!r})"
+        if row.get("position"):
+            line += f" (position {row['position']} in the queue)"
+        progress = row.get("progress")
+        if progress:
+            line += f"  node {progress['node']}" + (f" ({progress['class_type']})" if progress["class_type"] else "")
+            if isinstance(progress["value"], (int, float)) and isinstance(progress["max"], (int, float)):
+                line += f"  {bar(progress['value'], progress['max'])} {progress['value']:g}/{progress['max']:g}"
+        out.line(line)
+        if row.get("error"):
+            out.line(f"  {row['error']}")
+        for name in row.get("outputs") or []:
+            out.line(f"  {name}")
+
+
+def _output_names(outputs: dict[str, Any]) -> list[str]:
+    return ["/".join(p for p in (i.subfolder, i.filename) if p) if i.text is None else f"text: {i.text}"
+            for i in collect(outputs, include_temp=True)]
