@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from comfyui_skill import (CliError, ConnectionClosed, Context, Event, Output, is_terminal, Result, UnreachableError, UsageError,
-                           new_client_id)
+                           new_client_id, redact)
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 POLL = 1.0  #: seconds between checks of the deadline while following
@@ -26,9 +26,15 @@ def show_logs(ctx: Context, args: argparse.Namespace) -> Result:
     if args.logs_follow:
         return _follow(ctx, args, colour)
     raw = ctx.client.logs_raw()
-    entries = _last(raw.get("entries") or [], args.logs_lines)
+    entries = _redacted(ctx, _last(raw.get("entries") or [], args.logs_lines))
     return Result(data={"entries": _for_json(entries, args.logs_raw), "size": raw.get("size")},
                   text=lambda out: _print_entries(out, entries, colour))
+
+
+def _redacted(ctx: Context, entries: Sequence[Entry]) -> list[Entry]:
+    """Entries with our credentials masked: a server or proxy may log what we sent it."""
+    secrets = ctx.server.secrets()
+    return [{**entry, "m": redact(entry.get("m", ""), secrets)} for entry in entries]
 
 
 def _for_json(entries: Sequence[Entry], raw: bool) -> list[Entry]:
@@ -41,6 +47,7 @@ def _follow(ctx: Context, args: argparse.Namespace, colour: bool) -> Result:
     shown: list[Entry] = []
 
     def show(entries: Sequence[Entry]) -> None:
+        entries = _redacted(ctx, entries)
         shown.extend(entries)
         for entry in entries:
             ctx.emit(Event("log", server=ctx.server.name,

@@ -10,7 +10,7 @@ from comfyui_skill import ExitCode
 
 from tests.core.scripted_server import ScriptedServer, send
 
-from .conftest import TOKEN
+from .conftest import TOKEN, wait_for
 
 def _everything_written(*roots: Path) -> str:
     return "".join(p.read_text(errors="replace") for root in roots for p in root.rglob("*") if p.is_file())
@@ -82,3 +82,22 @@ def test_a_websocket_redirect_is_not_followed_with_the_token(run_cli, fake_comfy
                          env=guarded)
         assert result.exit_code == 0, result.stderr  # the run polls instead
         assert elsewhere.seen == []
+
+
+def test_a_server_log_line_holding_the_token_is_redacted_in_logs_show(run_cli, fake_comfy, guarded, in_background):
+    fake_comfy.add_log(f"proxy: forwarded Authorization {TOKEN} to upstream")
+    for output in ([], ["--json"], ["--raw"]):
+        result = run_cli("-s", "guarded", "logs", "show", "-n", "2", *output, env=guarded)
+        assert result.exit_code == 0, result.stderr
+        assert TOKEN not in result.stdout + result.stderr, output
+        assert "forwarded Authorization *** to upstream" in result.stdout, output
+
+    def log_once_subscribed() -> None:
+        wait_for(lambda: any(r.path == "/internal/logs/subscribe" for r in fake_comfy.requests), "the subscription")
+        fake_comfy.add_log(f"echo token={TOKEN}&x=1")
+    in_background(log_once_subscribed)
+    followed = run_cli("-s", "guarded", "logs", "show", "-n", "1", "--follow", "--timeout", "2", "--output",
+                       "ndjson", env=guarded)
+    assert followed.exit_code == 0, followed.stderr
+    assert TOKEN not in followed.stdout + followed.stderr
+    assert any("echo token=***" in event.get("message", "") for event in followed.ndjson())
