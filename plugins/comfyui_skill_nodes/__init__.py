@@ -3,7 +3,8 @@
 The catalog comes from ``/object_info`` (1.6 MB, 887 classes on a stock server), which is too big
 to fetch on every call. ``list`` and ``search`` answer from a compact index of it cached per server
 in ``cache_dir()/nodes/``. The cache rule: the index is keyed by the server's ``comfyui_version``
-(``/system_stats``) and a hash of its ``/extensions`` list, two small requests made on every call;
+(``/system_stats``) and a hash of its ``/extensions`` list, two small requests made when the index
+was last checked more than ``nodes.cache_ttl`` seconds ago (default 60; 0 checks on every call);
 it is rebuilt when that key changes (a ComfyUI update, a node pack with web extensions installed or
 removed), when it is older than a day (node packs without web extensions), or with ``--refresh``.
 ``info`` always asks the server for the one class (``/object_info/CLASS``).
@@ -18,7 +19,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, hookimpl
+from comfyui_skill import Command, Setting, hookimpl
 
 HANDLERS = "comfyui_skill_nodes.commands"
 
@@ -57,6 +58,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _refresh_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refresh", dest="nodes_refresh", action="store_true",
                         help="fetch /object_info again instead of using the cache")
+
+
+@hookimpl
+def comfyui_skill_settings() -> Iterable[Setting]:
+    return [Setting("nodes.cache_ttl", float, 60.0, "Seconds the node-catalog cache of 'nodes list/search' is "
+                    "trusted without asking the server whether its node set changed (0: ask every time).",
+                    env="COMFYUI_SKILL_NODES_CACHE_TTL")]
 
 
 @hookimpl

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import ComfyClient, ServerConfig, atomic_write, cache_dir
+from comfyui_skill import ComfyClient, ConfigError, Context, ServerConfig, atomic_write, cache_dir
 
 MAX_AGE = 24 * 3600  #: seconds before an index is rebuilt even though its key still matches
+TTL_SETTING = "nodes.cache_ttl"
+DEFAULT_TTL = 60.0  #: seconds an index checked against the server is trusted without asking again
 #: the per-class fields the index keeps (enough for listing, filtering and ranking)
 FIELDS = ("display_name", "category", "description", "python_module", "search_aliases")
 FLAGS = ("deprecated", "experimental", "api_node", "output_node", "dev_only")
@@ -33,18 +36,33 @@ def index_entry(name: str, info: dict[str, Any]) -> Entry:
     return entry
 
 
-def load_index(client: ComfyClient, server: ServerConfig, *, refresh: bool = False) -> list[Entry]:
-    """The server's catalog index, sorted by class name: from the cache when its key still matches."""
-    key = catalog_key(client)
-    path = _cache_file(server)
-    if not refresh:
-        cached = _read(path)
-        if cached is not None and cached.get("key") == key and time.time() - cached.get("built", 0) < MAX_AGE:
-            return cached["nodes"]
-    nodes = [index_entry(name, info) for name, info in sorted(client.object_info().items())
+def load_index(ctx: Context, *, refresh: bool = False) -> list[Entry]:
+    """The server's catalog index, sorted by class name: from the cache when it was checked against
+    the server less than the TTL ago (no request at all, not even a connection), or when its key
+    still matches (the file's mtime records that check)."""
+    path = _cache_file(ctx.server)
+    cached = None if refresh else _read(path)
+    if cached is not None and _checked_within(path, cache_ttl(ctx)):
+        return cached["nodes"]
+    key = catalog_key(ctx.client)
+    if cached is not None and cached.get("key") == key and time.time() - cached.get("built", 0) < MAX_AGE:
+        _mark_checked(path)
+        return cached["nodes"]
+    nodes = [index_entry(name, info) for name, info in sorted(ctx.client.object_info().items())
              if isinstance(info, dict)]  # a broken server may send anything
-    atomic_write(path, json.dumps({"key": key, "built": time.time(), "server": server.url, "nodes": nodes}))
+    atomic_write(path, json.dumps({"key": key, "built": time.time(), "server": ctx.server.url, "nodes": nodes}))
     return nodes
+
+
+def cache_ttl(ctx: Context) -> float:
+    """The ``nodes.cache_ttl`` setting in seconds (0 checks the key on every call)."""
+    try:
+        value = ctx.setting(TTL_SETTING, DEFAULT_TTL)
+    except ValueError as exc:  # a malformed environment variable
+        raise ConfigError(str(exc)) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{TTL_SETTING} must be a number of seconds, not {value!r}")
+    return max(0.0, float(value))
 
 
 def catalog_key(client: ComfyClient) -> str:
@@ -57,6 +75,21 @@ def catalog_key(client: ComfyClient) -> str:
 
 def _cache_file(server: ServerConfig) -> Path:
     return cache_dir() / "nodes" / f"{hashlib.sha256(server.url.encode()).hexdigest()[:16]}.json"
+
+
+def _checked_within(path: Path, ttl: float) -> bool:
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        return False
+    return 0 <= age < ttl  # a file from the future (clock moved back) is checked again
+
+
+def _mark_checked(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only cache: the key is checked again next time
 
 
 def _read(path: Path) -> dict[str, Any] | None:

@@ -45,7 +45,7 @@ def node_info(ctx: Context, args: argparse.Namespace) -> Result:
     try:
         info = ctx.client.object_info(name).get(name)
     except NotFoundError as exc:
-        known = [n["name"] for n in load_index(ctx.client, ctx.server)]
+        known = [n["name"] for n in load_index(ctx)]
         close = _close_names(name, known)
         exc.hint = f"did you mean: {', '.join(close)}?" if close else "see 'comfyui-skill nodes search TEXT'"
         exc.details = {"class": name, "suggestions": close}
@@ -65,7 +65,7 @@ def node_info(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def _index(ctx: Context, args: argparse.Namespace) -> list[dict[str, Any]]:
-    return load_index(ctx.client, ctx.server, refresh=args.nodes_refresh)
+    return load_index(ctx, refresh=args.nodes_refresh)
 
 
 def _close_names(name: str, known: Sequence[str]) -> list[str]:

@@ -44,24 +44,57 @@ def test_search_ranks_names_first(fake_comfy, run_cli):
     assert all(len(line) <= 80 for line in text.stdout.splitlines())
 
 
+#: the node set is checked on every call: how a changed server is noticed
+NO_TTL = {"COMFYUI_SKILL_NODES_CACHE_TTL": "0"}
+
+
 def test_catalog_is_cached_until_the_node_set_changes(fake_comfy, run_cli):
-    run_cli("nodes", "list", "--json", server=fake_comfy)
-    run_cli("nodes", "search", "latent", "--json", server=fake_comfy)
+    run_cli("nodes", "list", "--json", server=fake_comfy, env=NO_TTL)
+    run_cli("nodes", "search", "latent", "--json", server=fake_comfy, env=NO_TTL)
     assert requested(fake_comfy, "GET", "/object_info") == 1
-    run_cli("nodes", "list", "--refresh", "--json", server=fake_comfy)
+    run_cli("nodes", "list", "--refresh", "--json", server=fake_comfy, env=NO_TTL)
     assert requested(fake_comfy, "GET", "/object_info") == 2
     extensions = json.dumps(["/extensions/core/groupNode.js", "/extensions/new-pack/widget.js"])
     fake_comfy.faults.respond_raw(r"^/extensions$", 200, extensions, "application/json")
-    run_cli("nodes", "list", "--json", server=fake_comfy)
+    run_cli("nodes", "list", "--json", server=fake_comfy, env=NO_TTL)
     assert requested(fake_comfy, "GET", "/object_info") == 3
 
 
 def test_cache_is_rebuilt_for_a_new_comfyui_version(fake_comfy, run_cli):
-    run_cli("nodes", "list", "--json", server=fake_comfy)
+    run_cli("nodes", "list", "--json", server=fake_comfy, env=NO_TTL)
     stats = json.dumps({"system": {"comfyui_version": "0.34.0"}, "devices": []})
     fake_comfy.faults.respond_raw(r"^/system_stats$", 200, stats, "application/json")
-    run_cli("nodes", "list", "--json", server=fake_comfy)
+    run_cli("nodes", "list", "--json", server=fake_comfy, env=NO_TTL)
     assert requested(fake_comfy, "GET", "/object_info") == 2
+
+
+def test_within_the_ttl_the_cache_answers_without_any_request(fake_comfy, run_cli):
+    first = run_cli("nodes", "list", "--search", "latent", "--json", server=fake_comfy).json()["data"]
+    before = len(fake_comfy.requests)
+    again = run_cli("nodes", "list", "--search", "latent", "--json", server=fake_comfy)
+    assert again.exit_code == 0 and {n["name"] for n in again.json()["data"]} == {n["name"] for n in first}
+    assert len(fake_comfy.requests) == before  # no /system_stats, /extensions or /object_info
+    extensions = json.dumps(["/extensions/new-pack/widget.js"])
+    fake_comfy.faults.respond_raw(r"^/extensions$", 200, extensions, "application/json")
+    run_cli("nodes", "list", "--json", server=fake_comfy)
+    assert requested(fake_comfy, "GET", "/object_info") == 1  # a change is noticed only after the TTL ...
+    run_cli("nodes", "list", "--refresh", "--json", server=fake_comfy)
+    assert requested(fake_comfy, "GET", "/object_info") == 2  # ... or with --refresh
+
+
+def test_a_checked_cache_is_trusted_for_the_ttl_again(fake_comfy, run_cli):
+    run_cli("nodes", "list", "--json", server=fake_comfy, env=NO_TTL)
+    run_cli("nodes", "list", "--json", server=fake_comfy, env={"COMFYUI_SKILL_NODES_CACHE_TTL": "3600"})
+    checks = requested(fake_comfy, "GET", "/system_stats")
+    run_cli("nodes", "list", "--json", server=fake_comfy, env={"COMFYUI_SKILL_NODES_CACHE_TTL": "3600"})
+    assert requested(fake_comfy, "GET", "/system_stats") == checks
+    assert requested(fake_comfy, "GET", "/object_info") == 1
+
+
+def test_a_malformed_ttl_is_a_config_error(fake_comfy, run_cli):
+    run_cli("nodes", "list", "--json", server=fake_comfy)
+    result = run_cli("nodes", "list", "--json", server=fake_comfy, env={"COMFYUI_SKILL_NODES_CACHE_TTL": "soon"})
+    assert result.exit_code == 10 and "nodes.cache_ttl" in result.json()["error"]["message"]
 
 
 def test_info_old_style_combo_numbers_and_outputs(fake_comfy, run_cli):
