@@ -25,6 +25,9 @@ EVENT_TYPES: dict[str, str] = {
     "cancelled": "the prompt was interrupted or cancelled; data: node, by",
     "log": "a server log line; data: time, message",
     "retry": "the client is reconnecting or retrying; data: reason, attempt",
+    "batch_start": "a batch begins (run --count/--sweep/--batch); data: items, servers, manifest, skipped",
+    "server_down": "a batch stopped using an unreachable server; data: reason, items (moved or failed)",
+    "batch_end": "a batch is over; data: counts (done, failed, running, queued), elapsed",
 }
 
 

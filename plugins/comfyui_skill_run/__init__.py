@@ -23,8 +23,8 @@ def _positive(text: str) -> float:
     return value
 
 
-def _workflow_inputs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("workflow", metavar="WORKFLOW",
+def _workflow_inputs(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
+    parser.add_argument("workflow", metavar="WORKFLOW", nargs="?" if optional else None,
                         help="API-format workflow JSON file, '-' for standard input, or a stored workflow name")
     parser.add_argument("--args", dest="run_args", metavar="JSON",
                         help='input overrides as JSON: {"NODE.INPUT": value} or {"NODE": {"INPUT": value}}')
@@ -49,7 +49,9 @@ def _outputs_options(parser: argparse.ArgumentParser, prefix: str) -> None:
 
 
 def configure_run(parser: argparse.ArgumentParser) -> None:
-    _workflow_inputs(parser)
+    from .batch import add_options as batch_options
+
+    _workflow_inputs(parser, optional=True)  # not with --resume MANIFEST
     _outputs_options(parser, "run")
     parser.add_argument("--timeout", dest="run_timeout", type=_positive, metavar="S",
                         help="overall deadline in seconds; on expiry the prompt is left running (exit 6)")
@@ -62,6 +64,7 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resubmit-on-loss", dest="run_resubmit_on_loss", action="store_true",
                         help="if the server forgets the prompt (e.g. it restarted), submit it once more as a new "
                              "prompt instead of exiting with code 12")
+    batch_options(parser)
     parser.set_defaults(handler=f"{PKG}.commands:run")
 
 

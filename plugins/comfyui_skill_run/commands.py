@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 from comfyui_skill import (AuthError, CliError, Context, ExitCode, Output, PromptLost, Result, UnreachableError,
-                           new_client_id, new_prompt_id)
+                           UsageError, new_client_id, new_prompt_id)
 
+from .batch import requested as batch_requested
 from .execute import Reporter, conclude, deadline_of, follow_journaled, interrupted, post, prepare, render_outputs
 from .follow import Follower
 from .lookup import lookup
@@ -16,6 +17,12 @@ from .workflow import Workflow
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
+    if batch_requested(args):
+        from .batch.command import run_batch
+
+        return run_batch(ctx, args)
+    if args.workflow is None:
+        raise UsageError("run needs a WORKFLOW (a file, '-' or a stored name)")
     workflow, uploaded = prepare(ctx, args)
     deadline = deadline_of(args.run_timeout)
     started = time.monotonic()

@@ -1,0 +1,205 @@
+"""``run`` with ``--count``/``--sweep``/``--batch``/``--servers``/``--pool``/``--resume``: a batch."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+from comfyui_skill import CliError, Context, Event, ExitCode, Output, Result, TimeoutExpired, UsageError
+
+from .. import paid
+from ..outputs import output_dir
+from ..workflow import collect_overrides, existing_file, expand as expand_path
+from . import manifest as manifests
+from . import naming, servers
+from .display import BatchProgress
+from .engine import FAILED, Engine, Options
+from .items import expand, read_lines
+from .lane import Item, Lane
+from .prepare import ItemGraphs, load_document
+
+
+def run_batch(ctx: Context, args: argparse.Namespace) -> Result:
+    plan = _resumed(ctx, args) if args.batch_resume else _planned(ctx, args)
+    engine = Engine(plan.lanes, plan.graphs, plan.manifest, plan.options, ctx.emit, plan.redraw)
+    started = time.monotonic()
+    ctx.emit(_batch_event("batch_start", items=len(plan.items), manifest=str(plan.manifest.path),
+                          servers=[lane.name for lane in plan.lanes],
+                          skipped=sum(item.status == "success" for item in plan.items)))
+    interrupted: list[dict[str, Any]] | None = None
+    timed_out: TimeoutExpired | None = None
+    try:
+        engine.run(plan.items)
+    except KeyboardInterrupt:
+        interrupted = engine.cancel_own(detach=args.run_detach)
+    except TimeoutExpired as exc:
+        timed_out = exc
+    finally:
+        plan.close()
+    data = _summary(plan, engine, time.monotonic() - started)
+    ctx.emit(_batch_event("batch_end", counts=data["counts"], elapsed=data["elapsed"]))
+    return _result(plan, data, interrupted, timed_out)
+
+
+class Plan:
+    """Everything a batch needs before its first submission."""
+
+    def __init__(self, ctx: Context, lanes: list[Lane], graphs: ItemGraphs, items: list[Item],
+                 manifest: manifests.Manifest, options: Options) -> None:
+        self.lanes, self.graphs, self.items, self.manifest, self.options = lanes, graphs, items, manifest, options
+        out = ctx.output
+        self.display = BatchProgress(out.stderr, len(items), width=out.width) if out.decorated and not out.quiet else None
+
+    def redraw(self, engine: Engine) -> None:
+        if self.display is not None:
+            self.display(engine.counts())
+
+    def close(self) -> None:
+        if self.display is not None:
+            self.display.close()
+        self.manifest.close()
+
+
+# ----------------------------------------------------------------- a new batch
+def _planned(ctx: Context, args: argparse.Namespace) -> Plan:
+    if args.workflow is None:
+        raise UsageError("run needs a WORKFLOW (or --resume MANIFEST)")
+    if args.workflow == "-" and args.batch_file == "-":
+        raise UsageError("the workflow and --batch cannot both come from standard input")
+    contexts = servers.selected(ctx, args.batch_servers, args.batch_pool, None)
+    base = collect_overrides(args.run_args, args.run_set or [])
+    extra = list(getattr(args, "extra_args", None) or [])
+    sets = _batch_lines(ctx, args.batch_file) if args.batch_file else None
+    params = expand(sets, args.batch_sweep or [], args.batch_count)
+    keys = [naming.item_key(index, len(params)) for index in range(len(params))]
+    template = args.batch_name_template or naming.DEFAULT_TEMPLATE
+    folders = [str(naming.folder(template, key, index, p)) for index, (key, p) in enumerate(zip(keys, params))]
+    document = load_document(contexts[0], args.workflow)
+    graphs = ItemGraphs(contexts[0], args.workflow, document, base, extra)
+    graphs.validate(params, keys)
+    lanes = _lanes(contexts, graphs, params[0], args, {})
+    root = output_dir(ctx, args.run_output_dir)
+    path = expand_path(args.batch_manifest).absolute() if args.batch_manifest else \
+        root / time.strftime("batch-%Y%m%d-%H%M%S.jsonl")
+    header = {"workflow": {"reference": args.workflow, "document": document}, "parameters": base,
+              "options": extra, "servers": [lane.describe() for lane in lanes], "output_dir": str(root),
+              "name_template": template, "items": len(params)}
+    records = [{"item": i, "key": keys[i], "params": params[i], "folder": folders[i], "status": "pending"}
+               for i in range(len(params))]
+    manifest = manifests.Manifest.create(path, header, records)
+    items = [Item(i, keys[i], params[i], folders[i]) for i in range(len(params))]
+    return Plan(ctx, lanes, graphs, items, manifest, _options(args, root))
+
+
+def _batch_lines(ctx: Context, given: str) -> list[dict[str, Any]]:
+    if given == "-":
+        return read_lines(io.StringIO(ctx.stdin.read()), "standard input")
+    path = existing_file(given)
+    if path is None:
+        raise UsageError(f"--batch {given}: no such file")
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return read_lines(handle, str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+
+
+# ----------------------------------------------------------------- a resumed batch
+def _resumed(ctx: Context, args: argparse.Namespace) -> Plan:
+    if args.workflow is not None or args.batch_count or args.batch_sweep or args.batch_file:
+        raise UsageError("--resume takes the workflow and the items from the manifest; give only the manifest",
+                         hint="--servers/--pool, -o and the download options may still be given")
+    path = expand_path(args.batch_resume).absolute()
+    header, records = manifests.read(path)
+    contexts = servers.selected(ctx, args.batch_servers, args.batch_pool, header.get("servers") or [])
+    workflow = header.get("workflow") or {}
+    graphs = ItemGraphs(contexts[0], workflow.get("reference") or "-", workflow.get("document"),
+                        header.get("parameters") or {}, header.get("options") or [])
+    items = [Item(index, r.get("key") or naming.item_key(index, len(records)), r.get("params") or {},
+                  r.get("folder") or r.get("key") or str(index), status=r.get("status") or "pending",
+                  server=r.get("server"), prompt_id=r.get("prompt_id"), moves=r.get("moved") or 0,
+                  submitted_at=r.get("submitted_at"), started_at=r.get("started_at"),
+                  finished_at=r.get("finished_at"), outputs=r.get("outputs") or [], error=r.get("error"))
+             for index, r in sorted(records.items())]
+    if not items:
+        raise UsageError(f"manifest {path} lists no items")
+    client_ids = {entry.get("name"): entry.get("client_id") for entry in header.get("servers") or []}
+    lanes = _lanes(contexts, graphs, items[0].params, args, client_ids)
+    root = expand_path(args.run_output_dir).absolute() if args.run_output_dir else Path(header["output_dir"])
+    return Plan(ctx, lanes, graphs, items, manifests.Manifest.reopen(path), _options(args, root))
+
+
+# ----------------------------------------------------------------- shared
+def _lanes(contexts: list[Context], graphs: ItemGraphs, sample: dict[str, Any], args: argparse.Namespace,
+           client_ids: dict[str, str]) -> list[Lane]:
+    """A lane per server; paid nodes are refused (or their key found) here, before any submission."""
+    workflow = graphs.build(sample)
+    lanes = []
+    for server_ctx in contexts:
+        lane = Lane(server_ctx, servers.limit(server_ctx.server), client_ids.get(server_ctx.server.name))
+        lane.extra_data = paid.extra_data(server_ctx, workflow, allowed=args.run_allow_paid_nodes)
+        lanes.append(lane)
+    return lanes
+
+
+def _options(args: argparse.Namespace, root: Path) -> Options:
+    deadline = time.monotonic() + args.run_timeout if args.run_timeout else None
+    return Options(root=root, download=not args.run_no_download, include_temp=args.run_include_temp,
+                   save_text=args.run_save_text, failover=not args.batch_no_failover, front=args.run_front,
+                   only=args.run_only or (), deadline=deadline)
+
+
+def _batch_event(event_type: str, **data: Any) -> Event:
+    return Event(event_type, data=data)
+
+
+def _summary(plan: Plan, engine: Engine, seconds: float) -> dict[str, Any]:
+    counts = engine.counts()
+    finished = counts["done"] + counts["failed"]
+    return {"manifest": str(plan.manifest.path), "output_dir": str(plan.options.root), "total": len(plan.items),
+            "counts": counts, "elapsed": round(seconds, 3), "rate": round(finished / seconds, 3) if seconds else None,
+            "servers": [{"name": lane.name, "limit": lane.limit, "alive": lane.alive, **lane.counts}
+                        for lane in plan.lanes],
+            "items": [item.to_json() for item in plan.items]}
+
+
+def _result(plan: Plan, data: dict[str, Any], interrupted: list[dict[str, Any]] | None,
+            timed_out: TimeoutExpired | None) -> Result:
+    counts, manifest = data["counts"], data["manifest"]
+    hint = f"finish it with 'comfyui-skill run --resume {manifest}'"
+    error: CliError | None = None
+    if interrupted is not None:
+        data["cancelled"] = interrupted
+        fate = "left running" if any(c["cancel"] is None for c in interrupted) else "cancelled"
+        error = CliError(f"interrupted; {len(interrupted)} prompt(s) of this batch {fate}", code="interrupted",
+                         hint=hint, details={"manifest": manifest})
+    elif timed_out is not None:
+        error = TimeoutExpired(timed_out.message, hint=hint, details={"manifest": manifest})
+    elif counts["queued"]:
+        error = CliError(f"{counts['queued']} item(s) not run: no server of the batch is reachable",
+                         code="unreachable", hint=hint, details={"manifest": manifest})
+    elif counts["failed"]:
+        error = CliError(f"{counts['failed']} of {data['total']} items did not succeed", code="execution_failed",
+                         hint=hint, details={"manifest": manifest})
+    code = error.exit_code if error is not None else ExitCode.OK
+    return Result(data=data, text=lambda out: _render(out, data), exit_code=code, error=error)
+
+
+def _render(out: Output, data: dict[str, Any]) -> None:
+    out.table([[s["name"], s["limit"], s["done"], s["failed"], s["moved"], "yes" if s["alive"] else "no (drained)"]
+               for s in data["servers"]], ["SERVER", "LIMIT", "DONE", "FAILED", "MOVED AWAY", "UP"])
+    failed = [item for item in data["items"] if item["status"] in FAILED]
+    if failed:
+        out.line()
+        out.table([[i["item"], i["status"], i["server"] or "-", i["error"] or ""] for i in failed],
+                  ["ITEM", "STATUS", "SERVER", "ERROR"], shrink=[3])
+    counts = data["counts"]
+    out.line()
+    out.line(f"{data['total']} items: {counts['done']} done, {counts['failed']} failed, "
+             f"{counts['queued'] + counts['running']} not finished, in {data['elapsed']:.1f} s"
+             + (f" ({data['rate']:.2f}/s)" if data["rate"] else ""))
+    out.line(f"outputs:  {data['output_dir']}")
+    out.line(f"manifest: {data['manifest']}")

@@ -1,0 +1,349 @@
+"""The batch scheduler: the next item to whichever server frees a slot first, failover, reconciliation.
+
+One thread does all the HTTP work (submit, check, download); each server's WebSocket is read on a
+thread of its own and only wakes it up. Memory stays flat: an item's graph is built just before its
+POST and dropped after it; what remains per item is its small :class:`Item` record.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from comfyui_skill import (AuthError, CliError, Event, PaymentRequired, RejectedError, TimeoutExpired, UnreachableError,
+                           new_prompt_id)
+
+from ..cancel import cancel_prompt
+from ..execute import describe_failure
+from ..outputs import collect, download_all
+from ..state import JobState, from_history, from_queue, history_entry, probe
+from ..submission import submit_once
+from ..workflow import upload_local_inputs
+from .lane import Item, Lane
+from .manifest import Manifest
+from .prepare import ItemGraphs
+
+#: Seconds between looks at a server while its socket brings the news / while it does not.
+CHECK_WITH_SOCKET = 2.0
+CHECK_WITHOUT_SOCKET = 0.25
+#: After ``execution_success``, how long to wait for ``executing null`` (history written) before asking.
+SETTLE = 0.5
+#: Failed requests in a row after which a server is taken as down, and the pause between them.
+DOWN_AFTER = 3
+TROUBLE_PAUSE = 0.2
+#: Looks at a server that does not know a prompt of ours before it is declared lost.
+LOST_AFTER = 3
+ACTIVE = ("submitting", "queued", "running")
+FAILED = ("error", "rejected", "lost", "cancelled")
+
+
+@dataclass
+class Options:
+    root: Path
+    download: bool = True
+    include_temp: bool = False
+    save_text: bool = False
+    failover: bool = True
+    front: bool = False
+    only: Sequence[str] = ()
+    deadline: float | None = None
+
+
+class Engine:
+    def __init__(self, lanes: list[Lane], graphs: ItemGraphs, manifest: Manifest, options: Options,
+                 emit: Callable[[Event], None], on_change: Callable[[Engine], None]) -> None:
+        self.lanes = lanes
+        self.graphs = graphs
+        self.manifest = manifest
+        self.options = options
+        self.emit = emit
+        self.on_change = on_change
+        self.news: queue.Queue = queue.Queue()
+        self.pending: deque[Item] = deque()
+        self.items: list[Item] = []
+
+    # ----------------------------------------------------------------- counts
+    def counts(self) -> dict[str, int]:
+        counts = {"done": 0, "failed": 0, "running": 0, "queued": 0}
+        for item in self.items:
+            if item.status == "success":
+                counts["done"] += 1
+            elif item.status in FAILED:
+                counts["failed"] += 1
+            elif item.status in ACTIVE:
+                counts["running"] += 1
+            else:
+                counts["queued"] += 1
+        return counts
+
+    # ----------------------------------------------------------------- the loop
+    def run(self, items: list[Item]) -> None:
+        """Run every item that has not succeeded; items still on a server (a resumed manifest) are
+        followed there, not submitted again."""
+        self.items = items
+        by_name = {lane.name: lane for lane in self.lanes}
+        for item in items:
+            lane = by_name.get(item.server or "")
+            if item.status == "success":
+                continue
+            if item.status in ACTIVE and item.prompt_id and lane is not None:
+                lane.inflight[item.prompt_id] = item
+            else:
+                item.status, item.prompt_id, item.server, item.error = "pending", None, None, None
+                self.pending.append(item)
+        for lane in self.lanes:
+            lane.start(self.news)
+        try:
+            self._loop()
+        finally:
+            for lane in self.lanes:
+                lane.stop()
+
+    def _loop(self) -> None:
+        while self.pending or any(lane.inflight for lane in self.lanes):
+            self._fill()
+            if not any(lane.alive for lane in self.lanes):
+                return
+            self._check_deadline()
+            now = time.monotonic()
+            due = min((lane.next_check for lane in self.lanes if lane.alive and lane.inflight), default=now + 1)
+            try:
+                news = self.news.get(timeout=min(max(due - now, 0.0), 1.0))
+            except queue.Empty:
+                news = None
+            while news is not None:
+                self._on_news(*news)
+                try:
+                    news = self.news.get_nowait()
+                except queue.Empty:
+                    news = None
+            for lane in self.lanes:
+                if lane.alive and lane.inflight and lane.next_check <= time.monotonic():
+                    self._check(lane)
+
+    def _check_deadline(self) -> None:
+        if self.options.deadline is not None and time.monotonic() >= self.options.deadline:
+            raise TimeoutExpired("the batch did not finish before the deadline; submitted prompts are left running")
+
+    def _fill(self) -> None:
+        """Give waiting items to the servers with free slots (the most free first)."""
+        while self.pending:
+            lane = max((lane for lane in self.lanes if lane.free > 0), key=lambda lane: lane.free, default=None)
+            if lane is None:
+                return
+            self._submit(lane, self.pending.popleft())
+
+    # ----------------------------------------------------------------- submitting
+    def _submit(self, lane: Lane, item: Item) -> None:
+        try:
+            workflow = self.graphs.build(item.params)
+            upload_local_inputs(lane.ctx, workflow)
+        except UnreachableError as exc:
+            self.pending.appendleft(item)
+            self._trouble(lane, exc)
+            return
+        except CliError as exc:
+            self._fail(item, "rejected", exc.message)
+            return
+        prompt_id = new_prompt_id()
+        item.status, item.server, item.prompt_id, item.unknown = "submitting", lane.name, prompt_id, 0
+        item.submitted_at, item.started_at, item.finished_at = time.time(), None, None
+        lane.inflight[prompt_id] = item
+        self.manifest.update(item.index, durable=True, status="submitting", server=lane.name, prompt_id=prompt_id,
+                             submitted_at=item.submitted_at)
+        try:
+            answer = submit_once(lane.ctx, workflow, prompt_id=prompt_id, client_id=lane.client_id,
+                                 front=self.options.front, only=self.options.only, extra_data=lane.extra_data,
+                                 on_retry=lambda reason, attempt: self._event("retry", item, reason=reason,
+                                                                              attempt=attempt))
+        except RejectedError as exc:
+            del lane.inflight[prompt_id]
+            self._fail(item, "rejected", exc.message)
+            return
+        except (UnreachableError, AuthError, PaymentRequired) as exc:  # the server's fault, not the item's
+            del lane.inflight[prompt_id]
+            self._requeue(item, exc.message)
+            if isinstance(exc, UnreachableError):
+                self._trouble(lane, exc)
+            else:
+                self._drain(lane, exc.message)
+            return
+        except CliError as exc:
+            del lane.inflight[prompt_id]
+            self._fail(item, "error", exc.message)
+            return
+        lane.failures = 0
+        item.status = "queued"
+        self.manifest.update(item.index, status="queued", number=answer.get("number"))
+        self._event("queued", item, number=answer.get("number"))
+        self.on_change(self)
+
+    # ----------------------------------------------------------------- news and checks
+    def _on_news(self, lane: Lane, kind: str, prompt_id: str | None, data: dict[str, Any]) -> None:
+        if kind == "connected":
+            lane.connected = True
+            lane.next_check = time.monotonic()  # news may have been missed while it was down
+            return
+        if kind == "disconnected":
+            lane.connected = False
+            lane.next_check = time.monotonic()
+            return
+        item = lane.inflight.get(prompt_id or "")
+        if item is None or not lane.alive:
+            return
+        if kind == "started":
+            self._started(item)
+        elif kind == "success":
+            lane.next_check = min(lane.next_check, time.monotonic() + SETTLE)
+        else:  # ended, error, interrupted: the history holds the verdict (or will shortly)
+            self._settle(lane, item)
+
+    def _started(self, item: Item) -> None:
+        if item.status != "running":
+            item.status, item.started_at = "running", time.time()
+            self.manifest.update(item.index, status="running", started_at=item.started_at)
+            self._event("started", item)
+            self.on_change(self)
+
+    def _check(self, lane: Lane) -> None:
+        """Ask the server where each prompt of ours stands (the source of truth)."""
+        try:
+            snapshot = lane.client.queue()
+        except UnreachableError as exc:
+            self._trouble(lane, exc)
+            return
+        lane.failures = 0
+        for prompt_id, item in list(lane.inflight.items()):
+            where = from_queue(snapshot, prompt_id)
+            if where.status == "running":
+                item.unknown = 0
+                self._started(item)
+            elif where.status == "pending":
+                item.unknown = 0
+            elif not self._settle(lane, item):
+                return
+        lane.next_check = time.monotonic() + (CHECK_WITH_SOCKET if lane.connected else CHECK_WITHOUT_SOCKET)
+
+    def _settle(self, lane: Lane, item: Item) -> bool:
+        """Conclude ``item`` if the server has its verdict; False when the server could not be asked."""
+        prompt_id = item.prompt_id or ""
+        try:
+            entry = history_entry(lane.client, prompt_id)
+            state = from_history(entry) if entry is not None else probe(lane.client, prompt_id)
+        except UnreachableError as exc:
+            self._trouble(lane, exc)
+            return False
+        if state.terminal:
+            self._conclude(lane, item, state)
+        elif state.status == "unknown":
+            item.unknown += 1
+            if item.status == "submitting":  # resumed: its POST never arrived
+                del lane.inflight[prompt_id]
+                self._requeue(item, "the server never received it")
+            elif item.unknown >= LOST_AFTER:
+                del lane.inflight[prompt_id]
+                self._reassign(item, f"server {lane.name!r} no longer knows prompt {prompt_id}")
+        return True
+
+    # ----------------------------------------------------------------- outcomes
+    def _conclude(self, lane: Lane, item: Item, state: JobState) -> None:
+        lane.inflight.pop(item.prompt_id or "", None)
+        item.finished_at = time.time()
+        item.started_at = item.started_at or state.started_at
+        if state.status == "error":
+            failure = describe_failure(state.error or {})
+            self._fail(item, "error", failure["message"], **failure)
+        elif state.status == "cancelled":
+            self._fail(item, "cancelled", f"prompt {item.prompt_id} was cancelled on the server")
+        else:
+            self._succeed(lane, item, state)
+        lane.counts["done" if item.status == "success" else "failed"] += 1
+
+    def _succeed(self, lane: Lane, item: Item, state: JobState) -> None:
+        outputs = collect(state.outputs, include_temp=self.options.include_temp)
+        if self.options.download:
+            root = self.options.root / item.folder
+            try:
+                download_all(lane.client, outputs, root, deadline=self.options.deadline,
+                             save_text=self.options.save_text,
+                             on_saved=lambda output: self._event("output", item, **output.to_json()))
+            except CliError as exc:
+                self._fail(item, "error", f"its outputs could not be downloaded: {exc.message}")
+                return
+        item.outputs = [output.to_json() for output in outputs]
+        item.status, item.error = "success", None
+        self.manifest.update(item.index, durable=True, status="success", finished_at=item.finished_at,
+                             started_at=item.started_at, elapsed=item.elapsed, outputs=item.outputs)
+        self._event("done", item, outputs=item.outputs, elapsed=item.elapsed)
+        self.on_change(self)
+
+    def _fail(self, item: Item, status: str, message: str, **details: Any) -> None:
+        item.status, item.error = status, message
+        item.finished_at = item.finished_at or time.time()
+        self.manifest.update(item.index, durable=True, status=status, error=message, finished_at=item.finished_at)
+        if status == "cancelled":
+            self._event("cancelled", item, by=details.get("by", "server"), how=details.get("how"))
+        else:
+            self._event("failed", item, **{"message": message, **details})
+        self.on_change(self)
+
+    def _requeue(self, item: Item, reason: str) -> None:
+        """Back to the head of the queue (not a failover: the item never ran)."""
+        item.status, item.prompt_id, item.server = "pending", None, None
+        self.manifest.update(item.index, durable=True, status="pending", prompt_id=None, server=None, note=reason)
+        self.pending.appendleft(item)
+
+    def _reassign(self, item: Item, reason: str) -> None:
+        """An item whose server went away: to another server once (unless --no-failover), else lost."""
+        if not self.options.failover or item.moves >= 1:
+            self._fail(item, "lost", reason)
+            return
+        item.moves += 1
+        self._event("retry", item, reason=f"{reason}; moving item {item.key} to another server", attempt=item.moves)
+        self.manifest.update(item.index, moved=item.moves, moved_from=item.server)
+        self._requeue(item, reason)
+
+    # ----------------------------------------------------------------- servers in trouble
+    def _trouble(self, lane: Lane, exc: CliError) -> None:
+        lane.failures += 1
+        lane.next_check = time.monotonic() + TROUBLE_PAUSE
+        if lane.failures >= DOWN_AFTER:
+            self._drain(lane, exc.message)
+
+    def _drain(self, lane: Lane, reason: str) -> None:
+        """Stop using ``lane``; its unfinished items go elsewhere (or fail)."""
+        lane.alive = False
+        lane.stop()
+        moved = list(lane.inflight.values())
+        lane.inflight.clear()
+        lane.counts["moved"] += len(moved)
+        self.emit(Event("server_down", server=lane.name, data={"reason": reason, "items": [i.key for i in moved]}))
+        for item in moved:
+            self._reassign(item, f"server {lane.name!r} is unreachable ({reason})")
+        self.on_change(self)
+
+    # ----------------------------------------------------------------- Ctrl-C
+    def cancel_own(self, *, detach: bool) -> list[dict[str, Any]]:
+        """Cancel this batch's prompts (only them) on every server; with ``detach`` leave them running."""
+        done = []
+        for lane in self.lanes:
+            for prompt_id, item in list(lane.inflight.items()):
+                how = None
+                if not detach:
+                    try:
+                        how = cancel_prompt(lane.client, prompt_id)
+                    except CliError:
+                        how = "unreachable"
+                    lane.inflight.pop(prompt_id, None)
+                    self._fail(item, "cancelled", "cancelled by Ctrl-C", by="user", how=how)
+                done.append({"item": item.key, "prompt_id": prompt_id, "server": lane.name, "cancel": how})
+        return done
+
+    # ----------------------------------------------------------------- events
+    def _event(self, event_type: str, item: Item, **data: Any) -> None:
+        self.emit(Event(event_type, prompt_id=item.prompt_id, server=item.server, data={"item": item.key, **data}))

@@ -1,0 +1,132 @@
+"""One server of a batch: its in-flight prompts, its limit, and one WebSocket read on its own thread.
+
+The socket (one client id per server, opened before the first POST) only brings news early; the
+engine asks the server itself (``/queue``, then ``/history``) on a timer, so a lost message or a
+dropped socket can delay an item but never lose it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from comfyui_skill import AuthError, ConnectionClosed, Context, UnreachableError, new_client_id
+
+#: Server messages the engine cares about, as (kind of news) for the engine.
+NEWS = {"execution_start": "started", "execution_success": "success", "execution_error": "error",
+        "execution_interrupted": "interrupted"}
+RECEIVE_SLICE = 0.25
+RECONNECT_DELAY = 0.5
+
+
+@dataclass
+class Item:
+    """One parameter set of the batch and where it stands."""
+
+    index: int
+    key: str
+    params: dict[str, Any]
+    folder: str
+    status: str = "pending"
+    server: str | None = None
+    prompt_id: str | None = None
+    moves: int = 0
+    unknown: int = 0
+    submitted_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"item": self.key, "status": self.status, "server": self.server, "prompt_id": self.prompt_id,
+                "params": self.params, "folder": self.folder, "moved": self.moves, "error": self.error,
+                "outputs": self.outputs, "elapsed": self.elapsed}
+
+    @property
+    def elapsed(self) -> float | None:
+        start = self.started_at or self.submitted_at
+        return round(self.finished_at - start, 3) if start and self.finished_at else None
+
+
+class Lane:
+    """A server of the batch. Only the engine's thread touches it, except its :class:`SocketReader`."""
+
+    def __init__(self, ctx: Context, limit: int, client_id: str | None = None) -> None:
+        self.ctx = ctx
+        self.client = ctx.client
+        self.name = ctx.server.name
+        self.limit = limit
+        self.client_id = client_id or new_client_id()
+        self.inflight: dict[str, Item] = {}
+        self.alive = True
+        self.connected = False
+        self.failures = 0
+        self.next_check = 0.0
+        self.extra_data: dict[str, str] = {}
+        self.counts = {"done": 0, "failed": 0, "moved": 0}
+        self.reader: SocketReader | None = None
+
+    @property
+    def free(self) -> int:
+        return self.limit - len(self.inflight) if self.alive else 0
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.ctx.server.url, "one_off": self.ctx.server.one_off,
+                "client_id": self.client_id}
+
+    def start(self, news: queue.Queue) -> None:
+        """Open the socket now (before any POST of ours), then keep reading it in the background."""
+        self.reader = SocketReader(self, news)
+        self.reader.stream = self.reader.connect()
+        self.connected = self.reader.stream is not None
+        self.reader.start()
+
+    def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.halt.set()
+
+
+class SocketReader(threading.Thread):
+    """Reads one server's WebSocket and passes the news of prompts on as (lane, kind, prompt_id, data)."""
+
+    def __init__(self, lane: Lane, news: queue.Queue) -> None:
+        super().__init__(name=f"batch-ws-{lane.name}", daemon=True)
+        self.lane = lane
+        self.news = news
+        self.halt = threading.Event()
+        self.stream: Any = None
+
+    def connect(self) -> Any:
+        try:
+            return self.lane.client.open_events(self.lane.client_id)
+        except (UnreachableError, AuthError):
+            return None
+
+    def run(self) -> None:
+        try:
+            while not self.halt.is_set():
+                if self.stream is None:
+                    self.stream = self.connect()
+                    if self.stream is None:
+                        self.halt.wait(RECONNECT_DELAY)
+                        continue
+                    self.news.put((self.lane, "connected", None, {}))
+                try:
+                    message = self.stream.receive(RECEIVE_SLICE)
+                except ConnectionClosed:
+                    self.stream = None
+                    self.news.put((self.lane, "disconnected", None, {}))
+                    continue
+                if message is None:
+                    continue
+                data = message.data
+                if message.type == "executing" and data.get("node") is None and data.get("prompt_id"):
+                    self.news.put((self.lane, "ended", data["prompt_id"], data))
+                elif message.type in NEWS:
+                    self.news.put((self.lane, NEWS[message.type], data.get("prompt_id"), data))
+        finally:
+            if self.stream is not None:
+                self.stream.close()

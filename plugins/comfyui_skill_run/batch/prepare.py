@@ -1,0 +1,64 @@
+"""Each item's graph, bound through the same workflow preparer as a single ``run``."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from comfyui_skill import CliError, Context, RejectedError, UsageError
+
+from ..workflow import Workflow, apply_overrides, load
+
+
+def load_document(ctx: Context, reference: str) -> Any:
+    """WORKFLOW as loaded (a file, stdin or a stored name), before any parameter is bound."""
+    has_preparer = ctx.plugins.first_result("comfyui_skill_workflow_preparer", ctx=ctx) is not None
+    return load(ctx, reference, prepare=(lambda document: document) if has_preparer else None).graph
+
+
+def option_names(extra_args: Sequence[str]) -> set[str]:
+    """The names of ``--NAME VALUE`` workflow parameters given on the command line."""
+    return {arg[2:].partition("=")[0] for arg in extra_args if arg.startswith("--") and len(arg) > 2}
+
+
+class ItemGraphs:
+    """Turns an item's parameters into the Workflow to submit (base parameters apply to every item)."""
+
+    def __init__(self, ctx: Context, reference: str, document: Any, base: Mapping[str, Any],
+                 extra_args: Sequence[str]) -> None:
+        self.ctx = ctx
+        self.reference = reference
+        self.document = document
+        self.base = dict(base)
+        self.extra_args = list(extra_args)
+        self.preparer = ctx.plugins.first_result("comfyui_skill_workflow_preparer", ctx=ctx)
+        if self.preparer is None and self.extra_args:
+            raise UsageError(f"unrecognized arguments: {' '.join(self.extra_args)}")
+
+    def build(self, params: Mapping[str, Any]) -> Workflow:
+        values = {**self.base, **params}
+        if self.preparer is None:
+            workflow = Workflow(copy.deepcopy(self.document), self.reference)
+            apply_overrides(workflow, values)
+            return workflow
+        graph = self.preparer(copy.deepcopy(self.document), self.reference, values, self.extra_args)
+        return Workflow(graph, self.reference, overrides=values)
+
+    def validate(self, items: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> None:
+        """Bind every item once; all problems are reported together, before anything is submitted."""
+        clash = option_names(self.extra_args) & {name for params in items for name in params}
+        if clash:
+            raise UsageError(f"--{', --'.join(sorted(clash))} is given on the command line and per item; "
+                             "give each parameter in one place")
+        problems = []
+        for key, params in zip(keys, items):
+            try:
+                self.build(params)
+            except CliError as exc:
+                problems.append({"item": key, "parameters": dict(params), "problem": exc.message})
+        if problems:
+            lines = [f"item {p['item']}: {p['problem']}" for p in problems]
+            raise RejectedError(f"{len(problems)} of {len(items)} items are invalid; nothing was submitted:\n  " +
+                                "\n  ".join(lines[:20]) + ("\n  ..." if len(lines) > 20 else ""),
+                                details={"problems": problems})

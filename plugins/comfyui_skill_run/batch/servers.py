@@ -1,0 +1,77 @@
+"""The servers a batch spreads over: ``--servers``, ``--pool``, the manifest's, or the selected one.
+
+Each gets its own Context (so everything that works for one server - credentials, paid-node checks,
+uploads - works unchanged) and an in-flight limit: the server's ``max_concurrent`` setting, else 1
+on Comfy Cloud (the smallest account tier) and 2 on a local server (one running, one waiting).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from comfyui_skill import ConfigError, Context, NotFoundError, ServerConfig, UsageError, make_server
+
+DEFAULT_LIMIT = {"cloud": 1}
+LOCAL_LIMIT = 2
+
+
+class ServerContext(Context):
+    """The command's context, aimed at one server of the batch."""
+
+    def __init__(self, parent: Context, server: ServerConfig) -> None:
+        super().__init__(config=parent.config, output=parent.output, plugins=parent.plugins,
+                         command=parent.command, args=parent.args, stdin=parent.stdin, environ=parent.environ)
+        self._batch_server = server
+
+    @property
+    def server(self) -> ServerConfig:
+        return self._batch_server
+
+
+def selected(ctx: Context, servers: str | None, pool: str | None, recorded: list[dict[str, Any]] | None) -> list[Context]:
+    """One context per server of the batch, in the order given."""
+    if servers and pool:
+        raise UsageError("give --servers or --pool, not both")
+    if pool:
+        entries = ctx.config.get(f"pools.{pool}.servers")
+        if entries is None:
+            known = ", ".join(sorted(ctx.config.get("pools") or {})) or "none"
+            raise NotFoundError(f"no pool {pool!r} in {ctx.config.path} (pools: {known})",
+                                hint=f"add one: [pools.{pool}] servers = [\"a\", \"b\"]")
+        if not isinstance(entries, list) or not entries or not all(isinstance(e, str) for e in entries):
+            raise ConfigError(f"pools.{pool}.servers must be a list of server names or URLs")
+    elif servers:
+        entries = [entry.strip() for entry in servers.split(",") if entry.strip()]
+    elif recorded:
+        entries = [entry.get("url") if entry.get("one_off") else entry.get("name") for entry in recorded]
+    else:
+        return [ctx]
+    configs = [_server(ctx, str(entry)) for entry in entries]
+    names = [config.name for config in configs]
+    if len(set(names)) != len(names):
+        raise UsageError("a server is named twice: " + ", ".join(sorted({n for n in names if names.count(n) > 1})))
+    return [ServerContext(ctx, config) for config in configs]
+
+
+def _server(ctx: Context, entry: str) -> ServerConfig:
+    if "://" not in entry:
+        return ctx.get_server(entry)
+    parts = urlsplit(entry)
+    server = make_server(parts.netloc or entry, {"url": entry, "kind": getattr(ctx.args, "kind", None) or "local"})
+    server.one_off = True
+    return server
+
+
+def limit(server: ServerConfig) -> int:
+    """How many prompts of the batch may be on ``server`` at once."""
+    given = server.get("max_concurrent")
+    if given is None:
+        return DEFAULT_LIMIT.get(server.kind, LOCAL_LIMIT)
+    try:
+        value = int(given)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1:
+        raise ConfigError(f"server {server.name!r}: max_concurrent must be a whole number >= 1, not {given!r}")
+    return value
