@@ -257,7 +257,7 @@ class Engine:
         item.started_at = item.started_at or state.started_at
         if state.status == "error":
             failure = describe_failure(state.error or {})
-            self._fail(item, "error", failure["message"], **failure)
+            self._fail(item, "error", failure.pop("message"), **failure)
         elif state.status == "cancelled":
             self._fail(item, "cancelled", f"prompt {item.prompt_id} was cancelled on the server")
         else:

@@ -41,6 +41,8 @@ class PromptQueue:
         self.history: dict[str, dict[str, Any]] = {}
         self._tasks = 0
         self._wakeup = asyncio.Event()
+        self.peak = 0
+        """The most prompts ever queued or running at once (what a client kept in flight)."""
 
     def remaining(self) -> int:
         return len(self.pending) + len(self.running)
@@ -50,6 +52,7 @@ class PromptQueue:
 
     def put(self, item: QueueItem) -> None:
         heapq.heappush(self.pending, item)
+        self.peak = max(self.peak, self.remaining())
         self._wakeup.set()
         self._on_change()
 

@@ -235,6 +235,10 @@ class FakeComfyUI:
         """``{"queue_running": [...], "queue_pending": [...]}`` exactly as ``GET /queue`` shows it."""
         return self._call(lambda ctx: copy.deepcopy(ctx.queue.snapshot()))
 
+    def peak_queued(self) -> int:
+        """The most prompts that were queued or running at once since the server started."""
+        return self._call(lambda ctx: ctx.queue.peak)
+
     def add_log(self, message: str) -> None:
         """Append a log line (pushed to sockets subscribed through ``/internal/logs/subscribe``)."""
         self._call(lambda ctx: ctx.logs.add(message))
