@@ -27,5 +27,9 @@ def build_app(ctx: ServerContext) -> web.Application:
         app.add_routes(_prefixed(CORE_ROUTES, ""))
     app.add_routes(_prefixed(CORE_ROUTES, "/api"))
     app.add_routes(_prefixed([routes_internal.routes], "/internal"))
+    if ctx.manager is not None:
+        from ..fake_manager.routes import route_table
+
+        app.add_routes(route_table(ctx.manager.state))
     app.add_routes(routes_info.static_routes)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,11 @@ class ServerContext:
         self.queue = PromptQueue(self._queue_changed)
         self.executor = Executor(self)
         self.stopping = asyncio.Event()
+        self.manager: Any = None
+        """The fake ComfyUI-Manager (``fake_manager.ManagerRuntime``) when one is attached."""
+        self.rebooting = False
+        """True while a Manager reboot has the server down."""
+        self.reboot: Callable[[], Awaitable[None]] | None = None
 
     def queue_info(self) -> dict[str, Any]:
         return {"exec_info": {"queue_remaining": self.queue.remaining()}}

@@ -64,4 +64,14 @@ async def origin_only(request: web.Request, handler: Handler) -> web.StreamRespo
     return await handler(request)
 
 
-MIDDLEWARES = [record, inject_faults, require_token, origin_only]
+@web.middleware
+async def rebooting(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """While a Manager reboot has the server down, a kept-alive connection is simply closed."""
+    if request.app[CONTEXT].rebooting:
+        if request.transport is not None:
+            request.transport.close()
+        raise web.HTTPServiceUnavailable()
+    return await handler(request)
+
+
+MIDDLEWARES = [record, rebooting, inject_faults, require_token, origin_only]

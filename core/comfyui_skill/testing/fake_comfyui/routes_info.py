@@ -45,7 +45,11 @@ async def features(request: web.Request) -> web.Response:
 
 
 def server_features(app: web.Application) -> dict[str, Any]:
-    return {**packaged("features.json"), "max_upload_size": app[CONTEXT].config.max_upload_size}
+    features = {**copy.deepcopy(packaged("features.json")), "max_upload_size": app[CONTEXT].config.max_upload_size}
+    manager = app[CONTEXT].manager
+    if manager is not None and manager.state.is_v4:  # --enable-manager (Manager >= 4.2.1)
+        features["extension"]["manager"]["supports_csrf_post"] = True
+    return features
 
 
 @routes.get("/object_info")

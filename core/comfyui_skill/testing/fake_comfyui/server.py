@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..fake_manager import ManagerRuntime, ManagerState
 from .app import build_app
+from .catalog import Catalog
 from .context import DEFAULT_MAX_UPLOAD_SIZE, Config, ServerContext
 from .faults import Faults
 from .files import Dirs, load_data, read_json
@@ -59,13 +61,18 @@ class FakeComfyUI:
     887 classes, a dict, or a path to a ``.json``/``.json.gz`` file. ``require_token`` makes every
     request (and the WebSocket upgrade) need ``Authorization: Bearer <token>``. ``api_prefix_only``
     serves the core routes only under ``/api/...``. ``ssl_context`` serves HTTPS and ``wss://`` instead
-    (``url`` and ``ws_url`` follow).
+    (``url`` and ``ws_url`` follow). ``manager`` attaches a fake ComfyUI-Manager in that dialect
+    (``"4"``, ``"4-legacy"``, ``"3"``, ``"3.39"``; see ``comfyui_skill.testing.fake_manager``), whose
+    knobs and state are ``self.manager``.
     """
 
     def __init__(self, object_info: dict[str, Any] | str | os.PathLike | None = None, *,
                  require_token: str | None = None, api_prefix_only: bool = False,
-                 max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE, ssl_context: ssl.SSLContext | None = None) -> None:
+                 max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE, ssl_context: ssl.SSLContext | None = None,
+                 manager: str | None = None) -> None:
         self._ssl_context = ssl_context
+        self.manager = ManagerState(manager) if manager is not None else None
+        self._site: web.TCPSite | None = None
         if object_info is None:
             self._classes = recorded_catalog()
         else:
@@ -141,13 +148,44 @@ class FakeComfyUI:
     async def _startup(self) -> None:
         assert self._dirs is not None
         ctx = self._ctx = ServerContext(self.config, self.faults, self._requests, self._dirs, self._models,
-                                        self._classes)
+                                        self._loaded_classes())
+        if self.manager is not None:
+            ctx.manager = ManagerRuntime(self.manager, ctx)
+            ctx.reboot = self._reboot
         self._runner = web.AppRunner(build_app(ctx), access_log=None, logger=_server_log,
                                      shutdown_timeout=SHUTDOWN_TIMEOUT)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._ssl_context).start()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._ssl_context)
+        await self._site.start()
         ctx.port = self._runner.addresses[0][1]
         self._tasks = [asyncio.create_task(ctx.hub.run()), asyncio.create_task(ctx.executor.run())]
+
+    def _loaded_classes(self) -> dict[str, Any]:
+        """The catalog plus the classes of the node packs the Manager has installed and enabled."""
+        return {**self._classes, **self.manager.loaded_classes()} if self.manager is not None else self._classes
+
+    async def _reboot(self) -> None:
+        """A restart through the Manager: the server stops listening and drops every connection,
+        ``manager.reboot_delay`` later it listens again on the same port with the node packs loaded."""
+        ctx = self._context()
+        assert self._site is not None and self._runner is not None and self.manager is not None
+        ctx.rebooting = True
+        await self._site.stop()
+        await self._restart(lose_queue=True)
+        await ctx.sleep(self.manager.reboot_delay)
+        ctx.catalog = Catalog(self._loaded_classes(), ctx.dirs, ctx.models)
+        ctx.manager.rebooted()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", ctx.port, ssl_context=self._ssl_context)
+        await self._site.start()
+        ctx.rebooting = False
+
+    def wait_rebooted(self, timeout: float = 5) -> None:
+        """Block until a reboot the Manager started has finished."""
+        task = self._call(lambda ctx: ctx.manager.reboot_task)
+        if task is None:
+            raise RuntimeError("no reboot was requested")
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(asyncio.wait_for(asyncio.shield(task), timeout), self._loop).result()
 
     async def _shutdown(self) -> None:
         if self._ctx is not None:
