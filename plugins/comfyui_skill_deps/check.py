@@ -13,16 +13,22 @@ from comfyui_skill import Context, ExitCode, NotFoundError, Output, RejectedErro
 from .models import metadata, model_inputs
 
 
-def check(ctx: Context, args: argparse.Namespace) -> Result:
-    reference = args.deps_ref
+def missing(ctx: Context, reference: str) -> dict[str, Any]:
+    """What the workflow ``reference`` needs that the server lacks (the data of ``deps check``)."""
     document = _load(ctx, reference)
     catalog = ctx.client.object_info()
     graph, missing_classes = _graph(ctx, document, reference, catalog)
     missing_nodes = [{"class_type": name, "nodes": nodes} for name, nodes in sorted(missing_classes.items())]
     found = list(model_inputs(graph, catalog, _folders(ctx), metadata(document)))
     missing_models = [m for m in found if not m["present"]]
-    data = {"workflow": reference, "ok": not (missing_nodes or missing_models), "missing_nodes": missing_nodes,
+    return {"workflow": reference, "ok": not (missing_nodes or missing_models), "missing_nodes": missing_nodes,
             "missing_models": missing_models, "models": found}
+
+
+def check(ctx: Context, args: argparse.Namespace) -> Result:
+    reference = args.deps_ref
+    data = missing(ctx, reference)
+    missing_nodes, missing_models, found = data["missing_nodes"], data["missing_models"], data["models"]
     error = None
     if not data["ok"]:
         error = NotFoundError(f"{len(missing_nodes)} node class(es) and {len(missing_models)} model file(s) "

@@ -1,0 +1,59 @@
+"""``deps restart [--wait]``: restart ComfyUI through the Manager (new node packs load on start).
+
+The Manager restarts the process at once, so the request usually gets no answer. With ``--wait``
+the command waits until the server has gone away and ``/system_stats`` answers again, then compares
+``/object_info`` with before to report the node classes that appeared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from comfyui_skill import CliError, Context, Output, RejectedError, Result, TimeoutExpired
+
+from .runner import SECURITY_HINT, connect
+
+POLL_INTERVAL = 0.2
+GONE_WAIT = 5.0
+"""Seconds to wait for the old process to stop answering before waiting for the new one."""
+
+
+def _answers(ctx: Context) -> bool:
+    try:
+        ctx.client.system_stats()
+    except CliError:
+        return False
+    return True
+
+
+def _wait_until(ctx: Context, up: bool, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if _answers(ctx) == up:
+            return True
+        time.sleep(POLL_INTERVAL)
+    return False
+
+
+def restart(ctx: Context, args: argparse.Namespace) -> Result:
+    manager = connect(ctx)
+    before = set(ctx.client.object_info()) if args.deps_wait else set()
+    started = time.monotonic()
+    if manager.reboot():
+        raise RejectedError("the Manager refused to restart ComfyUI (HTTP 403)", hint=SECURITY_HINT)
+    data: dict = {"manager": manager.dialect.to_json(), "restarted": True, "waited": args.deps_wait}
+    if not args.deps_wait:
+        return Result(data=data, text="restart requested; ComfyUI is restarting")
+    deadline = started + args.deps_timeout
+    went_away = _wait_until(ctx, False, min(deadline, started + GONE_WAIT))
+    if not _wait_until(ctx, True, deadline):
+        raise TimeoutExpired(f"ComfyUI did not answer again within {args.deps_timeout:g} s of the restart",
+                             hint="check the server's console; it may have failed to start")
+    new_classes = sorted(set(ctx.client.object_info()) - before)
+    data.update(seconds=round(time.monotonic() - started, 2), went_away=went_away, new_classes=new_classes)
+
+    def render(out: Output) -> None:
+        out.line(f"ComfyUI is back after {data['seconds']:.1f} s")
+        out.line(f"{len(new_classes)} new node class(es)" + (f": {', '.join(new_classes)}" if new_classes else ""))
+
+    return Result(data=data, text=render)
