@@ -1,0 +1,89 @@
+"""Ctrl-C and a killed CLI: only the batch's own prompts are cancelled, and --resume finishes the batch."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import urllib.request
+import uuid
+
+from comfyui_skill import ExitCode
+
+from .conftest import manifest_of, posted_prompts, read_manifest, start_cli
+
+
+def _wait_for(condition, timeout: float = 20.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not reached"
+        time.sleep(0.02)
+
+
+def _successes(outdir) -> int:
+    try:
+        path = manifest_of(outdir)
+    except AssertionError:
+        return 0
+    return sum(1 for item in read_manifest(path)[2].values() if item["status"] == "success")
+
+
+def test_resume_after_the_cli_was_killed(run_cli, cli_env, fakes, workflow, outdir):
+    a, b = fakes(2)
+    a.exec_delay = b.exec_delay = 0.15
+    process = start_cli(cli_env, "run", workflow("W1"), "--sweep", "1.width=1..12", "--servers",
+                        f"{a.url},{b.url}", "-o", str(outdir))
+    try:
+        _wait_for(lambda: _successes(outdir) >= 3)
+    finally:
+        process.kill()  # SIGKILL: no chance to clean up
+        process.communicate(timeout=10)
+    path = manifest_of(outdir)
+    _header, _records, before = read_manifest(path)
+    finished = {i: item["prompt_id"] for i, item in before.items() if item["status"] == "success"}
+    on_server = {i: item["prompt_id"] for i, item in before.items() if item["status"] in ("queued", "running")}
+    assert finished and len(finished) < 12
+
+    result = run_cli("run", "--resume", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    _header, _records, after = read_manifest(path)
+    assert all(item["status"] == "success" for item in after.values()) and len(after) == 12
+    for index, prompt_id in {**finished, **on_server}.items():
+        assert after[index]["prompt_id"] == prompt_id  # not submitted again: followed where it ran
+    posted = [p["prompt_id"] for fake in (a, b) for p in posted_prompts(fake)]
+    assert len(posted) == len(set(posted)) == 12  # every item exactly once
+    assert result.json()["data"]["counts"]["done"] == 12
+
+
+def test_ctrl_c_cancels_only_the_batch_own_prompts(cli_env, fakes, workflow, outdir, run_cli):
+    (fake,) = fakes(1)
+    fake.exec_delay = 0.5
+    foreign = str(uuid.uuid4())
+    graph = json.loads(open(workflow("W1")).read())
+    process = start_cli(cli_env, "--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..6", "-o",
+                        str(outdir))
+    try:
+        for line in process.stdout:
+            if json.loads(line).get("event") == "started":
+                break
+        body = json.dumps({"prompt": graph, "prompt_id": foreign}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"{fake.url}/prompt", data=body), timeout=5)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    result = json.loads(stdout.splitlines()[-1])
+    assert result["error"]["code"] == "interrupted" and "--resume" in result["error"]["hint"]
+    cancelled = {c["prompt_id"] for c in result["data"]["cancelled"]}
+    assert len(cancelled) == 2  # the one running and the one waiting, nothing else
+    cancels = [r.path for r in fake.requests if r.method == "POST" and ("cancel" in r.path or r.path == "/interrupt")]
+    assert sorted(cancels) == sorted(f"/api/jobs/{p}/cancel" for p in cancelled)
+    fake.wait_idle(10)
+    assert foreign in fake.history_ids()  # somebody else's prompt ran to its end
+    _header, _records, latest = read_manifest(manifest_of(outdir))
+    assert sorted(item["status"] for item in latest.values()) == ["cancelled"] * 2 + ["pending"] * 4
+
+    resumed = run_cli("run", "--resume", str(manifest_of(outdir)), "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert resumed.json()["data"]["counts"]["done"] == 6

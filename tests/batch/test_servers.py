@@ -1,0 +1,115 @@
+"""Spreading a batch over several servers: limits, a slow server, a server that dies, pools."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from comfyui_skill import ExitCode
+
+from .conftest import manifest_of, posted_prompts, read_manifest, write_config
+
+
+def _servers(*fakes):
+    return ",".join(fake.url for fake in fakes)
+
+
+def test_items_are_spread_over_two_servers(run_cli, fakes, workflow, outdir):
+    a, b = fakes(2)
+    a.exec_delay = b.exec_delay = 0.05
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..8", "--servers", _servers(a, b), "-o",
+                     str(outdir), "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()["data"]
+    assert len(posted_prompts(a)) + len(posted_prompts(b)) == 8
+    assert posted_prompts(a) and posted_prompts(b)
+    names = {s["name"]: s for s in data["servers"]}
+    assert {item["server"] for item in data["items"]} == set(names)
+    assert sum(s["done"] for s in names.values()) == 8
+    # one WebSocket per server, with that server's client id on every prompt sent to it
+    for fake in (a, b):
+        client_ids = {p["client_id"] for p in posted_prompts(fake)}
+        assert len(client_ids) == 1
+        assert len([r for r in fake.requests if r.path == "/ws"]) == 1
+
+
+def test_max_concurrent_of_each_server_is_respected(run_cli, cli_env, fakes, workflow, outdir):
+    a, b = fakes(2)
+    a.exec_delay = b.exec_delay = 0.1
+    write_config(cli_env, f'[servers.a]\nurl = "{a.url}"\nmax_concurrent = 1\n'
+                          f'[servers.b]\nurl = "{b.url}"\nmax_concurrent = 3\n'
+                          '[pools.gpus]\nservers = ["a", "b"]\n')
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..12", "--pool", "gpus", "-o", str(outdir),
+                     "--json")
+    assert result.exit_code == 0, result.stderr
+    assert a.peak_queued() == 1
+    assert b.peak_queued() == 3
+    assert {s["name"]: s["limit"] for s in result.json()["data"]["servers"]} == {"a": 1, "b": 3}
+
+
+def test_a_local_server_gets_two_in_flight_by_default(run_cli, fakes, workflow, outdir):
+    (a,) = fakes(1)
+    a.exec_delay = 0.1
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..6", "--servers", a.url, "-o", str(outdir))
+    assert result.exit_code == 0, result.stderr
+    assert a.peak_queued() == 2
+
+
+def test_unknown_pool_is_reported(run_cli, workflow):
+    result = run_cli("run", workflow("W1"), "--count", "2", "--pool", "nope")
+    assert result.exit_code == ExitCode.NOT_FOUND and "no pool 'nope'" in result.stderr
+
+
+def test_a_slow_server_gets_fewer_items(run_cli, fakes, workflow, outdir):
+    slow, fast = fakes(2)
+    slow.exec_delay, fast.exec_delay = 0.5, 0.01
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..16", "--servers", _servers(slow, fast), "-o",
+                     str(outdir))
+    assert result.exit_code == 0, result.stderr
+    assert len(posted_prompts(fast)) > len(posted_prompts(slow)) >= 1
+
+
+def _stop_when_busy(fake, after: int) -> threading.Thread:
+    """Stop ``fake`` once it has finished ``after`` prompts (while more of ours are in flight)."""
+    def watch() -> None:
+        while len(fake.history_ids()) < after:
+            time.sleep(0.01)
+        fake.stop()
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_server_that_dies_is_drained_and_its_items_move_once(run_cli, fakes, workflow, outdir):
+    a, dying = fakes(2)
+    a.exec_delay, dying.exec_delay = 0.05, 0.2
+    dying_name = f"127.0.0.1:{dying.port}"
+    watcher = _stop_when_busy(dying, 1)
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..10", "--servers", _servers(a, dying), "-o",
+                     str(outdir), "--output", "ndjson")
+    watcher.join(10)
+    assert result.exit_code == 0, result.stderr
+    events = result.ndjson()
+    (down,) = [e for e in events if e.get("event") == "server_down"]
+    assert down["server"] == dying_name
+    assert down["items"], "items were in flight on the dying server"
+    _header, records, latest = read_manifest(manifest_of(outdir))
+    moved = {r["item"] for r in records if r.get("moved_from")}
+    assert moved and all(latest[i]["status"] == "success" and latest[i]["moved"] == 1 for i in moved)
+    assert all(item["status"] == "success" for item in latest.values())
+    assert result.ndjson()[-1]["data"]["counts"]["done"] == 10
+
+
+def test_without_failover_the_items_of_a_dead_server_fail(run_cli, fakes, workflow, outdir):
+    a, dying = fakes(2)
+    a.exec_delay, dying.exec_delay = 0.05, 0.2
+    watcher = _stop_when_busy(dying, 1)
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..10", "--servers", _servers(a, dying), "-o",
+                     str(outdir), "--no-failover", "--json")
+    watcher.join(10)
+    assert result.exit_code == ExitCode.EXECUTION_FAILED
+    items = result.json()["data"]["items"]
+    lost = [item for item in items if item["status"] == "lost"]
+    assert lost and all("unreachable" in item["error"] for item in lost)
+    assert all(item["status"] == "success" for item in items if item not in lost)
+    assert len(items) == 10
