@@ -4,6 +4,7 @@ watch the fake server's state (never blind sleeps)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -19,13 +20,18 @@ from tests.run.conftest import fake_comfy, journal_lines, workflow_file  # noqa:
 PATIENCE = 20.0
 
 
-def wait_for(condition: Callable[[], Any], what: str, patience: float = PATIENCE) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail the test after ``patience`` s."""
+def wait_for(condition: Callable[[], Any], what: str, patience: float = PATIENCE,
+             child: subprocess.Popen | None = None) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail the test after ``patience`` s, or at
+    once (with its output) if the ``child`` process it waits on has ended."""
     end = time.monotonic() + patience
     while True:
         value = condition()
         if value:
             return value
+        if child is not None and child.poll() is not None:
+            stdout, stderr = child.communicate()
+            raise AssertionError(f"the child ended (exit {child.returncode}) before {what}: {stdout}{stderr}")
         if time.monotonic() > end:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.01)

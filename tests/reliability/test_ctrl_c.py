@@ -1,6 +1,7 @@
 """Ctrl-C at every phase of ``run`` (a real child process, a real SIGINT): exit 130, a clear message,
 nothing half-written, and only our own prompt touched. Phases are detected from the fake's request log
-or the NDJSON events, never from sleeps."""
+or the NDJSON events, never from sleeps, and they last until the SIGINT (long fault delays, execution held
+by the fake), so that a slow machine cannot let a phase end before the signal lands."""
 
 from __future__ import annotations
 
@@ -36,6 +37,14 @@ def _interrupt(process: subprocess.Popen) -> tuple[dict, list[dict]]:
     return lines[-1], lines[:-1]
 
 
+def _read_until(process: subprocess.Popen, event: str) -> None:
+    """Read the child's NDJSON events until ``event`` (it blocks there: the fake holds execution)."""
+    for line in process.stdout:
+        if json.loads(line).get("event") == event:
+            return
+    raise AssertionError(f"the run ended before the {event!r} event: {process.stderr.read()}")
+
+
 def _requested(fake, method: str, prefix: str) -> bool:
     return any(r.method == method and r.path.startswith(prefix) for r in fake.requests)
 
@@ -62,7 +71,7 @@ def test_during_start_up_before_any_request(subprocess_env, fake_comfy, workflow
     process = subprocess.Popen([*CLI, "--url", fake_comfy.url, "run", workflow_file("W1"), "--json",
                                 "-o", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env={**subprocess_env, "COMFYUI_SKILL_CONFIG": str(fifo)})
-    writer = wait_for(lambda: _writer_once_read(fifo), "the child to read its config file")
+    writer = wait_for(lambda: _writer_once_read(fifo), "the child to read its config file", child=process)
     try:
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
@@ -80,7 +89,7 @@ def test_before_submit_while_uploading_an_input(subprocess_env, fake_comfy, work
     fake_comfy.faults.delay_http(r"^/upload/image$", LONG, times=1)
     process = _start(subprocess_env, fake_comfy, workflow_file("W2"), "--set", f"10.image={image}",
                      "-o", str(tmp_path / "out"))
-    wait_for(lambda: _requested(fake_comfy, "POST", "/upload/image"), "the upload")
+    wait_for(lambda: _requested(fake_comfy, "POST", "/upload/image"), "the upload", child=process)
     _interrupt(process)
     assert not sent(fake_comfy, "POST", "/prompt")  # nothing was submitted
     assert _no_files(tmp_path / "out")
@@ -89,7 +98,7 @@ def test_before_submit_while_uploading_an_input(subprocess_env, fake_comfy, work
 def test_while_the_submission_is_in_flight(subprocess_env, fake_comfy, workflow_file, tmp_path):
     fake_comfy.faults.delay_http(r"^/prompt$", LONG, times=1)
     process = _start(subprocess_env, fake_comfy, workflow_file("W1"), "-o", str(tmp_path / "out"))
-    wait_for(lambda: _requested(fake_comfy, "POST", "/prompt"), "the POST /prompt")
+    wait_for(lambda: _requested(fake_comfy, "POST", "/prompt"), "the POST /prompt", child=process)
     result, _events = _interrupt(process)
     prompt_id = sent(fake_comfy, "POST", "/prompt")[0].json["prompt_id"]
     # the POST may still be taken by the server: the user is told which prompt to look for
@@ -98,28 +107,26 @@ def test_while_the_submission_is_in_flight(subprocess_env, fake_comfy, workflow_
 
 
 def test_while_queued_behind_another_prompt(subprocess_env, run_cli, fake_comfy, workflow_file, tmp_path):
-    fake_comfy.exec_delay = 1.0
+    fake_comfy.faults.hold_execution = True  # the blocker runs until released: ours stays queued
     blocker = run_cli("submit", workflow_file("W1", {"1": {"width": 9}}), "--json", server=fake_comfy)
     blocker_id = blocker.json()["data"]["prompt_id"]
     wait_for(lambda: running_prompt(fake_comfy) == blocker_id, "the blocker to run")
     process = _start(subprocess_env, fake_comfy, workflow_file("W1"), "-o", str(tmp_path / "out"))
-    for line in process.stdout:  # until our prompt is queued
-        if json.loads(line).get("event") == "queued":
-            break
+    _read_until(process, "queued")
     result, _events = _interrupt(process)
     ours = result["error"]["details"]["prompt_id"]
     assert result["error"]["details"]["cancel"] == "removed"
     assert ours not in [item[1] for item in fake_comfy.queue_snapshot()["queue_pending"]]
     assert not sent(fake_comfy, "POST", "/interrupt")  # the blocker was left alone
-    fake_comfy.exec_delay = 0
+    fake_comfy.faults.hold_execution = False
     fake_comfy.wait_idle(20)
     assert blocker_id in fake_comfy.history_ids() and ours not in fake_comfy.history_ids()
 
 
 def test_while_running(subprocess_env, fake_comfy, workflow_file, tmp_path, journal_lines):
-    fake_comfy.exec_delay = 2  # per node: the fake interrupts between nodes, within the 5 s the CLI waits
+    fake_comfy.faults.hold_execution = True  # the prompt runs until the CLI interrupts it
     process = _start(subprocess_env, fake_comfy, workflow_file("W1"), "-o", str(tmp_path / "out"))
-    wait_for(lambda: running_prompt(fake_comfy), "the prompt to run")
+    _read_until(process, "started")  # the CLI knows it runs (the server alone knowing is not enough)
     result, _events = _interrupt(process)
     assert result["error"]["details"]["cancel"] == "interrupted"
     assert journal_lines()[-1]["status"] == "cancelled"
@@ -130,6 +137,6 @@ def test_while_downloading(subprocess_env, fake_comfy, workflow_file, tmp_path):
     fake_comfy.faults.delay_http(r"^/view$", LONG, times=1)
     out = tmp_path / "out"
     process = _start(subprocess_env, fake_comfy, workflow_file("W1"), "-o", str(out))
-    wait_for(lambda: _requested(fake_comfy, "GET", "/view"), "the download")
+    wait_for(lambda: _requested(fake_comfy, "GET", "/view"), "the download", child=process)
     _interrupt(process)
     assert _no_files(out)  # neither a partial file nor a temporary one is left

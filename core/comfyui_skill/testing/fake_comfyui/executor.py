@@ -220,6 +220,8 @@ class PromptRun:
         self.set_progress(node_id, 0.0, 1.0, "running")
         self.to_client("executing", {"node": node_id, "display_node": node_id, "prompt_id": self.prompt_id})
         self.executor.last_node = node_id
+        while self.ctx.faults.hold_execution and not self.executor.interrupted and not self.ctx.stopping.is_set():
+            await self.ctx.sleep(0.01)
         self.check_interrupt()
         inputs = self._inputs(node_id)
         await self.ctx.sleep(self.ctx.config.exec_delay)

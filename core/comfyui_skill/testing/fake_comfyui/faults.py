@@ -49,6 +49,9 @@ class Faults:
         """The ``/ws`` upgrade answers 404 like an unknown path."""
         self.stall_websocket = False
         """Sockets stay open but the server sends nothing more."""
+        self.hold_execution = False
+        """Each node waits before it runs until this is False again or the prompt is interrupted (a
+        prompt that stays queued or running for exactly as long as a test needs)."""
         self.oversized_websocket_frame: tuple[int, bool] | None = None
         """``(declared size, binary)``: each new socket first gets a frame of that size (see below)."""
 
@@ -94,6 +97,7 @@ class Faults:
             self.refuse_websocket = False
             self.stall_websocket = False
             self.oversized_websocket_frame = None
+            self.hold_execution = False
 
     def take(self, method: str, path: str) -> tuple[float, web.Response | None]:
         """Consume the rules matching a request: ``(total delay, replacement response or None)``."""
