@@ -5,6 +5,11 @@ ends in a millisecond still has its messages waiting. When the socket cannot be 
 polls the server with backoff; when it drops mid-run it reconnects with the same client id and asks
 the server where the prompt stands (it may have ended while nobody listened). Silence on the socket
 also triggers such a check, so a lost message can never make the follower wait forever.
+
+A job whose status is outside the jobs API's vocabulary (Comfy Cloud may add some, e.g. a wait for a
+GPU) is taken as still in flight, but only while it shows signs of life: when neither its status
+changes nor any message about it arrives for the server's ``stall_timeout`` seconds, following it
+ends with a timeout error naming that status (the prompt is left alone).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from comfyui_skill import ComfyClient, ConnectionClosed, Message, PromptLost, TimeoutExpired, UnreachableError
+from comfyui_skill import (ComfyClient, ConfigError, ConnectionClosed, Message, PromptLost, TimeoutExpired,
+                           UnreachableError)
 
 from .outputs import OutputItem, streamed_image
 from .state import JobState, history_entry, probe
@@ -27,6 +33,8 @@ POLL_START, POLL_FACTOR, POLL_MAX = 0.05, 1.5, 2.0
 RECONNECT_ATTEMPTS = 4
 #: Consecutive "nobody knows this prompt" answers before it is declared lost.
 LOST_AFTER = 3
+#: Default seconds an unknown job status may last with no change and no progress (setting ``stall_timeout``).
+STALL_TIMEOUT = 600.0
 
 Emit = Callable[..., None]
 
@@ -51,6 +59,9 @@ class Follower:
         self.streamed: list[OutputItem] = []
         self.current_node: str | None = None
         self.unknown_count = 0
+        self.stall_timeout = stall_timeout_of(client)
+        self.server_status: str | None = None
+        self.last_sign_of_life = time.monotonic()
 
     # ----------------------------------------------------------------- entry point
     def follow(self) -> JobState:
@@ -119,6 +130,8 @@ class Follower:
         theirs = data.get("prompt_id")
         if theirs is not None and theirs != self.prompt_id:
             return None
+        if theirs is not None:
+            self.last_sign_of_life = time.monotonic()
         kind = message.type
         if kind == "preview_image":
             self._keep_streamed_image(message)
@@ -209,6 +222,10 @@ class Follower:
                                  "(it may have restarted)", details={"prompt_id": self.prompt_id})
             return None
         self.unknown_count = 0
+        if state.status == "in_flight":
+            self._watch_stall(str(state.server_status))
+            return None
+        self.server_status = None
         if state.status == "running":
             self._started()
         elif state.position != self.position:
@@ -216,7 +233,39 @@ class Follower:
             self.emit("queued", position=state.position)
         return None
 
+    def _watch_stall(self, server_status: str) -> None:
+        """Fail once an unknown status has lasted ``stall_timeout`` seconds without any sign of life."""
+        now = time.monotonic()
+        if server_status != self.server_status:
+            self.server_status = server_status
+            self.last_sign_of_life = now
+            self.emit("queued", position=None, server_status=server_status)
+            return
+        quiet = now - self.last_sign_of_life
+        if quiet >= self.stall_timeout:
+            name = self.client.server_name
+            raise TimeoutExpired(
+                f"prompt {self.prompt_id} has had the status {server_status!r}, which comfyui-skill does not know, "
+                f"for {quiet:.0f} s with no progress; it is left as it is on server {name!r}",
+                hint=f"follow it again with 'comfyui-skill wait {self.prompt_id}', or allow longer with "
+                     f"'comfyui-skill config set servers.{name}.stall_timeout SECONDS'",
+                details={"prompt_id": self.prompt_id, "server_status": server_status,
+                         "stall_timeout": self.stall_timeout})
+
     def _started(self) -> None:
         if self.phase == "pending":
             self.phase = "running"
             self.emit("started")
+
+
+def stall_timeout_of(client: ComfyClient) -> float:
+    """The server's ``stall_timeout`` setting in seconds (default :data:`STALL_TIMEOUT`)."""
+    raw = client.backend.server.get("stall_timeout", STALL_TIMEOUT)
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if seconds <= 0:
+        raise ConfigError(f"servers.{client.server_name}.stall_timeout must be a positive number of seconds, "
+                          f"not {raw!r}")
+    return seconds

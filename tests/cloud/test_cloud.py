@@ -87,12 +87,34 @@ def test_rate_limit_is_retried_after_the_servers_delay(run_cloud, fake_cloud):
     assert len([r for r in fake_cloud.requests if r.path == "/api/jobs"]) == 3
 
 
-def test_persistent_rate_limit_ends_as_rate_limited(run_cloud, fake_cloud):
+def test_persistent_rate_limit_ends_as_rate_limited_with_the_clouds_message(run_cloud, fake_cloud):
     fake_cloud.rate_limit(50, retry_after="0")
     result = run_cloud("jobs", "list", "--json")
     assert result.exit_code == ExitCode.SERVER_ERROR
     error = result.json()["error"]
-    assert error["code"] == "rate_limited" and "subscription" in error["hint"]
+    assert error["code"] == "rate_limited"
+    assert "'Rate limit exceeded. Please try again later.'" in error["hint"] and "max_concurrent" in error["hint"]
+    assert len([r for r in fake_cloud.requests if r.path == "/api/jobs"]) == 4  # the first try and 3 retries
+    text = run_cloud("jobs", "list")
+    assert "hint: Comfy Cloud kept answering 429 ('Rate limit exceeded. Please try again later.')" in text.stderr
+
+
+def test_a_429_of_an_inactive_subscription_says_so(run_cloud, fake_cloud, w1, tmp_path):
+    fake_cloud.rate_limit(50, retry_after=None, message="Payment required - User has not paid")
+    result = run_cloud("run", w1(), "-o", str(tmp_path), "--json")
+    assert result.exit_code == ExitCode.SERVER_ERROR
+    hint = result.json()["error"]["hint"]
+    assert "'Payment required - User has not paid'" in hint and "subscription is inactive" in hint
+    assert not [r for r in fake_cloud.requests if r.path == "/api/prompt"]  # nothing was submitted
+
+
+def test_a_rate_limited_submission_is_retried_once_the_limit_lifts(run_cloud, fake_cloud, w1, tmp_path):
+    fake_cloud.rate_limit(2, retry_after="0", path="/api/prompt")
+    result = run_cloud("run", w1(), "-o", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.stderr
+    posts = [r for r in fake_cloud.requests if r.path == "/api/prompt"]
+    assert len(posts) == 3 and len({json.loads(r.body)["prompt_id"] for r in posts}) == 1  # the same prompt
+    assert len(fake_cloud.comfy.history_ids()) == 1  # and it ran once
 
 
 def test_job_of_another_account(run_cloud, fake_cloud):

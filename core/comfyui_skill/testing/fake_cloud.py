@@ -13,7 +13,9 @@ What it adds to the fake ComfyUI behind it (which it runs with ``api_prefix_only
   400) and sends ``create_time`` in seconds, as ``openapi-cloud.yaml`` documents it;
 * there is no ``GET /api/history`` (the cloud has none), ``foreign_jobs`` answer 403 "Job does not
   belong to user", ``out_of_credits`` makes ``POST /api/prompt`` answer 402 and
-  :meth:`rate_limit` answers 429 with ``Retry-After``.
+  :meth:`rate_limit` answers 429 with ``Retry-After`` and a JSON message;
+* ``job_statuses`` renames job statuses in the jobs API's answers (``{"in_progress": "waiting_for_gpu"}``),
+  to play a cloud whose status vocabulary grew.
 
 ``requests`` and ``storage_requests`` list what each host received (method, path, query, headers).
 """
@@ -36,6 +38,7 @@ HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "x-a
 CLOUD_SORT = {"create_time": "created_at", "execution_time": "execution_duration"}
 SIGNATURE = "fake-signature"
 ACCOUNT_CLIENT = "cloud-account"
+RATE_LIMITED = "Rate limit exceeded. Please try again later."
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -50,8 +53,11 @@ class FakeCloud:
         self.comfy = FakeComfyUI(object_info, api_prefix_only=True)
         self.out_of_credits = False
         self.foreign_jobs: set[str] = set()
+        self.job_statuses: dict[str, str] = {}
         self._rate_limited = 0
-        self._retry_after = "0"
+        self._retry_after: str | None = "0"
+        self._rate_message = RATE_LIMITED
+        self._rate_path: str | None = None
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._storage_requests: list[RecordedRequest] = []
@@ -66,10 +72,15 @@ class FakeCloud:
 
     # -- knobs and records ---------------------------------------------------------------------------
 
-    def rate_limit(self, times: int, retry_after: str = "0") -> None:
-        """Answer the next ``times`` REST requests with 429 and this ``Retry-After``."""
+    def rate_limit(self, times: int, retry_after: str | None = "0", message: str = RATE_LIMITED,
+                   path: str | None = None) -> None:
+        """Answer the next ``times`` REST requests (to ``path`` only, if given) with 429, this
+        ``Retry-After`` (None: no header) and ``{"code": "rate_limited", "message": message}`` (the
+        cloud's ambiguous 429: a rate limit, or an inactive subscription's "Payment required - User
+        has not paid")."""
         with self._lock:
-            self._rate_limited, self._retry_after = times, retry_after
+            self._rate_limited, self._retry_after, self._rate_message = times, retry_after, message
+            self._rate_path = path
 
     @property
     def url(self) -> str:
@@ -157,12 +168,13 @@ class FakeCloud:
             log.append(RecordedRequest(request.method, request.rel_url.raw_path, dict(request.query.items()),
                                        dict(request.headers.items()), body))
 
-    def _take_rate_limit(self) -> str | None:
+    def _take_rate_limit(self, path: str) -> web.Response | None:
         with self._lock:
-            if self._rate_limited <= 0:
+            if self._rate_limited <= 0 or self._rate_path not in (None, path):
                 return None
             self._rate_limited -= 1
-            return self._retry_after
+            headers = {} if self._retry_after is None else {"Retry-After": self._retry_after}
+            return _error(429, "rate_limited", self._rate_message, headers)
 
     async def _front(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -172,10 +184,9 @@ class FakeCloud:
             return await self._websocket(request)
         if path != "/api/system_stats" and request.headers.get("X-API-Key") != self.api_key:
             return _error(401, "unauthorized", "Invalid or missing API key")
-        retry_after = self._take_rate_limit()
-        if retry_after is not None:
-            return _error(429, "rate_limited", "Rate limit exceeded. Please try again later.",
-                          {"Retry-After": retry_after})
+        limited = self._take_rate_limit(path)
+        if limited is not None:
+            return limited
         if path == "/api/prompt" and request.method == "POST":
             if self.out_of_credits:
                 return _error(402, "insufficient_credits", "Insufficient credits")
@@ -217,6 +228,7 @@ class FakeCloud:
         for job in answer.get("jobs", [answer]):
             if isinstance(job.get("create_time"), int):
                 job["create_time"] //= 1000
+            job["status"] = self.job_statuses.get(job.get("status"), job.get("status"))
         return web.json_response(answer)
 
     def _signed_redirect(self, request: web.Request) -> web.Response:
