@@ -15,13 +15,11 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
-
 from .backend import Backend
 from .errors import AuthError, CliError, HttpError, NotFoundError, RejectedError, ServerError, UnreachableError
 from .redaction import redact
 from .transport.files import safe_relative_path, save_stream
-from .transport.http import HttpTransport, Response
+from .transport.http import HttpTransport, Response, TransportFailure, multipart_body
 
 if TYPE_CHECKING:
     from .transport.ws import WebSocketStream
@@ -225,8 +223,6 @@ class ComfyClient:
         """Upload an image (or a mask onto ``mask_original``); returns the server's name for it."""
         import mimetypes
 
-        from urllib3 import encode_multipart_formdata
-
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -240,7 +236,7 @@ class ComfyClient:
         if mask_original is not None:
             fields["original_ref"] = json.dumps(dict(mask_original))
             route = "/upload/mask"
-        body, multipart_type = encode_multipart_formdata(fields)
+        body, multipart_type = multipart_body(fields)
         response = self.request("POST", route, body=body, headers={"Content-Type": multipart_type},
                                 idempotent=True)
         if response.status == 413:
@@ -270,11 +266,11 @@ class ComfyClient:
             length = resp.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() and not resp.headers.get("Content-Encoding") else None
             try:
-                return save_stream(resp.stream(256 * 1024, decode_content=True), root, relative,
+                return save_stream(resp.stream(256 * 1024), root, relative,
                                    expected_size=expected, deadline=deadline)
-            except (ProtocolError, ReadTimeoutError) as exc:
+            except TransportFailure as exc:
                 raise UnreachableError(f"download of {filename} from server {self.server_name!r} broke off "
-                                       f"({exc.__class__.__name__})", details={"reason": "dropped"}) from None
+                                       f"({exc.text})", details={"reason": "dropped"}) from None
 
     # ----------------------------------------------------------------- logs, templates, userdata
     def logs_raw(self) -> dict[str, Any]:
