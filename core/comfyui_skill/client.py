@@ -1,6 +1,7 @@
 """A typed client for the ComfyUI REST API, speaking through the backend of one server.
 
-Every plugin talks to servers through this class (``ctx.client``), never through urllib3 directly.
+Every plugin talks to servers through this class (``ctx.client``), never through http.client or
+websocket directly.
 It knows the real server's quirks (see docs): action endpoints answer 200 with an empty body,
 ``/history/{id}`` is ``{}`` until a prompt ends, ``/object_info/X`` is ``{}`` for unknown classes,
 the jobs API only exists on ComfyUI >= 0.6, ``/prompt`` rejects with a structured 400.
