@@ -14,7 +14,11 @@ from typing import Any
 
 import pytest
 
+from tests.core.scripted_server import ScriptedServer
 from tests.run.conftest import fake_comfy, journal_lines, workflow_file  # noqa: F401 (fixtures)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 5000
+"""The body of a stand-in output file."""
 
 #: How long a watcher waits for the state it expects before the test fails.
 PATIENCE = 20.0
@@ -85,3 +89,15 @@ def guarded(cli_env: dict[str, str], fake_comfy: Any) -> Iterator[dict[str, str]
     config.write_text(f'[servers.guarded]\nurl = "{fake_comfy.url}"\n')
     yield {"COMFYUI_SKILL_SERVER_GUARDED_TOKEN": TOKEN}
     fake_comfy.config.require_token = None
+
+
+@pytest.fixture
+def other_host() -> Iterator[ScriptedServer]:
+    """Another host (a storage bucket, a redirect target): a scripted server that records what it gets."""
+    with ScriptedServer() as server:
+        yield server
+
+
+def files_in(folder: Path) -> list[str]:
+    """Every file under ``folder``, as sorted relative paths (temporary files included)."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())

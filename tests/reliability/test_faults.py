@@ -1,5 +1,6 @@
-"""Faults on the way: gateway errors on the submission, sockets that keep dropping, a restart that keeps
-the queue, a journal cut short by a crash. The run still ends right, and exactly once."""
+"""Faults on the way: gateway errors on the submission and on reads, sockets that keep dropping, a restart
+that keeps the queue, a journal cut short by a crash, downloads cut short or never ending, a read that never
+answers. The run still ends right, exactly once, within its deadline, and leaves no partial file."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from pathlib import Path
 
 from comfyui_skill import ExitCode
 
+from tests.core.scripted_server import send, send_chunks
 from tests.run.helpers import sent
 
-from .conftest import running_prompt, wait_for
+from .conftest import PNG, TOKEN, files_in, running_prompt, wait_for
 
 
 def test_a_burst_of_gateway_errors_on_the_submission_is_ridden_out(run_cli, fake_comfy, workflow_file, tmp_path):
@@ -70,3 +72,49 @@ def test_a_journal_cut_short_by_a_crash_still_reads(run_cli, fake_comfy, workflo
                     server=fake_comfy)
     assert again.exit_code == 0, again.stderr
     assert run_cli("status", prompt_id[:8], "--json", server=fake_comfy).json()["data"]["status"] == "success"
+
+
+def test_a_download_cut_short_is_retried_and_never_kept_partial(run_cli, fake_comfy, workflow_file, tmp_path,
+                                                                 other_host, guarded):
+    other_host.on("/file", send_chunks(200, [PNG[:1000]], length=len(PNG)), send(200, PNG, content_type="image/png"))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("-s", "guarded", "run", workflow_file("W1"), "-o", str(out), "--json", env=guarded)
+    assert result.exit_code == 0, result.stderr
+    assert files_in(out) == ["probe/empty_00001_.png"]
+    assert (out / "probe" / "empty_00001_.png").read_bytes() == PNG
+    assert len(other_host.seen) == 2
+    # the storage host never sees the server's credentials
+    assert all("Authorization" not in seen.headers and TOKEN not in seen.path for seen in other_host.seen)
+
+
+def test_a_download_that_keeps_breaking_fails_cleanly(run_cli, fake_comfy, workflow_file, tmp_path, other_host):
+    other_host.on("/file", send_chunks(200, [PNG[:1000]], length=len(PNG)))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", server=fake_comfy)
+    assert result.exit_code in (ExitCode.SERVER_ERROR, ExitCode.UNREACHABLE), result.stderr
+    assert "cut short" in result.json()["error"]["message"] or "broke off" in result.json()["error"]["message"]
+    assert files_in(out) == []  # no partial file, no temporary file
+
+
+def test_a_read_that_never_answers_ends_at_the_deadline(run_cli, fake_comfy, workflow_file, cli_env):
+    config = Path(cli_env["COMFYUI_SKILL_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[servers.slow]\nurl = "{fake_comfy.url}"\nread_timeout = 0.3\n')
+    fake_comfy.faults.delay_http(r"^/view$", 3600)
+    result = run_cli("-s", "slow", "run", workflow_file("W1"), "--json", "--timeout", "3")
+    assert result.exit_code in (ExitCode.TIMEOUT, ExitCode.UNREACHABLE), result.stderr
+    assert result.json()["error"]["code"] in ("timeout", "unreachable")
+
+
+def test_bursts_of_502_and_503_are_ridden_out(run_cli, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.exec_delay = 0.2
+    for route in (r"^/api/jobs/", r"^/history/", r"^/queue$", r"^/view$"):
+        fake_comfy.faults.fail_http(route, 502, times=2, method="GET")
+        fake_comfy.faults.fail_http(route, 503, times=1, method="GET")
+    fake_comfy.faults.stall_websocket = True  # so that the client has to poll through the bursts
+    out = tmp_path / "out"
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", "--timeout", "30", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert files_in(out) == ["probe/empty_00001_.png"]
