@@ -7,6 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from comfyui_skill import Context, NotFoundError, Output, Result
 
+#: Folders ``/models`` lists that hold no models: node packs (``custom_nodes``, whose file list is every
+#: file of every pack), training data (``datasets``) and the legacy model config files (``configs``,
+#: YAML). They are named but not counted by ``models list``; ``models list FOLDER`` still shows them.
+NOT_MODELS = ("configs", "custom_nodes", "datasets")
+
 
 def list_models(ctx: Context, args: argparse.Namespace) -> Result:
     client = ctx.client
@@ -19,9 +24,12 @@ def list_models(ctx: Context, args: argparse.Namespace) -> Result:
         files = client.models(args.models_folder)
         return Result(data={"folder": args.models_folder, "files": files},
                       text=lambda out: _render_files(out, args.models_folder, files))
+    models = [name for name in folders if name not in NOT_MODELS]
+    others = [name for name in folders if name in NOT_MODELS]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        counts = dict(zip(folders, (len(files) for files in pool.map(client.models, folders))))
-    return Result(data={"folders": counts}, text=lambda out: _render_counts(out, counts))
+        counts = dict(zip(models, (len(files) for files in pool.map(client.models, models))))
+    return Result(data={"folders": counts, "other_folders": others},
+                  text=lambda out: _render_counts(out, counts, others))
 
 
 def _render_files(out: Output, folder: str, files: list[str]) -> None:
@@ -31,8 +39,10 @@ def _render_files(out: Output, folder: str, files: list[str]) -> None:
         out.line(name)
 
 
-def _render_counts(out: Output, counts: dict[str, int]) -> None:
-    if not counts:
+def _render_counts(out: Output, counts: dict[str, int], others: list[str]) -> None:
+    if counts:
+        out.table([(folder, count) for folder, count in counts.items()], ("FOLDER", "FILES"), shrink=(0,))
+    else:
         out.line("the server reports no model folders")
-        return
-    out.table([(folder, count) for folder, count in counts.items()], ("FOLDER", "FILES"), shrink=(0,))
+    if others:
+        out.note(f"also served, holding no models (not counted): {', '.join(others)}")

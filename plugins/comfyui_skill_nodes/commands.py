@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import difflib
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from comfyui_skill import Context, NotFoundError, Output, Result, UsageError
+from comfyui_skill import Context, NotFoundError, Output, Result, UsageError, render_table
 
 from .catalog import load_index, pack_of
 from .matching import in_category, rank, score, words_of
@@ -87,6 +87,8 @@ def _render_list(out: Output, nodes: Sequence[dict[str, Any]], total: int, *, ra
 
 
 def _render_info(out: Output, data: dict[str, Any]) -> None:
+    """A header, a table of inputs and one of outputs (the facts, aligned), each followed by the free
+    text of its rows (tooltips, choices) wrapped to the terminal width."""
     title = data["name"] + (f" ({data['display_name']})" if data["display_name"] not in (None, data["name"]) else "")
     out.line(title)
     marks = [m for m in ("output_node", "deprecated", "experimental", "api_node") if data[m]]
@@ -96,37 +98,90 @@ def _render_info(out: Output, data: dict[str, Any]) -> None:
             out.line(f"  {label + ':':<10} {value}")
     _wrapped(out, data["description"] or "", "  ")
     out.line()
-    out.line("inputs:" if data["inputs"] else "inputs: none")
-    for item in data["inputs"]:
-        _render_input(out, item, "  ")
+    if data["inputs"]:
+        _render_inputs(out, data["inputs"])
+        _paragraphs(out, list(_input_texts(data["inputs"], "")))
+    else:
+        out.line("inputs: none")
     out.line()
-    out.line("outputs:" if data["outputs"] else "outputs: none")
-    for output in data["outputs"]:
-        kind = output["type"] + (" (list)" if output["is_list"] else "")
-        out.line(f"  {output['index']}  {output['name']}  {kind}")
-        _wrapped(out, output["tooltip"] or "", "      ")
+    if data["outputs"]:
+        out.table([(o["index"], o["name"], o["type"], "list" if o["is_list"] else "") for o in data["outputs"]],
+                  ("#", "OUTPUT", "TYPE", "NOTES"), shrink=(2, 1))
+        _paragraphs(out, [f"{o['name']}: {o['tooltip']}" for o in data["outputs"] if o["tooltip"]])
+    else:
+        out.line("outputs: none")
 
 
-def _render_input(out: Output, item: dict[str, Any], indent: str) -> None:
-    facts = [item["section"]] + [f"{k} {item[k]}" for k in ("default", "min", "max", "step") if k in item]
-    facts += item.get("flags", [])
-    inner = indent + "    "
-    _wrapped(out, f"{item['name']}  {item['type']}  " + "  ".join(str(f) for f in facts), indent, inner)
-    _wrapped(out, item.get("tooltip") or "", inner)
+def _render_inputs(out: Output, inputs: list[dict[str, Any]]) -> None:
+    """The inputs table. A dynamic combo's inputs follow it, indented, each choice's under a
+    ``when 'choice':`` line that spans the table (it does not widen the INPUT column)."""
+    rows: list[tuple[str, ...]] = []
+    labels: dict[int, list[str]] = {}  # lines printed before row N
+
+    def add(items: list[dict[str, Any]], indent: str) -> None:
+        for item in items:
+            notes = [item["section"]] if item["section"] != "required" else []
+            rows.append((indent + item["name"], str(item["type"]), _value(item.get("default")), _range(item),
+                         ", ".join(notes + _notes(item))))
+            for choice, nested in (item.get("choice_inputs") or {}).items():
+                labels.setdefault(len(rows), []).append(
+                    f"{indent}  when {item['name']} is {choice!r}:" + ("" if nested else " no more inputs"))
+                add(nested, indent + "    ")
+
+    add(inputs, "")
+    lines = render_table(rows, ("INPUT", "TYPE", "DEFAULT", "RANGE", "NOTES"), width=out.width, shrink=(4, 1, 2, 0))
+    for index, line in enumerate(lines):
+        for label in labels.get(index - 1, []):  # lines[0] is the header
+            out.line(label[:out.width - 1])
+        out.line(line)
+    for label in labels.get(len(rows), []):
+        out.line(label[:out.width - 1])
+
+
+def _range(item: dict[str, Any]) -> str:
+    if "min" not in item and "max" not in item:
+        return ""
+    text = f"{_value(item.get('min'))} … {_value(item.get('max'))}"
+    return text + (f" step {_value(item['step'])}" if "step" in item else "")
+
+
+def _value(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _notes(item: dict[str, Any]) -> list[str]:
+    notes = [flag.replace("_", " ") for flag in item.get("flags", [])]
     if "choices" in item:
-        choices = [str(c) for c in item["choices"]]
-        more = f" (+{len(choices) - MAX_CHOICES} more, see --json)" if len(choices) > MAX_CHOICES else ""
-        label = "choices (several)" if item.get("multiselect") else "choices"
-        _wrapped(out, f"{label}: " + (", ".join(choices[:MAX_CHOICES]) or "none") + more, inner)
-    for choice, inputs in (item.get("choice_inputs") or {}).items():
-        out.line(f"{inner}when {choice!r}:" + ("" if inputs else " no more inputs"))
-        for sub in inputs:
-            _render_input(out, sub, inner + "  ")
+        notes.append(f"{len(item['choices'])} choices" + (", several" if item.get("multiselect") else ""))
     grow = item.get("autogrow")
     if grow:
         names = grow.get("names")
         named = f"{names[0]} … {names[-1]}" if names else f"{grow.get('prefix', '')}N"
-        _wrapped(out, f"repeats as {named}, {grow.get('min') or 0} to {grow.get('max') or 'any'} times", inner)
+        notes.append(f"repeats as {named}, {grow.get('min') or 0} to {grow.get('max') or 'any'} times")
+    return notes
+
+
+def _input_texts(inputs: list[dict[str, Any]], prefix: str) -> Iterator[str]:
+    """Each input's tooltip and choices (the table only counts them), named as in the table."""
+    for item in inputs:
+        name = prefix + item["name"]
+        if item.get("tooltip"):
+            yield f"{name}: {item['tooltip']}"
+        if "choices" in item:
+            choices = [str(c) for c in item["choices"]]
+            more = f" (+{len(choices) - MAX_CHOICES} more, see --json)" if len(choices) > MAX_CHOICES else ""
+            label = "    choices" if item.get("tooltip") else name
+            yield f"{label}: " + (", ".join(choices[:MAX_CHOICES]) or "none") + more
+        for choice, nested in (item.get("choice_inputs") or {}).items():
+            yield from _input_texts(nested, f"{name}={choice}: ")
+
+
+def _paragraphs(out: Output, texts: list[str]) -> None:
+    """Free texts under a table: a blank line, then each wrapped, continued with an indent."""
+    if texts:
+        out.line()
+    for text in texts:
+        _wrapped(out, text, "", "    ")
 
 
 def _wrapped(out: Output, text: str, indent: str, later_indent: str | None = None) -> None:

@@ -125,8 +125,26 @@ def test_info_v3_combo_dynamic_combo_and_autogrow(fake_comfy, run_cli):
     formatted = run_cli("nodes", "info", "StringFormat", "--json", server=fake_comfy).json()["data"]
     assert formatted["inputs"][0]["autogrow"]["names"][:3] == ["a", "b", "c"]
     text = run_cli("nodes", "info", "ResizeImageMaskNode", server=fake_comfy, env={"COLUMNS": "80"}).stdout
-    assert "when 'scale dimensions':" in text and "choices: disabled, center" in text
+    assert "  when resize_type is 'scale dimensions':\n    width " in text
+    assert "resize_type=scale dimensions: crop: " in text and "    choices: disabled, center\n" in text
     assert all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_info_text_is_an_aligned_table_that_fits_the_terminal(fake_comfy, run_cli):
+    for width in (80, 120):
+        lines = run_cli("nodes", "info", "KSampler", server=fake_comfy, env={"COLUMNS": str(width)}).stdout.splitlines()
+        assert all(len(line) <= width for line in lines)
+        header = next(line for line in lines if line.startswith("INPUT"))
+        rows = {line.split()[0]: line for line in lines[lines.index(header) + 1:lines.index(header) + 11]}
+        assert list(rows)[:4] == ["model", "seed", "steps", "cfg"]
+        for column, row, value in (("TYPE", "positive", "CONDITIONING"), ("DEFAULT", "cfg", "8.0"),
+                                   ("RANGE", "cfg", "0.0 … 100.0 step 0.1"), ("NOTES", "sampler_name", "44 choices")):
+            assert rows[row].index(value) == header.index(column), (column, row)
+        assert "sampler_name: The algorithm used when sampling" in "\n".join(lines)
+        assert any(line.startswith("    choices: euler, euler_cfg_pp") for line in lines)
+        outputs = next(line for line in lines if line.startswith("#"))
+        assert outputs.split() == ["#", "OUTPUT", "TYPE", "NOTES"] and lines[lines.index(outputs) + 1].split() == [
+            "0", "LATENT", "LATENT"]
 
 
 def test_info_unknown_class_suggests_close_names(fake_comfy, run_cli):
