@@ -1,17 +1,15 @@
 """Plain-words hints for the errors Comfy Cloud answers with (402, 429).
 
 A 429 from Comfy Cloud is ambiguous: a rate or queue limit ("Rate limit exceeded. Please try again
-later."), or a key on an inactive subscription ("Payment required - User has not paid"). The body
-tells them apart, and its message is quoted in the hint.
+later."), or a key on an inactive subscription ("Payment required - User has not paid"). The
+body's message (``details.server_message`` of the error, also in its message) tells them apart.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
-from comfyui_skill import CliError, Context, HttpError
+from comfyui_skill import CliError, Context
 
 PAYMENT_REQUIRED = ("Comfy Cloud says the account is out of credits (HTTP 402): add credits at "
                     "https://platform.comfy.org; nothing was retried")
@@ -33,21 +31,7 @@ def hint(ctx: Context, error: BaseException) -> str | None:
         return None
     if error.code == "payment_required":
         return PAYMENT_REQUIRED
-    said = server_message(error.body if isinstance(error, HttpError) else None)
+    said = error.details.get("server_message")
     meaning = INACTIVE if said and UNPAID.search(said) else RATE_LIMITED
-    return "Comfy Cloud kept answering 429" + (f" ({said!r})" if said else "") + f": {meaning}"
+    return f"Comfy Cloud kept answering 429: {meaning}"
 
-
-def server_message(body: Any) -> str | None:
-    """The ``message`` (or ``error``) of a Comfy Cloud error body, else its text; None when empty."""
-    if not isinstance(body, str) or not body.strip():
-        return None
-    try:
-        decoded = json.loads(body)
-    except ValueError:
-        return body.strip()[:200]
-    if isinstance(decoded, dict):
-        for key in ("message", "error", "detail"):
-            if isinstance(decoded.get(key), str) and decoded[key].strip():
-                return decoded[key].strip()[:200]
-    return body.strip()[:200]

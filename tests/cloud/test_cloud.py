@@ -92,20 +92,32 @@ def test_persistent_rate_limit_ends_as_rate_limited_with_the_clouds_message(run_
     result = run_cloud("jobs", "list", "--json")
     assert result.exit_code == ExitCode.SERVER_ERROR
     error = result.json()["error"]
-    assert error["code"] == "rate_limited"
-    assert "'Rate limit exceeded. Please try again later.'" in error["hint"] and "max_concurrent" in error["hint"]
+    assert error["code"] == "rate_limited" and "max_concurrent" in error["hint"]
+    assert error["message"].endswith("is limiting requests (HTTP 429): Rate limit exceeded. Please try again later.; "
+                                     "it asks to retry after 0 s")
+    assert error["details"]["server_message"] == "Rate limit exceeded. Please try again later."
     assert len([r for r in fake_cloud.requests if r.path == "/api/jobs"]) == 4  # the first try and 3 retries
     text = run_cloud("jobs", "list")
-    assert "hint: Comfy Cloud kept answering 429 ('Rate limit exceeded. Please try again later.')" in text.stderr
+    assert "(HTTP 429): Rate limit exceeded. Please try again later." in text.stderr
+    assert "hint: Comfy Cloud kept answering 429: too many requests" in text.stderr
 
 
 def test_a_429_of_an_inactive_subscription_says_so(run_cloud, fake_cloud, w1, tmp_path):
     fake_cloud.rate_limit(50, retry_after=None, message="Payment required - User has not paid")
     result = run_cloud("run", w1(), "-o", str(tmp_path), "--json")
     assert result.exit_code == ExitCode.SERVER_ERROR
-    hint = result.json()["error"]["hint"]
-    assert "'Payment required - User has not paid'" in hint and "subscription is inactive" in hint
+    error = result.json()["error"]
+    assert error["message"].endswith("(HTTP 429): Payment required - User has not paid")
+    assert "subscription is inactive" in error["hint"] and "retrying will not help" in error["hint"]
     assert not [r for r in fake_cloud.requests if r.path == "/api/prompt"]  # nothing was submitted
+
+
+def test_a_retry_after_beyond_the_cap_is_reported_at_once(run_cloud, fake_cloud):
+    fake_cloud.rate_limit(5, retry_after="3600")
+    result = run_cloud("jobs", "list", "--json")
+    assert result.exit_code == ExitCode.SERVER_ERROR
+    assert result.json()["error"]["message"].endswith("; it asks to retry after 3600 s")
+    assert len([r for r in fake_cloud.requests if r.path == "/api/jobs"]) == 1  # not retried (nor waited for)
 
 
 def test_a_rate_limited_submission_is_retried_once_the_limit_lifts(run_cloud, fake_cloud, w1, tmp_path):

@@ -4,8 +4,10 @@ credential-safe redirects.
 Rules this module enforces for every caller:
 
 * idempotent requests are retried with exponential backoff and jitter on connection errors and on
-  429/502/503/504 (honouring ``Retry-After``, capped); a POST is retried only when it provably never
-  reached the server (the connection was refused or never established) or was refused with 429;
+  429/502/503/504 (honouring ``Retry-After``; one longer than ``retry_after_cap`` ends the retries at
+  once); a POST is retried only when it provably never reached the server (the connection was
+  refused or never established) or was refused with 429; a final 429 is reported with the message
+  of its body and its ``Retry-After``;
 * redirects are never followed on a request that carries credentials; downloads follow them only
   after dropping every credential header, and only to http(s) URLs;
 * bodies read into memory are capped; a read never outlives its deadline;
@@ -170,8 +172,16 @@ class HttpTransport:
     def http_error(self, response: Response) -> HttpError:
         snippet = redact(response.text.strip()[:300], self.options.secrets)
         url = redact(response.url, self.options.secrets)
-        message = f"HTTP {response.status} from {url}" + (f": {snippet}" if snippet else "")
-        return HttpError(response.status, url, snippet, message=message)
+        if response.status != 429:
+            message = f"HTTP {response.status} from {url}" + (f": {snippet}" if snippet else "")
+            return HttpError(response.status, url, snippet, message=message)
+        said = _message_of(snippet)
+        wait = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        message = (f"{url} is limiting requests (HTTP 429)" + (f": {said}" if said else "")
+                   + (f"; it asks to retry after {wait} s" if wait else ""))
+        error = HttpError(429, url, snippet, message=message)
+        error.details.update(server_message=said, retry_after=wait)
+        return error
 
     @contextmanager
     def stream(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
@@ -228,8 +238,9 @@ class HttpTransport:
             else:
                 if resp.status in RETRY_STATUSES and (idempotent or resp.status == 429) and attempt < limit:
                     retry_in = self._retry_after(resp, attempt)
+                if retry_in is not None:
                     resp.close()  # never drain: the body of an error may be endless
-                else:
+                else:  # a final answer, or a Retry-After longer than we wait: the caller reports it
                     try:
                         yield resp
                     finally:
@@ -367,7 +378,9 @@ class HttpTransport:
         delay = min(self.options.backoff_cap, self.options.backoff_base * (2 ** attempt))
         return delay * random.uniform(0.5, 1.0)
 
-    def _retry_after(self, resp: Reply, attempt: int) -> float:
+    def _retry_after(self, resp: Reply, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt: the server's ``Retry-After``, else a backoff.
+        None when the server asks for longer than ``retry_after_cap``: better said at once than waited."""
         header = resp.headers.get("Retry-After")
         if header:
             seconds: float | None
@@ -377,7 +390,7 @@ class HttpTransport:
                 parsed = email.utils.parsedate_to_datetime(header) if header else None
                 seconds = parsed.timestamp() - time.time() if parsed else None
             if seconds is not None:
-                return max(0.0, min(seconds, self.options.retry_after_cap))
+                return max(0.0, seconds) if seconds <= self.options.retry_after_cap else None
         return self._backoff(attempt)
 
     def _unreachable(self, url: str, exc: TransportFailure) -> UnreachableError:
@@ -535,3 +548,17 @@ def _tls_detail(exc: ssl.SSLError) -> str:
     if exc.reason:
         return exc.reason.lower().replace("_", " ")
     return re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(exc)).strip(" )") or "handshake failed"
+
+
+def _message_of(body: str) -> str | None:
+    """What an error body says: the ``message`` (or ``error``, ``detail``) of a JSON object, else the
+    text itself; None when empty. Comfy Cloud answers ``{"code", "message"}``, ComfyUI ``{"error"}``."""
+    try:
+        decoded = jsonlib.loads(body)
+    except ValueError:
+        return body or None
+    if isinstance(decoded, dict):
+        for key in ("message", "error", "detail"):
+            if isinstance(decoded.get(key), str) and decoded[key].strip():
+                return decoded[key].strip()
+    return body or None
