@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import IO
 
-from ..progress import elapsed
+from ..progress import ProgressLine, elapsed
 
 #: Redraw at most this often (a fast batch changes state hundreds of times a second).
 REDRAW = 0.1
@@ -14,34 +14,23 @@ REDRAW = 0.1
 def status_line(counts: dict[str, int], total: int, seconds: float) -> str:
     finished = counts["done"] + counts["failed"]
     rate = finished / seconds if seconds > 0 else 0.0
-    line = (f"{elapsed(seconds)}  {finished}/{total}  done {counts['done']}  failed {counts['failed']}  "
+    line = (f"{finished}/{total}  done {counts['done']}  failed {counts['failed']}  "
             f"running {counts['running']}  queued {counts['queued']}")
     if rate > 0:
         line += f"  {rate:.1f}/s  ETA {elapsed((total - finished) / rate)}"
     return line
 
 
-class BatchProgress:
+class BatchProgress(ProgressLine):
+    """The line of :class:`ProgressLine` (elapsed time first), drawn from the batch's counts."""
+
     def __init__(self, stream: IO[str], total: int, *, width: int = 100) -> None:
-        self.stream = stream
+        super().__init__(stream, width=width)
         self.total = total
-        self.width = width
-        self.start = time.monotonic()
         self.last = 0.0
-        self.drawn = False
 
-    def __call__(self, counts: dict[str, int], *, force: bool = False) -> None:
+    def __call__(self, counts: dict[str, int]) -> None:  # type: ignore[override]
         now = time.monotonic()
-        if not force and now - self.last < REDRAW:
-            return
-        self.last = now
-        text = status_line(counts, self.total, now - self.start)[: max(self.width - 1, 10)]
-        self.stream.write("\r\x1b[K" + text)
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.drawn = False
+        if now - self.last >= REDRAW:
+            self.last = now
+            self._draw(status_line(counts, self.total, now - self.start))

@@ -14,6 +14,8 @@ from typing import Any
 
 from comfyui_skill import AuthError, ConnectionClosed, Context, UnreachableError, new_client_id
 
+from ..journal import public_url
+
 #: Server messages the engine cares about, as (kind of news) for the engine.
 NEWS = {"execution_start": "started", "execution_success": "success", "execution_error": "error",
         "execution_interrupted": "interrupted"}
@@ -74,7 +76,8 @@ class Lane:
         return self.limit - len(self.inflight) if self.alive else 0
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "url": self.ctx.server.url, "one_off": self.ctx.server.one_off,
+        server = self.ctx.server
+        return {"name": self.name, "url": public_url(server.url), "kind": server.kind, "one_off": server.one_off,
                 "client_id": self.client_id}
 
     def start(self, news: queue.Queue) -> None:

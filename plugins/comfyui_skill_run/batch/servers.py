@@ -44,7 +44,7 @@ def selected(ctx: Context, servers: str | None, pool: str | None, recorded: list
     elif servers:
         entries = [entry.strip() for entry in servers.split(",") if entry.strip()]
     elif recorded:
-        entries = [entry.get("url") if entry.get("one_off") else entry.get("name") for entry in recorded]
+        return [ServerContext(ctx, _recorded(ctx, entry)) for entry in recorded]
     else:
         return [ctx]
     configs = [_server(ctx, str(entry)) for entry in entries]
@@ -57,8 +57,17 @@ def selected(ctx: Context, servers: str | None, pool: str | None, recorded: list
 def _server(ctx: Context, entry: str) -> ServerConfig:
     if "://" not in entry:
         return ctx.get_server(entry)
-    parts = urlsplit(entry)
-    server = make_server(parts.netloc or entry, {"url": entry, "kind": getattr(ctx.args, "kind", None) or "local"})
+    return _one_off(urlsplit(entry).netloc or entry, entry, getattr(ctx.args, "kind", None))
+
+
+def _recorded(ctx: Context, entry: dict[str, Any]) -> ServerConfig:
+    """A server as a manifest names it: configured by name, or given by URL (under the same name)."""
+    name = str(entry.get("name"))
+    return _one_off(name, str(entry.get("url")), entry.get("kind")) if entry.get("one_off") else ctx.get_server(name)
+
+
+def _one_off(name: str, url: str, kind: str | None) -> ServerConfig:
+    server = make_server(name, {"url": url, "kind": kind or "local"})
     server.one_off = True
     return server
 
