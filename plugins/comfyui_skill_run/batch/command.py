@@ -54,7 +54,7 @@ class Plan:
         self.display = BatchProgress(out.stderr, len(items), width=out.width) if out.decorated and not out.quiet else None
 
     def redraw(self, engine: Engine) -> None:
-        if self.display is not None:
+        if self.display is not None and self.display.due():
             self.display(engine.counts())
 
     def close(self) -> None:

@@ -29,8 +29,13 @@ class BatchProgress(ProgressLine):
         self.total = total
         self.last = 0.0
 
-    def __call__(self, counts: dict[str, int]) -> None:  # type: ignore[override]
+    def due(self) -> bool:
+        """Whether it is time to redraw (ask before counting: counting walks every item)."""
         now = time.monotonic()
-        if now - self.last >= REDRAW:
-            self.last = now
-            self._draw(status_line(counts, self.total, now - self.start))
+        if now - self.last < REDRAW:
+            return False
+        self.last = now
+        return True
+
+    def __call__(self, counts: dict[str, int]) -> None:  # type: ignore[override]
+        self._draw(status_line(counts, self.total, time.monotonic() - self.start))
