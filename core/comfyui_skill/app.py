@@ -49,9 +49,13 @@ class Invocation:
     no_plugins: bool
     plugin_options: tuple[str, ...]
     command: str | None
+    #: Every argument before the command is a global option spelled in full (no abbreviation, no
+    #: help): the command is certainly ``command``, so only its subparser needs building.
+    certain: bool = False
 
 
 GLOBAL_OPTIONS_WITH_VALUE = frozenset({"-s", "--server", "--url", "--config", "--output", "-p", "--kind"})
+GLOBAL_FLAGS = frozenset({"--json", "-v", "--verbose", "-q", "--quiet", "--no-plugins"})
 
 
 def pre_parse(argv: Sequence[str]) -> Invocation:
@@ -60,10 +64,12 @@ def pre_parse(argv: Sequence[str]) -> Invocation:
     no_plugins = False
     plugin_options: list[str] = []
     command = None
+    certain = True
     args = iter(argv)
     for arg in args:
         name, eq, inline = arg.partition("=")
         if arg == "--":
+            certain = False
             break
         if name in GLOBAL_OPTIONS_WITH_VALUE:
             value = inline if eq else next(args, None)
@@ -78,7 +84,10 @@ def pre_parse(argv: Sequence[str]) -> Invocation:
         elif not arg.startswith("-"):
             command = arg
             break
-    return Invocation(config, no_plugins, tuple(plugin_options), command)
+        if not (name in GLOBAL_OPTIONS_WITH_VALUE or arg in GLOBAL_FLAGS or arg.startswith("-p")
+                or (len(arg) > 1 and set(arg[1:]) <= {"v", "q"} and arg[1] != "-")):
+            certain = False
+    return Invocation(config, no_plugins, tuple(plugin_options), command, certain and command is not None)
 
 
 def load_plugins(invocation: Invocation, *, config: Config, stderr: IO[str],
@@ -96,16 +105,20 @@ def load_plugins(invocation: Invocation, *, config: Config, stderr: IO[str],
     return host.load()
 
 
-def build_parser(host: PluginHost, *, configure: str | None | bool = None) -> ArgumentParser:
-    """The full argparse tree. ``configure``: the one command to configure, or True for all."""
+def build_parser(host: PluginHost, *, configure: str | None | bool = None, alone: bool = False) -> ArgumentParser:
+    """The full argparse tree. ``configure``: the one command to configure, or True for all.
+    ``alone``: add no other command than ``configure`` when it names one (a run of that command
+    needs no other subparser, and building two dozen of them is a noticeable part of start-up)."""
     parser = ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     add_global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for name, provided in sorted(host.commands().items()):
+    commands = host.commands()
+    chosen = commands.get(configure) if alone and isinstance(configure, str) else None
+    for name, provided in sorted(commands.items()):
         command: Command = provided.item
-        if name != command.name:
-            continue  # an alias; added with its command
+        if name != command.name or (chosen is not None and provided is not chosen):
+            continue  # an alias (added with its command), or not the command being run
         sub = subparsers.add_parser(command.name, help=command.help, aliases=list(command.aliases),
                                     description=command.description or command.help)
         sub.set_defaults(_command=command, _plugin=provided.plugin, handler=command.run, _parser=sub)
@@ -200,7 +213,10 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         config = Config(config_file(invocation.config, env))
         if host is None:
             host = load_plugins(invocation, config=config, stderr=stderr, environ=env)
-        parser = build_parser(host, configure=invocation.command)
+        # Not certain which word is the command (an abbreviated option before it may have taken
+        # it as a value): configure every command, as argparse will decide.
+        configure = invocation.command if invocation.certain or invocation.command is None else True
+        parser = build_parser(host, configure=configure, alone=invocation.certain)
         if tuple(argv) in helpcache.FORMS:
             return _cached_top_level(argv, parser, host, stdout)
         args, extra = parser.parse_known_args(argv)

@@ -93,6 +93,26 @@ def test_global_options_after_the_command(run_cli: CliRunner) -> None:
     assert result.json()["data"]["name"] == "gpu"
 
 
+def test_a_run_builds_only_the_invoked_command(run_cli: CliRunner) -> None:
+    from comfyui_skill.app import build_parser, pre_parse
+    from comfyui_skill.plugins import PluginHost
+
+    host = PluginHost().load()
+    parser = build_parser(host, configure="queue", alone=True)
+    assert set(parser._subparsers._group_actions[0].choices) == {"queue"}  # noqa: SLF001
+    assert pre_parse(["--json", "-vv", "--url", "http://h:1", "queue", "list"]).certain
+    for unsure in (["--ser", "gpu", "queue"], ["-h", "queue"], ["--version", "queue"], ["-sgpu", "queue"]):
+        assert not pre_parse(unsure).certain, unsure
+
+
+def test_an_abbreviated_option_whose_value_is_a_command_name(run_cli: CliRunner) -> None:
+    run_cli("server", "add", "queue", "http://10.1.2.3:8188")  # a server named like a command
+    result = run_cli("--ser", "queue", "server", "show", "--json")  # argparse expands --ser to --server
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["data"]["name"] == "queue"
+    assert "COMMAND" in run_cli("-h", "queue").stdout and "nodes" in run_cli("-h", "queue").stdout
+
+
 def test_a_plugin_bug_gives_a_message_not_a_traceback(run_cli: CliRunner, failing: list[str]) -> None:
     result = run_cli(*failing, "explode", "bug")
     assert result.exit_code == ExitCode.ERROR
