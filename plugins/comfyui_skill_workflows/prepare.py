@@ -8,8 +8,6 @@ from typing import Any
 
 from comfyui_skill import Context, UsageError
 
-from . import params
-from .convert import convert
 from .uigraph import is_editor_format
 
 
@@ -25,6 +23,8 @@ def object_info(ctx: Context) -> dict[str, Any]:
 def to_api(ctx: Context, document: Any, reference: str) -> dict[str, Any]:
     """The API-format graph of ``document`` (converted from the editor format with the server's catalog)."""
     if is_editor_format(document):
+        from .convert import convert  # imported when needed: a run of an API-format file skips it
+
         graph = convert(document, object_info(ctx)) if document["nodes"] else {}
         if not graph:
             raise UsageError(f"workflow {reference!r} (editor (UI) format) has no node the server would run")
@@ -41,6 +41,10 @@ def make_preparer(ctx: Context):  # noqa: ANN201 - the callable documented in do
     def prepare(workflow: Any, reference: str, parameters: Mapping[str, Any],
                 extra_args: Sequence[str]) -> dict[str, Any]:
         graph = to_api(ctx, workflow, reference)
+        if not parameters and not extra_args:
+            return graph  # nothing to bind (and the parameter code is not even imported)
+        from . import params
+
         values = {**parameters, **params.parse_options(extra_args)}
         if values:
             catalog = object_info(ctx)
