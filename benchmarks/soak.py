@@ -9,10 +9,13 @@
 
 Both phases also check that no temporary ``.part`` file is left and that every output arrived.
 The fake server runs in its own process so that its sockets and memory are not counted as ours.
+The code soaked is a snapshot of a commit (``--ref``, default HEAD) taken at the start, never the live
+working tree: edits made there while the soak runs (others working in the same tree) failed runs with
+half-written modules (NameError, ImportError) that said nothing about the client.
 Prints figures and exits 1 if a run failed or file descriptors grew; memory growth is reported
 (a few MB of allocator noise is normal). It takes minutes: it is a benchmark, not a test.
 
-Usage: ``.venv/bin/python benchmarks/soak.py [--runs 1000]``
+Usage: ``.venv/bin/python benchmarks/soak.py [--runs 1000] [--ref HEAD]``
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ import argparse
 import collections
 import contextlib
 import io
+import json
 import os
 import resource
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -41,6 +46,16 @@ with FakeComfyUI() as fake:
 MB = 1024 * 1024
 
 
+def snapshot(ref: str, into: Path) -> list[str]:
+    """Extract ``core/`` and ``plugins/`` as of ``ref`` into ``into``; returns them as import roots
+    (put first on the path, they shadow the editable install's paths into the working tree)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "core", "plugins"],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into)
+    return [str(into / "core"), str(into / "plugins")]
+
+
 def open_fds(pid: int | str = "self") -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -55,6 +70,16 @@ def isolated_env(home: Path) -> dict[str, str]:
             "COMFYUI_SKILL_CACHE_DIR": str(home / "cache"), "COMFYUI_SKILL_NO_CACHE": "1"}
 
 
+def failure(code: int, stdout: str, stderr: str) -> str:
+    """Why a run failed: the error of its JSON envelope (``--json`` puts it on stdout), else stderr."""
+    try:
+        error = json.loads(stdout)["error"]
+        reason = f"{error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        reason = stderr.strip()[-300:] or stdout.strip()[-300:] or "no output"
+    return f"exit {code}: {reason}"
+
+
 def check_outputs(out: Path, runs: int) -> str:
     files = [p for p in out.rglob("*") if p.is_file()]
     parts = [p for p in files if p.name.endswith(".part")]
@@ -63,7 +88,7 @@ def check_outputs(out: Path, runs: int) -> str:
 
 def per_process(url: str, runs: int, server_pid: int, work: Path) -> bool:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFYUI_SKILL_")},
-           **isolated_env(work / "home-a")}
+           **isolated_env(work / "home-a"), "PYTHONPATH": os.pathsep.join(sys.path[:2])}
     out = work / "out-a"
     server_fds = [open_fds(server_pid)]
     failures: collections.Counter[str] = collections.Counter()
@@ -72,7 +97,7 @@ def per_process(url: str, runs: int, server_pid: int, work: Path) -> bool:
         done = subprocess.run([sys.executable, "-m", "comfyui_skill", "--url", url, "run", str(W1), "-o", str(out),
                                "--json", "--timeout", "60"], capture_output=True, text=True, env=env)
         if done.returncode != 0:
-            failures[f"exit {done.returncode}: {done.stderr.strip()[-300:]}"] += 1
+            failures[failure(done.returncode, done.stdout, done.stderr)] += 1
         if n % max(runs // 10, 1) == 0:
             server_fds.append(open_fds(server_pid))
     seconds = time.perf_counter() - started
@@ -102,7 +127,7 @@ def one_process(url: str, runs: int, work: Path) -> bool:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             code = run(argv, stdin=io.StringIO(""), environ=env)
         if code != 0:
-            failures[f"exit {code}: {stderr.getvalue().strip()[-300:]}"] += 1
+            failures[failure(code, stdout.getvalue(), stderr.getvalue())] += 1
         if n == warmup or n % max(runs // 10, 1) == 0:
             samples.append((n, open_fds(), rss()))
     seconds = time.perf_counter() - started
@@ -122,16 +147,22 @@ def one_process(url: str, runs: int, work: Path) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--ref", default="HEAD", help="the commit whose code is soaked (default: HEAD)")
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        url = server.stdout.readline().strip()
-        with tempfile.TemporaryDirectory(prefix="comfyui-skill-soak-") as work:
+    with tempfile.TemporaryDirectory(prefix="comfyui-skill-soak-") as work:
+        sys.path[:0] = snapshot(args.ref, Path(work) / "code")
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.ref],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        print(f"soaking commit {commit} ({args.runs} runs per phase)")
+        server = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path[:2])})
+        try:
+            url = server.stdout.readline().strip()
             good = per_process(url, args.runs, server.pid, Path(work))
             good = one_process(url, args.runs, Path(work)) and good
-    finally:
-        server.stdin.close()
-        server.wait(30)
+        finally:
+            server.stdin.close()
+            server.wait(30)
     print("OK" if good else "FAILED: a run failed or open files grew")
     return 0 if good else 1
 
