@@ -37,8 +37,9 @@ class ProgressLine:
     def __call__(self, event: Event) -> None:
         data = event.data
         if event.type == "queued":
-            position = data.get("position")
-            self._draw("queued" + (f", position {position}" if position else ""))
+            position, server_status = data.get("position"), data.get("server_status")
+            self._draw("queued" + (f", position {position}" if position else "")
+                       + (f" (the server says {server_status!r})" if server_status else ""))
         elif event.type == "started":
             self._draw("running")
         elif event.type == "node":

@@ -20,3 +20,9 @@ def test_progress_line_shows_position_node_steps_and_clears():
     assert drawn.startswith("0:00  ColorTransfer (#3) [######------------------] 6/24")
     line(Event("done"))
     assert stream.getvalue().endswith("\r\x1b[K")
+
+
+def test_progress_line_shows_a_status_the_server_made_up():
+    stream = io.StringIO()
+    ProgressLine(stream, width=80)(Event("queued", data={"position": None, "server_status": "waiting_for_gpu"}))
+    assert stream.getvalue().endswith("queued (the server says 'waiting_for_gpu')")
