@@ -107,7 +107,7 @@ def test_an_oversized_websocket_frame_is_refused_unread_and_the_run_completes(ru
     assert files_in(out) == ["probe/empty_00001_.png"]
     assert peak < 16 * MiB
     reasons = [event["reason"] for event in result.ndjson() if event.get("event") == "retry"]
-    assert reasons and "more than the 32.0 MiB accepted" in reasons[0], reasons
+    assert reasons and "more than the 128.0 MiB accepted" in reasons[0], reasons
 
 
 def test_an_endless_chunked_answer_stops_at_the_cap(run_cli, other_host):

@@ -33,8 +33,8 @@ UNENCODED_PREVIEW = 2
 TEXT = 3
 PREVIEW_IMAGE_WITH_METADATA = 4
 IMAGE_TYPES = {1: "image/jpeg", 2: "image/png"}
-#: The largest message we accept (ComfyUI's biggest, a preview image, is well under 1 MiB).
-MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+#: The largest message we accept: SaveImageWebsocket sends whole images (a 4K PNG is tens of MiB).
+MAX_MESSAGE_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
