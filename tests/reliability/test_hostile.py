@@ -117,6 +117,14 @@ def test_an_endless_chunked_answer_stops_at_the_cap(run_cli, other_host):
     assert "refusing to read further" in result.json()["error"]["message"]
 
 
+def test_a_json_answer_shorter_than_its_content_length_is_a_clear_error(run_cli, other_host):
+    other_host.on("/queue", send_chunks(200, [b'{"queue_running": ['], length=10 ** 9))
+    result = run_cli("--url", other_host.url(), "queue", "list", "--json")
+    assert result.exit_code == ExitCode.UNREACHABLE, result.stderr
+    assert "the connection was dropped" in result.json()["error"]["message"]
+    assert "Traceback" not in result.stderr
+
+
 def _finished_prompt(run_cli, fake_comfy, workflow_file) -> str:
     prompt_id = run_cli("submit", workflow_file("W1"), "--json", server=fake_comfy).json()["data"]["prompt_id"]
     fake_comfy.wait_idle(20)
