@@ -6,6 +6,7 @@ import json
 
 from comfyui_skill import ExitCode
 
+from ..agent.contract import assert_ndjson
 from .conftest import manifest_of, posted_prompts, read_manifest
 
 
@@ -117,7 +118,7 @@ def test_a_failed_item_makes_the_exit_code_non_zero(run_cli, fakes, workflow, tm
     batch.write_text('{"1.expression": "1+1"}\n{"1.expression": "1/0"}\n')
     result = run_cli("run", workflow("W6"), "--batch", str(batch), "--output", "ndjson", server=fake)
     assert result.exit_code == ExitCode.EXECUTION_FAILED
-    events = result.ndjson()
+    events = [*assert_ndjson(result.ndjson()), result.ndjson()[-1]]
     failed = [e for e in events if e.get("event") == "failed"]
     assert [e["item"] for e in failed] == ["0002"] and "ZeroDivisionError" in failed[0]["message"]
     assert [e["item"] for e in events if e.get("event") == "done"] == ["0001"]

@@ -7,6 +7,7 @@ import time
 
 from comfyui_skill import ExitCode
 
+from ..agent.contract import assert_ndjson
 from .conftest import manifest_of, posted_prompts, read_manifest, write_config
 
 
@@ -89,7 +90,7 @@ def test_a_server_that_dies_is_drained_and_its_items_move_once(run_cli, fakes, w
                      str(outdir), "--output", "ndjson")
     watcher.join(10)
     assert result.exit_code == 0, result.stderr
-    events = result.ndjson()
+    events = assert_ndjson(result.ndjson())
     (down,) = [e for e in events if e.get("event") == "server_down"]
     assert down["server"] == dying_name
     assert down["items"], "items were in flight on the dying server"
