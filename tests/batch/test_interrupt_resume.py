@@ -75,7 +75,7 @@ def test_ctrl_c_cancels_only_the_batch_own_prompts(cli_env, fakes, workflow, out
     assert process.returncode == ExitCode.INTERRUPTED, stderr
     result = json.loads(stdout.splitlines()[-1])
     assert result["error"]["code"] == "interrupted" and "--resume" in result["error"]["hint"]
-    cancelled = {c["prompt_id"] for c in result["data"]["cancelled"]}
+    cancelled = {c["prompt_id"] for c in result["data"]["in_flight"]}
     assert len(cancelled) == 2  # the one running and the one waiting, nothing else
     cancels = [r.path for r in fake.requests if r.method == "POST" and ("cancel" in r.path or r.path == "/interrupt")]
     assert sorted(cancels) == sorted(f"/api/jobs/{p}/cancel" for p in cancelled)
@@ -87,3 +87,26 @@ def test_ctrl_c_cancels_only_the_batch_own_prompts(cli_env, fakes, workflow, out
     resumed = run_cli("run", "--resume", str(manifest_of(outdir)), "--json")
     assert resumed.exit_code == 0, resumed.stderr
     assert resumed.json()["data"]["counts"]["done"] == 6
+
+
+def test_ctrl_c_with_detach_leaves_the_prompts_for_resume_to_follow(cli_env, fakes, workflow, outdir, run_cli):
+    (fake,) = fakes(1)
+    fake.exec_delay = 0.3
+    process = start_cli(cli_env, "--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..4", "--detach",
+                        "-o", str(outdir))
+    try:
+        for line in process.stdout:
+            if json.loads(line).get("event") == "started":
+                break
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    left = {c["prompt_id"] for c in json.loads(stdout.splitlines()[-1])["data"]["in_flight"]}
+    assert left and not [r for r in fake.requests if "cancel" in r.path or r.path == "/interrupt"]
+    resumed = run_cli("run", "--resume", str(manifest_of(outdir)), "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert left <= {item["prompt_id"] for item in resumed.json()["data"]["items"]}
+    posted = [p["prompt_id"] for p in posted_prompts(fake)]
+    assert len(posted) == len(set(posted)) == 4

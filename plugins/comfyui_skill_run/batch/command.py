@@ -172,7 +172,7 @@ def _result(plan: Plan, data: dict[str, Any], interrupted: list[dict[str, Any]] 
     hint = f"finish it with 'comfyui-skill run --resume {manifest}'"
     error: CliError | None = None
     if interrupted is not None:
-        data["cancelled"] = interrupted
+        data["in_flight"] = interrupted
         fate = "left running" if any(c["cancel"] is None for c in interrupted) else "cancelled"
         error = CliError(f"interrupted; {len(interrupted)} prompt(s) of this batch {fate}", code="interrupted",
                          hint=hint, details={"manifest": manifest})
