@@ -3,14 +3,16 @@ format against the recorded ComfyUI 0.33 catalog and count how many convert, and
 
     pip install comfyui-workflow-templates-json && python benchmarks/workflow_templates.py
 
-No frontend output ships with the templates, so this counts conversions; it cannot count exact matches.
+This counts conversions; benchmarks/frontend_parity.py compares them with the frontend's own output.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+from collections.abc import Iterator
 from importlib import resources
+from typing import Any
 
 from comfyui_skill import CliError
 from comfyui_skill.testing.fake_comfyui.server import recorded_catalog
@@ -18,10 +20,9 @@ from comfyui_skill_workflows.convert import convert
 from comfyui_skill_workflows.uigraph import is_editor_format
 
 
-def main() -> None:
-    catalog = recorded_catalog()
+def templates() -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(file name, document)`` of every editor-format template in the installed package."""
     folder = resources.files("comfyui_workflow_templates_json") / "templates"
-    total, converted, failures = 0, 0, collections.Counter()
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".json"):
             continue
@@ -29,8 +30,14 @@ def main() -> None:
             document = json.loads(entry.read_text(encoding="utf-8"))
         except ValueError:
             continue
-        if not is_editor_format(document):
-            continue
+        if is_editor_format(document):
+            yield entry.name, document
+
+
+def main() -> None:
+    catalog = recorded_catalog()
+    total, converted, failures = 0, 0, collections.Counter()
+    for _, document in templates():
         total += 1
         try:
             convert(document, catalog)

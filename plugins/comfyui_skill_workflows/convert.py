@@ -13,7 +13,7 @@ from typing import Any
 
 from comfyui_skill import RejectedError
 
-from .nodeinfo import all_input_specs, display_title, is_link, types_compatible
+from .nodeinfo import AUTOGROW, InputSpec, all_input_specs, display_title, is_link, types_compatible
 from .uigraph import BYPASSED, MUTED, SUBGRAPH_INPUT, SUBGRAPH_OUTPUT, Graph, load
 from .widgets import serialise, widget_values
 
@@ -127,6 +127,8 @@ class _Converter:
         specs = all_input_specs(info, values)
         inputs = {name: serialise(value, specs.get(name)) for name, value in values.items()}
         for slot, socket in enumerate(node.get("inputs") or []):
+            if not is_declared(socket.get("name"), specs):
+                continue
             resolved = self.resolve_input(scope, node, slot)
             if isinstance(resolved, Ref):
                 inputs[socket["name"]] = [resolved.node_id, resolved.slot]
@@ -179,16 +181,27 @@ class _Converter:
             return None
         declared = scope.graph.inputs[slot]
         sockets = scope.host.get("inputs") or []
-        index = next((i for i, s in enumerate(sockets) if s.get("name") == declared.get("name")), slot)
-        if index >= len(sockets):
-            return None
-        if sockets[index].get("link") is not None:
+        index = next((i for i, s in enumerate(sockets) if s.get("name") == declared.get("name")), None)
+        if index is not None and sockets[index].get("link") is not None:
             return self.resolve_input(scope.parent, scope.host, index, wanted)
-        if sockets[index].get("widget"):
-            return self._promoted_value(scope.graph, declared)
+        if index is None or sockets[index].get("widget"):  # a legacy host may lack the socket
+            return self._promoted_value(scope, slot)
         return None
 
-    def _promoted_value(self, graph: Graph, declared: Mapping[str, Any]) -> Value | None:
+    def _promoted_value(self, scope: Scope, slot: int) -> Value | None:
+        """A promoted widget's value: the host's own ``widgets_values`` by position among the promoted
+        widgets when it has them (older hosts), else the inner widget's value."""
+        inner = self._inner_widget_value(scope.graph, scope.graph.inputs[slot])
+        stored = (scope.host or {}).get("widgets_values")
+        if inner is None or not isinstance(stored, list) or not stored:
+            return inner
+        position = sum(1 for declared in scope.graph.inputs[:slot]
+                       if self._inner_widget_value(scope.graph, declared) is not None)
+        return Value(stored[position]) if position < len(stored) else inner
+
+    def _inner_widget_value(self, graph: Graph, declared: Mapping[str, Any]) -> Value | None:
+        """The value of the first inner widget a subgraph input feeds (None: it feeds no widget, so
+        the frontend promotes no widget for it)."""
         for link_id in declared.get("linkIds") or []:
             link = graph.links.get(link_id)
             target = graph.nodes.get(link.target_id) if link else None
@@ -201,6 +214,15 @@ class _Converter:
             if widget in values:
                 return Value(values[widget])
         return None
+
+
+def is_declared(name: Any, specs: Mapping[str, InputSpec]) -> bool:
+    """Whether the frontend keeps this socket: a dotted (dynamic) input exists only while its dynamic
+    combo option is selected or it grows from an autogrow input; other sockets are always kept."""
+    if not isinstance(name, str) or "." not in name or name in specs:
+        return True
+    parent = specs.get(name.rsplit(".", 1)[0])
+    return parent is not None and parent.type == AUTOGROW
 
 
 def bypass_slot(node: Mapping[str, Any], out_slot: int, wanted: Any) -> int | None:

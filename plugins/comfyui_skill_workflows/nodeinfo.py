@@ -8,12 +8,14 @@ from typing import Any
 
 #: Input types the frontend draws as widgets (a list type is a combo too).
 WIDGET_TYPES = frozenset({"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", "COLOR", "CURVE", "IMAGECOMPARE",
-                          "BOUNDING_BOX"})
+                          "BOUNDING_BOX", "BOUNDING_BOXES", "COLORS", "FLOATS", "COMPOSITOR", "LOAD_3D"})
 DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
 AUTOGROW = "COMFY_AUTOGROW_V3"
 MATCH_TYPE = "COMFY_MATCHTYPE_V3"
-#: Options that make the frontend add a button widget after the input (a slot in widgets_values).
+#: Options that make the frontend add a button widget after a combo (a slot in widgets_values).
 UPLOAD_OPTIONS = ("image_upload", "video_upload", "audio_upload", "file_upload")
+#: INT inputs that get a control_after_generate widget unless their spec says otherwise.
+SEED_NAMES = ("seed", "noise_seed")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,21 @@ class InputSpec:
     def is_widget(self) -> bool:
         if self.options.get("forceInput"):
             return False
-        return self.is_combo or self.type in WIDGET_TYPES or self.type == DYNAMIC_COMBO
+        return self.is_combo or self.type in WIDGET_TYPES or self.type == DYNAMIC_COMBO \
+            or bool(self.options.get("widgetType"))
+
+    @property
+    def has_control_widget(self) -> bool:
+        """The frontend adds a ``control_after_generate`` widget after this one (a slot, not serialised):
+        when the spec asks for it, and for an INT named seed/noise_seed unless the spec says no."""
+        option = self.options.get("control_after_generate")
+        if self.type == "INT" and option is None:
+            return self.name in SEED_NAMES
+        return bool(option) and (self.type in ("INT", "FLOAT") or self.is_combo)
+
+    @property
+    def has_upload_button(self) -> bool:
+        return self.is_combo and any(self.options.get(option) for option in UPLOAD_OPTIONS)
 
     @property
     def type_name(self) -> str:
