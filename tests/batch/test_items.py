@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-from comfyui_skill import ExitCode
+import pytest
+
+from comfyui_skill import ExitCode, UsageError
+
+from comfyui_skill_run.batch.items import parse_sweep
 
 from ..agent.contract import assert_ndjson
 from .conftest import manifest_of, posted_prompts, read_manifest
@@ -124,3 +128,22 @@ def test_a_failed_item_makes_the_exit_code_non_zero(run_cli, fakes, workflow, tm
     assert [e["item"] for e in events if e.get("event") == "done"] == ["0001"]
     assert events[0]["event"] == "batch_start" and events[-2]["event"] == "batch_end"
     assert events[-1]["error"]["code"] == "execution_failed"
+
+
+@pytest.mark.parametrize(("spec", "values"), [
+    ("steps=10..30:10", [10, 20, 30]),
+    ("denoise=0.5..1:0.25", [0.5, 0.75, 1.0]),
+    ("x=0..0.3:0.1", [0.0, 0.1, 0.2, 0.3]),
+    ("x=3..1:-1", [3, 2, 1]),
+    ("cfg=5,6.5,8", [5, 6.5, 8]),
+    ("sampler=euler,dpmpp_2m", ["euler", "dpmpp_2m"]),
+    ("prompt=a..b", ["a..b"]),
+])
+def test_sweep_values(spec, values):
+    assert parse_sweep(spec)[1] == values
+
+
+@pytest.mark.parametrize("spec", ["cfg", "=1,2", "x=", "x=1..5:0", "x=5..1", "x=1..2:-1"])
+def test_bad_sweeps_are_usage_errors(spec):
+    with pytest.raises(UsageError):
+        parse_sweep(spec)
