@@ -114,3 +114,23 @@ def test_without_failover_the_items_of_a_dead_server_fail(run_cli, fakes, workfl
     assert lost and all("unreachable" in item["error"] for item in lost)
     assert all(item["status"] == "success" for item in items if item not in lost)
     assert len(items) == 10
+
+
+def test_a_server_down_at_the_start_is_left_out(run_cli, fakes, workflow, outdir):
+    down, up = fakes(2)
+    down_url = down.url
+    down.stop()
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..4", "--servers", f"{down_url},{up.url}", "-o",
+                     str(outdir), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "the batch runs without server" in result.stderr
+    assert len(posted_prompts(up)) == 4
+
+
+def test_no_server_reachable_at_the_start_submits_nothing(run_cli, fakes, workflow, outdir):
+    (down,) = fakes(1)
+    down_url = down.url
+    down.stop()
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", down_url, "-o", str(outdir))
+    assert result.exit_code == ExitCode.UNREACHABLE
+    assert not outdir.exists()

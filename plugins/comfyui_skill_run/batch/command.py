@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import CliError, Context, Event, ExitCode, Output, Result, TimeoutExpired, UsageError
+from comfyui_skill import (CliError, Context, Event, ExitCode, Output, Result, TimeoutExpired, UnreachableError,
+                           UsageError)
 
 from .. import paid
 from ..outputs import output_dir
@@ -69,7 +70,7 @@ def _planned(ctx: Context, args: argparse.Namespace) -> Plan:
         raise UsageError("run needs a WORKFLOW (or --resume MANIFEST)")
     if args.workflow == "-" and args.batch_file == "-":
         raise UsageError("the workflow and --batch cannot both come from standard input")
-    contexts = servers.selected(ctx, args.batch_servers, args.batch_pool, None)
+    contexts = _reachable(ctx, servers.selected(ctx, args.batch_servers, args.batch_pool, None))
     base = collect_overrides(args.run_args, args.run_set or [])
     extra = list(getattr(args, "extra_args", None) or [])
     sets = _batch_lines(ctx, args.batch_file) if args.batch_file else None
@@ -114,7 +115,7 @@ def _resumed(ctx: Context, args: argparse.Namespace) -> Plan:
                          hint="--servers/--pool, -o and the download options may still be given")
     path = expand_path(args.batch_resume).absolute()
     header, records = manifests.read(path)
-    contexts = servers.selected(ctx, args.batch_servers, args.batch_pool, header.get("servers") or [])
+    contexts = _reachable(ctx, servers.selected(ctx, args.batch_servers, args.batch_pool, header.get("servers") or []))
     workflow = header.get("workflow") or {}
     graphs = ItemGraphs(contexts[0], workflow.get("reference") or "-", workflow.get("document"),
                         header.get("parameters") or {}, header.get("options") or [])
@@ -133,6 +134,24 @@ def _resumed(ctx: Context, args: argparse.Namespace) -> Plan:
 
 
 # ----------------------------------------------------------------- shared
+def _reachable(ctx: Context, contexts: list[Context]) -> list[Context]:
+    """The servers that answer now, in order (the first one checks the items); the batch runs without
+    the others, which is said once. None at all is an error."""
+    up: list[Context] = []
+    first: UnreachableError | None = None
+    for server_ctx in contexts:
+        try:
+            server_ctx.client.queue()
+        except UnreachableError as exc:
+            first = first or exc
+            ctx.output.warn(f"{exc.message}; the batch runs without server {server_ctx.server.name!r}")
+            continue
+        up.append(server_ctx)
+    if first is not None and not up:
+        raise first
+    return up
+
+
 def _lanes(contexts: list[Context], graphs: ItemGraphs, sample: dict[str, Any], args: argparse.Namespace,
            client_ids: dict[str, str]) -> list[Lane]:
     """A lane per server; paid nodes are refused (or their key found) here, before any submission."""
