@@ -244,7 +244,9 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         warning = config.exposed_secrets_warning(ctx.secret_keys()) if config.exists else None
         if warning:
             output.warn(warning)
-        returned = resolve(handler)(ctx, args)
+        function = resolve(handler)
+        _resume_collector()
+        returned = function(ctx, args)
         result = returned if isinstance(returned, Result) else Result(data=returned)
         return emit_result(output, command_path, result)
     except CliError as error:
@@ -272,6 +274,16 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def _resume_collector() -> None:
+    """Start-up runs with the garbage collector paused (see :mod:`comfyui_skill.cli`): the command's
+    own work runs with it on, start-up's objects (modules, parsers, plugins) frozen out of its scans."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _cached_top_level(argv: Sequence[str], parser: ArgumentParser, host: PluginHost, stdout: IO[str]) -> int:

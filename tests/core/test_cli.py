@@ -183,6 +183,37 @@ def test_help_does_not_import_heavy_modules(cli_env: dict[str, str]) -> None:
             assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
 
 
+LINGERING_PLUGIN = '''
+import atexit, gc, os, sys, threading, time
+from comfyui_skill import Command, hookimpl
+
+def run(ctx, args):
+    folder = os.environ["LINGER_DIR"]
+    atexit.register(lambda: open(os.path.join(folder, "atexit"), "w").close())
+    def late():
+        time.sleep(0.3)
+        open(os.path.join(folder, "thread"), "w").close()
+    threading.Thread(target=late).start()  # not a daemon: the process must wait for it
+    print("x" * 100000, end="")  # buffered output must not be lost
+    return {"collector_on": gc.isenabled()}
+
+@hookimpl
+def comfyui_skill_commands():
+    return [Command("linger", "leave work for the end of the process", run=run)]
+'''
+
+
+def test_the_process_ends_cleanly_without_the_interpreter_teardown(cli_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "linger_plugin.py").write_text(LINGERING_PLUGIN)
+    env = {**cli_env, "LINGER_DIR": str(tmp_path)}
+    result = run_subprocess(["-p", "linger_plugin", "linger", "--json"], path=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("x" * 100000) and '"collector_on": true' in result.stdout
+    assert (tmp_path / "atexit").exists() and (tmp_path / "thread").exists()
+    failed = run_subprocess(["server", "show", "nosuch"], path=None, env=cli_env)
+    assert failed.returncode == ExitCode.NOT_FOUND and "nosuch" in failed.stderr
+
+
 EXTRA_ARGS_PLUGIN = '''
 from comfyui_skill import Command, hookimpl
 
