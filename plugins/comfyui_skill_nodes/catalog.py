@@ -7,9 +7,12 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from comfyui_skill import ComfyClient, ConfigError, Context, ServerConfig, atomic_write, cache_dir
+from comfyui_skill import ConfigError, Context, ServerConfig, atomic_write, cache_dir
+
+if TYPE_CHECKING:  # the client (and the HTTP stack) loads only when the cache must be checked
+    from comfyui_skill import ComfyClient
 
 MAX_AGE = 24 * 3600  #: seconds before an index is rebuilt even though its key still matches
 TTL_SETTING = "nodes.cache_ttl"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import textwrap
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -69,6 +68,8 @@ def _index(ctx: Context, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _close_names(name: str, known: Sequence[str]) -> list[str]:
+    import difflib  # only for an unknown class name
+
     by_lower = {k.lower(): k for k in known}
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=5, cutoff=0.6)
     return [by_lower[c] for c in close]
