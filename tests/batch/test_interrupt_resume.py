@@ -57,7 +57,7 @@ def test_resume_after_the_cli_was_killed(run_cli, cli_env, fakes, workflow, outd
 
 def test_ctrl_c_cancels_only_the_batch_own_prompts(cli_env, fakes, workflow, outdir, run_cli):
     (fake,) = fakes(1)
-    fake.exec_delay = 0.5
+    fake.faults.hold_execution = True  # the first item runs until it is interrupted, the next one waits
     foreign = str(uuid.uuid4())
     graph = json.loads(open(workflow("W1")).read())
     process = start_cli(cli_env, "--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..6", "-o",
@@ -79,8 +79,10 @@ def test_ctrl_c_cancels_only_the_batch_own_prompts(cli_env, fakes, workflow, out
     assert len(cancelled) == 2  # the one running and the one waiting, nothing else
     cancels = [r.path for r in fake.requests if r.method == "POST" and ("cancel" in r.path or r.path == "/interrupt")]
     assert sorted(cancels) == sorted(f"/api/jobs/{p}/cancel" for p in cancelled)
+    fake.faults.hold_execution = False
     fake.wait_idle(10)
-    assert foreign in fake.history_ids()  # somebody else's prompt ran to its end
+    with urllib.request.urlopen(f"{fake.url}/history/{foreign}", timeout=5) as answer:
+        assert json.load(answer)[foreign]["status"]["status_str"] == "success"  # somebody else's: untouched
     _header, _records, latest = read_manifest(manifest_of(outdir))
     assert sorted(item["status"] for item in latest.values()) == ["cancelled"] * 2 + ["pending"] * 4
 
@@ -91,7 +93,7 @@ def test_ctrl_c_cancels_only_the_batch_own_prompts(cli_env, fakes, workflow, out
 
 def test_ctrl_c_with_detach_leaves_the_prompts_for_resume_to_follow(cli_env, fakes, workflow, outdir, run_cli):
     (fake,) = fakes(1)
-    fake.exec_delay = 0.3
+    fake.faults.hold_execution = True
     process = start_cli(cli_env, "--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..4", "--detach",
                         "-o", str(outdir))
     try:
@@ -104,7 +106,8 @@ def test_ctrl_c_with_detach_leaves_the_prompts_for_resume_to_follow(cli_env, fak
         process.kill()
     assert process.returncode == ExitCode.INTERRUPTED, stderr
     left = {c["prompt_id"] for c in json.loads(stdout.splitlines()[-1])["data"]["in_flight"]}
-    assert left and not [r for r in fake.requests if "cancel" in r.path or r.path == "/interrupt"]
+    assert len(left) == 2 and not [r for r in fake.requests if "cancel" in r.path or r.path == "/interrupt"]
+    fake.faults.hold_execution = False
     resumed = run_cli("run", "--resume", str(manifest_of(outdir)), "--json")
     assert resumed.exit_code == 0, resumed.stderr
     assert left <= {item["prompt_id"] for item in resumed.json()["data"]["items"]}
