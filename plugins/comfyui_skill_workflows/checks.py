@@ -9,7 +9,7 @@ from typing import Any
 from comfyui_skill import Context, Output, RejectedError, Result, UsageError
 
 from . import graphcheck, params, replacements, store
-from .commands import load_document
+from .commands import document_format, load_document
 from .prepare import object_info, to_api
 from .uigraph import is_editor_format
 
@@ -80,8 +80,13 @@ def upgrade(ctx: Context, args: argparse.Namespace) -> Result:
     if store.exists(target) and not args.workflow_force:
         raise UsageError(f"a workflow named {target!r} already exists", hint="add --force to replace it, or --as NEW")
     document = store.read(name)
-    graph, changes = replacements.upgrade(to_api(ctx, document, name), replacements.fetch(ctx))
-    data = {"workflow": name, "upgraded": None, "converted": is_editor_format(document), "changes": changes}
+    if is_editor_format(document):
+        from .editor_upgrade import upgrade_editor
+
+        graph, changes = upgrade_editor(document, replacements.fetch(ctx), object_info(ctx))
+    else:
+        graph, changes = replacements.upgrade(to_api(ctx, document, name), replacements.fetch(ctx))
+    data = {"workflow": name, "upgraded": None, "format": document_format(document), "changes": changes}
     if changes:
         store.write(target, graph)
         data["upgraded"] = target
@@ -92,14 +97,14 @@ def upgrade(ctx: Context, args: argparse.Namespace) -> Result:
             return
         for change in changes:
             out.line(_describe_change(change))
-        out.line(f"wrote {target} ({name} is unchanged)"
-                 + (" in API format (converted from the editor format)" if data["converted"] else ""))
+        out.line(f"wrote {target} ({name} is unchanged), in {data['format']} format")
 
     return Result(data=data, text=render)
 
 
 def _describe_change(change: dict[str, Any]) -> str:
-    parts = [f"node {change['node']}: {change['class_type']} -> {change['replacement']}"]
+    where = f"subgraph {change['subgraph']} " if change.get("subgraph") else ""
+    parts = [f"{where}node {change['node']}: {change['class_type']} -> {change['replacement']}"]
     parts += [f"{old} -> {new}" for old, new in change["inputs"].items() if old != new]
     parts += [f"{key} = {value!r}" for key, value in change["set"].items()]
     parts += [f"dropped {name}" for name in change["dropped"]]

@@ -85,7 +85,7 @@ def import_workflow(ctx: Context, args: argparse.Namespace) -> Result:
         if store.exists(name) and not args.workflow_force:
             raise UsageError(f"a workflow named {name!r} already exists", hint="add --force to replace it")
         store.write(name, document)
-        imported.append({"name": name, "format": _format(document), "nodes": _node_count(document),
+        imported.append({"name": name, "format": document_format(document), "nodes": _node_count(document),
                          "deprecated": replacements.deprecation_report(ctx, document)})
 
     def render(out: Output) -> None:
@@ -130,7 +130,7 @@ def _check_workflow(document: Any, name: str) -> None:
             raise UsageError(f"{name!r} is not a ComfyUI workflow (editor or API format)")
 
 
-def _format(document: Any) -> str:
+def document_format(document: Any) -> str:
     return "editor" if is_editor_format(document) else "api"
 
 
@@ -147,7 +147,7 @@ def list_workflows(ctx: Context, args: argparse.Namespace) -> Result:
         except (ValueError, OSError):
             rows.append({"name": name, "format": "invalid", "nodes": 0})
             continue
-        rows.append({"name": name, "format": _format(document), "nodes": _node_count(document)})
+        rows.append({"name": name, "format": document_format(document), "nodes": _node_count(document)})
 
     def render(out: Output) -> None:
         if not rows:

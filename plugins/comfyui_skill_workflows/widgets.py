@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .dynprompt import expand_dynamic_prompt
@@ -31,61 +32,87 @@ def default_of(spec: InputSpec) -> Any:
     return _TYPE_DEFAULTS.get(spec.type_name)
 
 
-def widget_values(node: Mapping[str, Any], info: Mapping[str, Any]) -> dict[str, Any]:
-    """``{input name: value}`` for every widget of ``node``, as the frontend would serialise them.
+@dataclass(frozen=True)
+class Slot:
+    """One position of a node's widget list: an input's widget, a frontend-added widget that is sent
+    (``spec`` None), or a slot that is never sent (a ``control_after_generate`` or upload button)."""
 
-    Widgets follow the class's ``input_order``; a dynamic combo's selected option adds its own
-    widgets right after it; ``control_after_generate`` and upload buttons take a slot each but are
-    not serialised. Missing trailing values keep the schema default.
-    """
-    raw = node.get("widgets_values")
-    named = raw if isinstance(raw, dict) else None
-    stored = [] if named is not None or raw is None else list(raw)
-    values: dict[str, Any] = {}
-    index = 0
+    name: str
+    spec: InputSpec | None = None
+    sent: bool = True
+
+    @property
+    def default(self) -> Any:
+        return default_of(self.spec) if self.spec is not None else ""
+
+
+def layout(class_type: str, info: Mapping[str, Any], value_of: Callable[[str], Any]) -> Iterator[Slot]:
+    """The widget list the frontend builds for a node, in order. Widgets follow the class's
+    ``input_order``; a dynamic combo's selected option (``value_of(name)``, asked once its slot has
+    been consumed) adds its own widgets right after it. A slot named ``prefix*`` stands for every
+    remaining value, numbered from 1."""
     pending = input_specs(info)
-    extensions = EXTENSION_WIDGETS.get(str(node.get("type")), {})
+    extensions = EXTENSION_WIDGETS.get(class_type, {})
     while pending:
         spec = pending.pop(0)
         if not spec.is_widget:
             continue
-        if named is not None:
-            value = named.get(spec.name, default_of(spec))
-        elif index < len(stored):
-            value = stored[index]
-        else:
-            value = default_of(spec)
-        index += 1
-        values[spec.name] = value
+        yield Slot(spec.name, spec)
         if spec.type == DYNAMIC_COMBO:
-            pending[0:0] = spec.option_inputs(value)
+            pending[0:0] = spec.option_inputs(value_of(spec.name))
         if spec.has_control_widget:
-            index += 1
+            yield Slot("control_after_generate", sent=False)
         if spec.name in extensions:
-            added = _extension_values(extensions[spec.name], named, stored[index:])
-            values.update(added)
-            index += len(added)
+            yield from (Slot(name) for name in extensions[spec.name])
         elif spec.has_upload_button:
-            index += 1
+            yield Slot("upload", sent=False)
+
+
+def widget_values(node: Mapping[str, Any], info: Mapping[str, Any]) -> dict[str, Any]:
+    """``{input name: value}`` for every widget of ``node``, as the frontend would serialise them
+    (stored positionally, or by name); missing trailing values keep the schema default."""
+    raw = node.get("widgets_values")
+    named = raw if isinstance(raw, dict) else None
+    stored = [] if named is not None or raw is None else list(raw)
+    values: dict[str, Any] = {}
+    position = 0
+    for slot in layout(str(node.get("type")), info, values.get):
+        if slot.name.endswith("*"):
+            prefix = slot.name[:-1]
+            rest = [(key, named[key]) for key in named if key.startswith(prefix)] if named is not None else \
+                [(f"{prefix}{number}", value) for number, value in enumerate(stored[position:], start=1)]
+            values.update(rest)
+            position += len(rest)
+            continue
+        if named is not None:
+            value = named.get(slot.name, slot.default)
+        else:
+            value = stored[position] if position < len(stored) else slot.default
+        position += 1
+        if slot.sent:
+            values[slot.name] = value
     for name, mapping in _LEGACY_VALUES.get(str(node.get("type")), {}).items():
         if name in values and isinstance(values[name], str):
             values[name] = mapping.get(values[name], values[name])
     return values
 
 
-def _extension_values(names: tuple[str, ...], named: Mapping[str, Any] | None, rest: list[Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in names:
-        if name.endswith("*"):
-            count = len(rest) if named is None else sum(1 for key in named if key.startswith(name[:-1]))
-            for number in range(1, count + 1):
-                key = f"{name[:-1]}{number}"
-                values[key] = named.get(key, "") if named is not None else rest.pop(0)
-        elif named is not None:
-            values[name] = named.get(name, "")
+def stored_widgets(class_type: str, info: Mapping[str, Any], values: Mapping[str, Any]) -> list[Any]:
+    """The ``widgets_values`` list a node of ``class_type`` stores for ``values`` (what
+    ``widget_values`` reads back): schema defaults where a value is missing, ``fixed`` in
+    control_after_generate slots, ``image`` in upload-button slots."""
+    stored: list[Any] = []
+    for slot in layout(class_type, info, lambda _name: stored[-1]):
+        if slot.name.endswith("*"):
+            prefix = slot.name[:-1]
+            numbered = sorted((int(key[len(prefix):]), value) for key, value in values.items()
+                              if key.startswith(prefix) and key[len(prefix):].isdigit())
+            stored += [value for _, value in numbered]
+        elif slot.sent:
+            stored.append(values.get(slot.name, slot.default))
         else:
-            values[name] = rest.pop(0) if rest else ""
-    return values
+            stored.append("fixed" if slot.name == "control_after_generate" else "image")
+    return stored
 
 
 def serialise(value: Any, spec: InputSpec | None) -> Any:

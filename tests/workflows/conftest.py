@@ -40,6 +40,16 @@ def chain(middle_mode: int) -> dict[str, Any]:
     ]}
 
 
+def deprecate_load_image(fake_comfy) -> None:
+    """Make the fake server's /node_replacements map LoadImage to LoadImageMask: image kept, channel
+    set to alpha, output 1 (MASK) becomes output 0 and output 0 (IMAGE) is dropped."""
+    mapping = {"LoadImage": [{"new_node_id": "LoadImageMask", "old_node_id": "LoadImage",
+                              "input_mapping": [{"new_id": "image", "old_id": "image"},
+                                                {"new_id": "channel", "set_value": "alpha"}],
+                              "output_mapping": [{"old_idx": 1, "new_idx": 0}]}]}
+    fake_comfy.faults.respond_raw(r"^/node_replacements$", 200, json.dumps(mapping), "application/json")
+
+
 @pytest.fixture
 def write_json(tmp_path: Path):
     def write(document: Any, name: str = "wf.json") -> str:

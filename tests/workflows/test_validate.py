@@ -7,7 +7,7 @@ import json
 
 from comfyui_skill import ExitCode
 
-from .conftest import chain, fixture_path
+from .conftest import chain, deprecate_load_image, fixture_path
 
 BROKEN = {
     "1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 99999, "batch_size": 1, "color": 0}},
@@ -117,11 +117,7 @@ def test_upgrade_applies_the_mapping_to_a_new_stored_workflow(run_cli, fake_comf
 
 
 def test_upgrade_moves_and_removes_links_per_output_mapping(run_cli, fake_comfy, write_json, stored):
-    mapping = {"LoadImage": [{"new_node_id": "LoadImageMask", "old_node_id": "LoadImage",
-                              "input_mapping": [{"new_id": "image", "old_id": "image"},
-                                                {"new_id": "channel", "set_value": "alpha"}],
-                              "output_mapping": [{"old_idx": 1, "new_idx": 0}]}]}
-    fake_comfy.faults.respond_raw(r"^/node_replacements$", 200, json.dumps(mapping), "application/json")
+    deprecate_load_image(fake_comfy)
     graph = {"1": {"class_type": "LoadImage", "inputs": {"image": "in1.png"}},
              "2": {"class_type": "MaskToImage", "inputs": {"mask": ["1", 1]}},
              "3": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "a"}},
