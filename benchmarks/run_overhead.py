@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from comfyui_skill.testing.fake_comfyui import FakeComfyUI
+from measure import child
 
 ROOT = Path(__file__).resolve().parent.parent
 W1 = ROOT / "tests" / "fixtures" / "workflows" / "W1_empty_image_save.json"
@@ -80,17 +80,6 @@ def server_seconds(url: str, prompt_id: str) -> float:
     return (stamps["execution_success"] - stamps["execution_start"]) / 1000
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, CPU seconds (user + system) and stdout of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return wall, cpu, done.stdout
-
-
 def workflow_copy(folder: Path, index: int) -> str:
     graph = json.loads(W1.read_text())
     graph["1"]["inputs"]["color"] = index  # a new input each time: really executed, never cached
@@ -108,7 +97,7 @@ def overhead(runs: int) -> None:
         figures: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in ("cli", "script", "queue")}
 
         def measure(name: str, command: list[str], counted: bool) -> str:
-            wall, cpu, stdout = timed(command, env)
+            wall, cpu, stdout = child(command, env)
             if name != "queue":
                 wall -= server_seconds(fake.url, (json.loads(stdout)["data"]["prompt_id"] if name == "cli"
                                                   else stdout.strip()))

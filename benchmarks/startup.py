@@ -39,6 +39,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "COMFYUI_SKILL_CACHE_DIR": cache}
         env.pop("COMFYUI_SKILL_NO_CACHE", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode
         baseline = median_seconds([sys.executable, "-c", "pass"], runs, env)
         cached = median_seconds([executable, "--help"], runs, env)
         cold = median_seconds([executable, "--help"], runs, {**env, "COMFYUI_SKILL_NO_CACHE": "1"})
