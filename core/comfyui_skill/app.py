@@ -13,8 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from . import helpcache
 from ._version import __version__
@@ -41,8 +40,7 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message, hint=f"see '{self.prog} --help'")
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """The global options, read before plugins load (they decide which plugins load)."""
 
     config: str | None

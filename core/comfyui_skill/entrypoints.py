@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Distribution:
+class Distribution(NamedTuple):
     name: str
     version: str
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     """The parts of an entry point the plugin host needs."""
 
     name: str

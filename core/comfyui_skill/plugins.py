@@ -15,7 +15,7 @@ import sys
 import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NamedTuple, TypeVar
 
 import pluggy
 
@@ -52,8 +52,7 @@ class PluginRecord:
         }
 
 
-@dataclass(frozen=True)
-class LoadPolicy:
+class LoadPolicy(NamedTuple):
     """Which plugins to load: from ``--no-plugins``, ``-p``, env vars and the config file."""
 
     builtins_only: bool = False
@@ -98,8 +97,7 @@ class PluginManager(pluggy.PluginManager):
         return super().parse_hookimpl_opts(plugin, name)
 
 
-@dataclass(frozen=True)
-class Provided:
+class Provided(NamedTuple):
     """An item returned by a registry hook, tagged with the plugin that provided it."""
 
     plugin: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -9,19 +10,25 @@ MASK = "***"
 
 _PATTERNS = (
     # query-string credentials (the Comfy Cloud WebSocket URL carries ``token=``)
-    re.compile(r"(?i)([?&](?:token|api_key|apikey|key|access_token|auth)=)[^&#\s'\"]+"),
-    re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)(\bBasic\s+)[A-Za-z0-9+/=]+"),
-    re.compile(r"(?i)(\"(?:api_key_comfy_org|auth_token_comfy_org|x-api-key|authorization)\"\s*:\s*\")[^\"]*"),
-    re.compile(r"(?i)(//[^/@\s:]+:)[^/@\s]+(@)"),  # user:password@host in URLs
+    r"(?i)([?&](?:token|api_key|apikey|key|access_token|auth)=)[^&#\s'\"]+",
+    r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=-]+",
+    r"(?i)(\bBasic\s+)[A-Za-z0-9+/=]+",
+    r"(?i)(\"(?:api_key_comfy_org|auth_token_comfy_org|x-api-key|authorization)\"\s*:\s*\")[^\"]*",
+    r"(?i)(//[^/@\s:]+:)[^/@\s]+(@)",  # user:password@host in URLs
 )
+
+
+@functools.cache
+def _compiled() -> tuple[re.Pattern[str], ...]:
+    """The patterns, compiled on first use (most commands never print anything to redact)."""
+    return tuple(re.compile(pattern) for pattern in _PATTERNS)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Replace every known secret value and credential-looking fragment in ``text``."""
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, MASK)
-    for pattern in _PATTERNS:
+    for pattern in _compiled():
         text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(2) if pattern.groups > 1 else ""), text)
     return text
 
