@@ -110,8 +110,7 @@ class Follower:
                     time.sleep(POLL_INTERVAL)
             return
         while time.monotonic() < deadline:
-            status = self.manager.status()
-            if not status.get("is_processing") and status.get("done_count") == status.get("total_count"):
+            if _drained(self.manager.status()):
                 break
             time.sleep(POLL_INTERVAL)
         else:
@@ -133,6 +132,15 @@ class Follower:
                 item.fail("the Manager finished without doing it (no WebSocket, so its reason is only in the "
                           "server log)", denied=False)
                 self.note(item, "failed")
+
+
+def _drained(status: dict[str, Any]) -> bool:
+    """The worker has stopped with nothing left: 3.x counts ``total = done + in progress + queued``,
+    4.x reports ``pending_count`` (and ``total_count`` = pending + running)."""
+    numbers = {key: value if isinstance(value, int) else 0 for key, value in status.items()}
+    pending = numbers["pending_count"] if "pending_count" in status else \
+        numbers.get("total_count", 0) - numbers.get("done_count", 0) - numbers.get("in_progress_count", 0)
+    return not status.get("is_processing") and pending <= 0
 
 
 def model_files(client: ComfyClient, item: Item) -> list[Any]:

@@ -10,7 +10,7 @@ NODE_KINDS = ("install", "uninstall", "update", "disable", "enable")
 DONE = {"install": "installed", "install-model": "installed", "uninstall": "uninstalled", "update": "updated",
         "disable": "disabled", "enable": "enabled"}
 """Task kind -> the status of an item that succeeded."""
-SECURITY_MARKERS = ("security_level", "security error", "security policy", "network_mode", "personal_cloud",
+SECURITY_MARKERS = ("security_level", "security level", "security error", "security policy", "network_mode", "personal_cloud",
                     "this request is banned")
 
 
