@@ -1,17 +1,21 @@
 """``deps restart [--wait]``: restart ComfyUI through the Manager (new node packs load on start).
 
 The Manager restarts the process at once, so the request usually gets no answer. With ``--wait``
-the command waits until the server has gone away and ``/system_stats`` answers again, then compares
-``/object_info`` with before to report the node classes that appeared.
+the command waits until the server has gone away (its WebSocket closes; without one, ``/system_stats``
+stops answering) and ``/system_stats`` answers again, then compares ``/object_info`` with before to
+report the node classes that appeared.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
-from comfyui_skill import CliError, Context, Output, RejectedError, Result, TimeoutExpired
+from comfyui_skill import (AuthError, CliError, ConnectionClosed, Context, Output, RejectedError, Result,
+                           TimeoutExpired, UnreachableError, new_client_id)
 
+from .manager import ManagerClient
 from .runner import SECURITY_HINT, connect
 
 POLL_INTERVAL = 0.2
@@ -35,17 +39,46 @@ def _wait_until(ctx: Context, up: bool, deadline: float) -> bool:
     return False
 
 
+def _went_away(ctx: Context, events: Any, deadline: float) -> bool:
+    """Whether the old process stopped: its socket closes (or, without one, it stops answering)."""
+    if events is None:
+        return _wait_until(ctx, False, deadline)
+    try:
+        while time.monotonic() < deadline:
+            events.receive(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+    except ConnectionClosed:
+        return True
+    return False
+
+
+def _open_events(ctx: Context) -> Any:
+    try:
+        return ctx.client.open_events(new_client_id())
+    except (UnreachableError, AuthError):
+        return None
+
+
 def restart(ctx: Context, args: argparse.Namespace) -> Result:
     manager = connect(ctx)
     before = set(ctx.client.object_info()) if args.deps_wait else set()
+    events = _open_events(ctx) if args.deps_wait else None
     started = time.monotonic()
-    if manager.reboot():
-        raise RejectedError("the Manager refused to restart ComfyUI (HTTP 403)", hint=SECURITY_HINT)
+    try:
+        if manager.reboot():
+            raise RejectedError("the Manager refused to restart ComfyUI (HTTP 403)", hint=SECURITY_HINT)
+        return _restarted(ctx, args, manager, before, events, started)
+    finally:
+        if events is not None:
+            events.close()
+
+
+def _restarted(ctx: Context, args: argparse.Namespace, manager: ManagerClient, before: set[str], events: Any,
+               started: float) -> Result:
     data: dict = {"manager": manager.dialect.to_json(), "restarted": True, "waited": args.deps_wait}
     if not args.deps_wait:
         return Result(data=data, text="restart requested; ComfyUI is restarting")
     deadline = started + args.deps_timeout
-    went_away = _wait_until(ctx, False, min(deadline, started + GONE_WAIT))
+    went_away = _went_away(ctx, events, min(deadline, started + GONE_WAIT))
     if not _wait_until(ctx, True, deadline):
         raise TimeoutExpired(f"ComfyUI did not answer again within {args.deps_timeout:g} s of the restart",
                              hint="check the server's console; it may have failed to start")
