@@ -6,7 +6,7 @@ Chromium (Debian package ``chromium``). Nothing runs without a server URL:
 
     cd /tmp/pw && npm install playwright-core
     NODE_PATH=/tmp/pw/node_modules COMFYUI_SKILL_TEST_SERVER=http://127.0.0.1:8188 \\
-        .venv/bin/python benchmarks/frontend_parity.py [--captured DIR] [--examples N]
+        .venv/bin/python benchmarks/frontend_parity.py [--captured DIR] [--templates DIR] [--examples N]
 
 The templates come from the pip package comfyui-workflow-templates-json. Every template our converter
 converts is loaded, one after another in one headless page, with the app's own ``loadGraphData`` and
@@ -79,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=os.environ.get("COMFYUI_SKILL_TEST_SERVER"))
     parser.add_argument("--captured", type=Path, default=Path(tempfile.gettempdir()) / "frontend-parity")
+    parser.add_argument("--templates", type=Path, help="a folder of templates (default: the installed "
+                        "comfyui-workflow-templates-json, e.g. the server's own copy instead)")
     parser.add_argument("--examples", type=int, default=3, help="template names shown per category")
     args = parser.parse_args()
     if not args.url:
@@ -86,7 +88,7 @@ def main() -> None:
     with urllib.request.urlopen(f"{args.url.rstrip('/')}/object_info") as answer:
         object_info = json.load(answer)
 
-    documents = dict(templates())
+    documents = dict(templates(args.templates))
     converted: dict[str, dict[str, Any]] = {}
     failures: collections.Counter[str] = collections.Counter()
     for name, document in documents.items():

@@ -20,9 +20,10 @@ from comfyui_skill_workflows.convert import convert
 from comfyui_skill_workflows.uigraph import is_editor_format
 
 
-def templates() -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(file name, document)`` of every editor-format template in the installed package."""
-    folder = resources.files("comfyui_workflow_templates_json") / "templates"
+def templates(folder: Any = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(file name, document)`` of every editor-format template in ``folder`` (default: the
+    installed package's)."""
+    folder = folder or resources.files("comfyui_workflow_templates_json") / "templates"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".json"):
             continue
