@@ -40,7 +40,7 @@ DRIVER = Path(__file__).with_name("frontend_parity.js")
 #: Why a template's prompt differs, by category; the first that explains a difference wins.
 RUNTIME_3D = "3D viewport captured at run time (Load3D.image, *3DAdvanced.viewport_state)"
 TITLE = "_meta.title: the frontend's bundled display name differs from the server's"
-OTHER = "other (unexplained)"
+OTHER = "other (see docs/workflows.md, Parity with the frontend)"
 
 
 def capture(url: str, documents: Mapping[str, dict[str, Any]], captured: Path) -> None:
