@@ -27,6 +27,13 @@ def items(result) -> dict[str, dict]:
     return {item["name"]: item for item in result.json()["data"]["items"]}
 
 
+def failed_pack_install(run_cli, server: FakeComfyUI, tmp_path) -> tuple[dict, dict]:
+    """``deps install --nodes`` expected to fail: the fancy-pack item and the whole JSON result."""
+    result = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", "--json", server=server)
+    assert result.exit_code == ExitCode.EXECUTION_FAILED, result.stderr
+    return items(result)["fancy-pack"], result.json()
+
+
 def test_installs_node_packs_and_models_then_a_restart_loads_the_classes(run_cli, managed, model_url, tmp_path):
     offer(managed, model_url)
     wf = workflow(tmp_path)
@@ -79,11 +86,9 @@ def test_the_4x_socket_carries_our_client_id_and_every_task_names_it(run_cli, ma
 def test_an_unreachable_registry_fails_with_the_servers_own_words(run_cli, managed, tmp_path):
     offer(managed)
     managed.manager.registry_online = False
-    result = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", "--json", server=managed)
-    assert result.exit_code == ExitCode.EXECUTION_FAILED
-    item = items(result)["fancy-pack"]
+    item, result = failed_pack_install(run_cli, managed, tmp_path)
     assert (item["status"], item["reason"], item["security_denied"]) == ("failed", OFFLINE, False)
-    assert result.json()["error"]["message"] == "1 of 1 item(s) failed"
+    assert result["error"]["message"] == "1 of 1 item(s) failed"
     text = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", server=managed)
     assert text.exit_code == ExitCode.EXECUTION_FAILED
     assert "failed" in text.stdout and OFFLINE in text.stdout
@@ -107,9 +112,7 @@ def test_a_security_denial_is_explained_with_the_setting_and_not_worked_around(r
 def test_4x_refuses_installs_in_the_worker_when_comfyui_listens_beyond_loopback(run_cli, manager4, tmp_path):
     offer(manager4)
     manager4.manager.listen_loopback = False
-    result = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", "--json", server=manager4)
-    assert result.exit_code == ExitCode.EXECUTION_FAILED
-    item = items(result)["fancy-pack"]
+    item, _ = failed_pack_install(run_cli, manager4, tmp_path)
     assert item["security_denied"] is True and "personal_cloud" in item["reason"]
     assert [r.path for r in requests_to(manager4, "/queue/task")]  # accepted (200), failed in the worker
 
@@ -134,9 +137,8 @@ def test_without_a_websocket_a_3x_failure_says_where_the_reason_is(run_cli, tmp_
         offer(server)
         server.manager.registry_online = False
         server.faults.refuse_websocket = True
-        result = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", "--json", server=server)
-    assert result.exit_code == ExitCode.EXECUTION_FAILED
-    assert "server log" in items(result)["fancy-pack"]["reason"]
+        item, _ = failed_pack_install(run_cli, server, tmp_path)
+    assert "server log" in item["reason"]
 
 
 def test_the_plan_is_confirmed_on_a_terminal_only(run_cli, manager4, tmp_path):
