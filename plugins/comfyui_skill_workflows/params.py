@@ -11,7 +11,7 @@ from typing import Any
 
 from comfyui_skill import RejectedError, UsageError, node_order, resolve_address, split_address
 
-from .nodeinfo import InputSpec, all_input_specs, is_link
+from .nodeinfo import SEED_NAMES, InputSpec, all_input_specs, is_link
 
 #: Friendly name -> input names that carry it (``prompt``/``negative`` are found through the links).
 FRIENDLY = {"seed": ("seed", "noise_seed"), "steps": ("steps",), "cfg": ("cfg",), "width": ("width",),
@@ -195,7 +195,7 @@ def coerce(param: Param, raw: Any) -> Any:
     """``raw`` (a command-line string or a JSON value) as the input's type, within its limits."""
     spec, kind = param.spec, param.spec.type_name
     if kind == "INT":
-        if raw == "random" and (spec.options.get("control_after_generate") or param.input in ("seed", "noise_seed")):
+        if raw == "random" and (spec.options.get("control_after_generate") or param.input in SEED_NAMES):
             low = int(spec.options.get("min", 0))
             return random.randint(low, min(int(spec.options.get("max", _SEED_MAX)), _SEED_MAX))
         return _in_range(spec, _number(raw, int))

@@ -87,8 +87,9 @@ def test_run_stored_editor_workflow_with_named_parameters(run_cli, fake_comfy, w
 
 def test_bad_parameters_are_rejected_before_submission(run_cli, fake_comfy):
     run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1")
-    result = run_cli("run", "w1", "--width", "99999", "--height", "tall", "--colour", "1", "--batch", "inf",
-                     "--json", server=fake_comfy)
+    # (--batch is run's own option since batch runs exist: the batch parameter goes through --args)
+    result = run_cli("run", "w1", "--width", "99999", "--height", "tall", "--colour", "1",
+                     "--args", '{"batch": "inf"}', "--json", server=fake_comfy)
     assert result.exit_code == ExitCode.REJECTED
     problems = {p["parameter"]: p["problem"] for p in result.json()["error"]["details"]["problems"]}
     assert problems == {"width": "99999 is out of range (1 to 16384)", "height": "'tall' is not a number",
