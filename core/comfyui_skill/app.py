@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-import traceback
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, NamedTuple
 
@@ -261,6 +260,8 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         return ExitCode.OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if output.verbose:
+            import traceback  # only for this last line of defence
+
             traceback.print_exc(file=stderr)
         plugin = _plugin_of(exc, host)
         blame = f" in plugin {plugin!r}" if plugin else ""

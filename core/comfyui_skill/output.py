@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +54,8 @@ class Output:
 
     @property
     def width(self) -> int:
+        import shutil  # loaded by the commands that lay out text, not by every start-up
+
         return shutil.get_terminal_size((100, 24)).columns
 
     def line(self, text: str = "") -> None:
