@@ -91,6 +91,7 @@ class Follower:
         """Follow on the socket; None means 'carry on by polling' (it could not be kept open)."""
         next_check = time.monotonic() + FIRST_CHECK
         settle_until: float | None = None
+        drops = 0  # in a row, with no message in between: a socket that never works is left for polling
         while True:
             wait = min(self.remaining(), max(next_check - time.monotonic(), 0.0))
             if settle_until is not None:
@@ -98,6 +99,12 @@ class Follower:
             try:
                 message = self.stream.receive(wait)
             except ConnectionClosed as exc:
+                drops += 1
+                if drops > RECONNECT_ATTEMPTS:
+                    self.stream = None  # closed already
+                    self.emit("retry", reason=f"WebSocket keeps closing ({exc}); polling the server",
+                              attempt=drops)
+                    return None
                 if not self._reconnect(str(exc)):
                     return None
                 state = self._check()
@@ -113,6 +120,7 @@ class Follower:
                 next_check = time.monotonic() + QUIET_CHECK
                 continue
             next_check = time.monotonic() + QUIET_CHECK
+            drops = 0
             outcome = self._handle(message)
             if outcome == "success":
                 settle_until = time.monotonic() + SETTLE

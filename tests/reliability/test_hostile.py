@@ -16,7 +16,7 @@ from comfyui_skill import ExitCode, ServerError, save_stream, safe_relative_path
 
 from tests.core.scripted_server import send, send_chunks
 
-from .conftest import PNG, files_in
+from .conftest import PNG, files_in, wait_for
 
 MiB = 1024 * 1024
 
@@ -92,9 +92,20 @@ def test_a_body_over_the_cap_is_refused(run_cli, fake_comfy):
 
 
 @pytest.mark.parametrize("size, binary", [(200 * MiB, False), (2 ** 62, True)], ids=["200MiB-text", "endless-binary"])
-def test_an_oversized_websocket_frame_is_refused_unread_and_the_run_completes(run_cli, fake_comfy, workflow_file,
-                                                                              tmp_path, size, binary):
+def test_an_oversized_websocket_frame_is_refused_unread_and_the_run_polls(run_cli, fake_comfy, workflow_file,
+                                                                          tmp_path, in_background, size, binary):
     fake_comfy.faults.send_oversized_websocket_frame(size, binary)  # on every socket, reconnections too
+    fake_comfy.faults.hold_execution = True  # until the client polls: it must give up the socket first
+
+    def polled_after_the_fifth_socket() -> bool:
+        paths = [r.path for r in fake_comfy.requests]
+        sockets = [n for n, path in enumerate(paths) if path == "/ws"]
+        return len(sockets) >= 5 and sum(p.startswith("/api/jobs/") for p in paths[sockets[4]:]) >= 2
+
+    def release() -> None:
+        wait_for(polled_after_the_fifth_socket, "a poll after the fifth socket")
+        fake_comfy.faults.hold_execution = False
+    in_background(release)
     out = tmp_path / "out"
     tracemalloc.start()  # the CLI runs in this process: its peak allocation is measured here
     try:
@@ -107,7 +118,10 @@ def test_an_oversized_websocket_frame_is_refused_unread_and_the_run_completes(ru
     assert files_in(out) == ["probe/empty_00001_.png"]
     assert peak < 16 * MiB
     reasons = [event["reason"] for event in result.ndjson() if event.get("event") == "retry"]
-    assert reasons and "more than the 128.0 MiB accepted" in reasons[0], reasons
+    assert "more than the 128.0 MiB accepted" in reasons[0], reasons
+    # a socket that never delivers a message is given up after a few tries: no reconnection storm
+    assert reasons[-1].startswith("WebSocket keeps closing") and reasons[-1].endswith("polling the server")
+    assert len([r for r in fake_comfy.requests if r.path == "/ws"]) == 5
 
 
 def test_an_endless_chunked_answer_stops_at_the_cap(run_cli, other_host):
