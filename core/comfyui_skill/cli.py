@@ -29,14 +29,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: list[str]) -> int:
-    from . import helpcache
+    try:
+        from . import helpcache
 
-    cached = helpcache.lookup(args)
-    if cached is not None:
-        sys.stdout.write(cached)
-        return 0
-    from .app import run
-
+        cached = helpcache.lookup(args)
+        if cached is not None:
+            sys.stdout.write(cached)
+            return 0
+        from .app import run
+    except KeyboardInterrupt:  # Ctrl-C while the first modules load, before run() can catch it
+        sys.stderr.write("comfyui-skill: error: interrupted\n")
+        return 130  # ExitCode.INTERRUPTED, without importing it
     return run(args)
 
 

@@ -84,6 +84,26 @@ def test_during_start_up_before_any_request(subprocess_env, fake_comfy, workflow
     assert _no_files(tmp_path / "out")
 
 
+def test_while_the_first_modules_load(subprocess_env, tmp_path):
+    """Before ``app.run`` (which turns Ctrl-C into exit 130) is even imported: the start-up cache the
+    ``--help`` fast path reads is a FIFO, so the child blocks in that very first step."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    fifo = cache / "startup-cache.marshal"
+    os.mkfifo(fifo)
+    env = {k: v for k, v in subprocess_env.items() if k != "COMFYUI_SKILL_NO_CACHE"}
+    process = subprocess.Popen([*CLI, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**env, "COMFYUI_SKILL_CACHE_DIR": str(cache)})
+    writer = wait_for(lambda: _writer_once_read(fifo), "the child to read its start-up cache", child=process)
+    try:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        os.close(writer)
+    assert process.returncode == ExitCode.INTERRUPTED, (stdout, stderr)
+    assert "Traceback" not in stderr and "interrupted" in stderr
+
+
 def test_before_submit_while_uploading_an_input(subprocess_env, fake_comfy, workflow_file, tmp_path):
     image = write_png(tmp_path / "in.png", (1, 2, 3))
     fake_comfy.faults.delay_http(r"^/upload/image$", LONG, times=1)
