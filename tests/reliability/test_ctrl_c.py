@@ -63,20 +63,26 @@ def _writer_once_read(fifo: Path) -> int | None:
         return None
 
 
+def _interrupt_while_reading(process: subprocess.Popen, fifo: Path) -> tuple[str, str]:
+    """SIGINT once the child reads ``fifo`` (it stays blocked there: we hold the writing end open
+    without writing), then its stdout and stderr."""
+    writer = wait_for(lambda: _writer_once_read(fifo), f"the child to read {fifo.name}", child=process)
+    try:
+        process.send_signal(signal.SIGINT)
+        return process.communicate(timeout=30)
+    finally:
+        os.close(writer)
+
+
 def test_during_start_up_before_any_request(subprocess_env, fake_comfy, workflow_file, tmp_path):
     """The config file is a FIFO: the child blocks reading it while it loads its plugins, before it has
-    sent anything, and stays blocked as long as we hold the writing end open without writing."""
+    sent anything."""
     fifo = tmp_path / "config.toml"
     os.mkfifo(fifo)
     process = subprocess.Popen([*CLI, "--url", fake_comfy.url, "run", workflow_file("W1"), "--json",
                                 "-o", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env={**subprocess_env, "COMFYUI_SKILL_CONFIG": str(fifo)})
-    writer = wait_for(lambda: _writer_once_read(fifo), "the child to read its config file", child=process)
-    try:
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        os.close(writer)
+    stdout, stderr = _interrupt_while_reading(process, fifo)
     assert process.returncode == ExitCode.INTERRUPTED, (stdout, stderr)
     assert "Traceback" not in stderr
     assert json.loads(stdout)["error"]["code"] == "interrupted"
@@ -94,12 +100,7 @@ def test_while_the_first_modules_load(subprocess_env, tmp_path):
     env = {k: v for k, v in subprocess_env.items() if k != "COMFYUI_SKILL_NO_CACHE"}
     process = subprocess.Popen([*CLI, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**env, "COMFYUI_SKILL_CACHE_DIR": str(cache)})
-    writer = wait_for(lambda: _writer_once_read(fifo), "the child to read its start-up cache", child=process)
-    try:
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        os.close(writer)
+    stdout, stderr = _interrupt_while_reading(process, fifo)
     assert process.returncode == ExitCode.INTERRUPTED, (stdout, stderr)
     assert "Traceback" not in stderr and "interrupted" in stderr
 
