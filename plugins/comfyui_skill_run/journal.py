@@ -37,7 +37,7 @@ def public_url(url: str) -> str:
 
 def record(prompt_id: str, **fields: Any) -> dict[str, Any]:
     """Append an update for ``prompt_id`` (merged over what is known); returns the merged record."""
-    merged = {**(find(prompt_id) or {}), **fields, "prompt_id": prompt_id, "updated_at": time.time()}
+    merged = {**(_latest(prompt_id) or {}), **fields, "prompt_id": prompt_id, "updated_at": time.time()}
     target = path()
     target.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(merged, default=str, separators=(",", ":")) + "\n"
@@ -57,12 +57,47 @@ def _lines() -> Iterator[dict[str, Any]]:
         return
     with handle:
         for line in handle:
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash
-            if isinstance(entry, dict) and isinstance(entry.get("prompt_id"), str):
+            entry = _decode(line)
+            if entry is not None:
                 yield entry
+
+
+def _decode(line: str) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError:
+        return None  # a line cut short by a crash
+    return entry if isinstance(entry, dict) and isinstance(entry.get("prompt_id"), str) else None
+
+
+def _latest(prompt_id: str) -> dict[str, Any] | None:
+    """The latest record of exactly ``prompt_id``, read from the end of the journal: the records of
+    a prompt being run are its last lines, so a journal of years of runs is not read on every update."""
+    needle = prompt_id.encode("utf-8")
+    for line in _lines_from_the_end():
+        if needle in line:
+            entry = _decode(line.decode("utf-8", errors="replace"))
+            if entry is not None and entry["prompt_id"] == prompt_id:
+                return entry
+    return None
+
+
+def _lines_from_the_end(block: int = 64 * 1024) -> Iterator[bytes]:
+    """The journal's lines, last first (a line longer than ``block`` is read over several blocks)."""
+    try:
+        handle = path().open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        end = handle.seek(0, os.SEEK_END)
+        rest = b""  # the start of a line that began in the block before
+        while end > 0:
+            start = max(0, end - block)
+            handle.seek(start)
+            lines = (handle.read(end - start) + rest).split(b"\n")
+            rest = lines.pop(0) if start else b""
+            yield from reversed(lines)
+            end = start
 
 
 def entries() -> list[dict[str, Any]]:
@@ -77,7 +112,7 @@ def entries() -> list[dict[str, Any]]:
 def finish(prompt_id: str, status: str, *, elapsed: float | None = None, **fields: Any) -> dict[str, Any]:
     """Record how a prompt ended. Seeing the same end again (``wait`` on a finished prompt) keeps
     the first record's timing: the prompt did not run again."""
-    known = find(prompt_id) or {}
+    known = _latest(prompt_id) or {}
     if known.get("status") == status and known.get("finished_at"):
         return record(prompt_id, **fields)
     return record(prompt_id, status=status, finished_at=time.time(), elapsed=elapsed, **fields)
