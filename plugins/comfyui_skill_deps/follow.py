@@ -19,6 +19,10 @@ from .items import Item
 from .manager import ManagerClient
 
 POLL_INTERVAL = 0.25
+BARE_FAILURE = "failed"
+"""Manager 4's worker result for a security refusal (and only for that); the reason goes to the server log."""
+REFUSED_BY_POLICY = ("refused by the Manager's security policy (it answers only 'failed'; the reason is in the "
+                     "server log: comfyui-skill logs show)")
 Progress = Callable[[Item, str], None]
 
 
@@ -92,6 +96,10 @@ class Follower:
         if result == "success" or (result is None and state == "success"):
             item.succeed()
             self.note(item, item.status)
+            return
+        if result == BARE_FAILURE and self.manager.task_api:
+            item.fail(REFUSED_BY_POLICY, denied=True)
+            self.note(item, f"failed: {REFUSED_BY_POLICY}")
             return
         detail = "; ".join(str(m) for m in messages or [] if m) or str(result or state or "failed")
         item.fail(detail)

@@ -79,7 +79,8 @@ def _pack_item(key: str, class_type: str, installed: Mapping[str, Any]) -> Item:
         return item
     if is_git_url(key):
         item = Item("install", key, pack={"id": repo_name(key), "repository": key, "cnr": False})
-        item.skip(f"not in the registry (provides {class_type}); install it from git with --repo {key}")
+        item.skip(f"known to the Manager only by its git URL (provides {class_type}); install it from git "
+                  f"with --repo {key}")
         return item
     return Item("install", key, pack={"id": key, "cnr": True})
 

@@ -112,8 +112,10 @@ def test_a_security_denial_is_explained_with_the_setting_and_not_worked_around(r
 def test_4x_refuses_installs_in_the_worker_when_comfyui_listens_beyond_loopback(run_cli, manager4, tmp_path):
     offer(manager4)
     manager4.manager.listen_loopback = False
-    item, _ = failed_pack_install(run_cli, manager4, tmp_path)
-    assert item["security_denied"] is True and "personal_cloud" in item["reason"]
+    item, result = failed_pack_install(run_cli, manager4, tmp_path)
+    assert item["security_denied"] is True and "server log" in item["reason"]  # the real one says only 'failed'
+    assert "personal_cloud" in result["error"]["hint"]
+    assert "network_mode must be set to `personal_cloud`" in run_cli("logs", "show", server=manager4).stdout
     assert [r.path for r in requests_to(manager4, "/queue/task")]  # accepted (200), failed in the worker
 
 

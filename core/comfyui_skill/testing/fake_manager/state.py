@@ -21,15 +21,16 @@ DIALECTS = {
 SECURITY_LEVELS = ("strong", "normal", "normal-", "weak")
 SECURITY_ERROR = "A security error has occurred. Please check the terminal logs"
 """The 3.x (and 4.x legacy) 403 text; the reason only goes to the server log."""
-SECURITY_MESSAGE_MIDDLE = ("ERROR: To use this action, a security_level of `middle or below` is required. "
-                           "Please contact the administrator.\n"
-                           "Reference: https://github.com/ltdrdata/ComfyUI-Manager#security-policy")
-SECURITY_MESSAGE_NORMAL_MINUS = ("ERROR: To use this feature, you must either set '--listen' to a local IP and set "
-                                 "the security level to 'normal-' or lower, or set the security level to 'middle' "
-                                 "or 'weak'. Please contact the administrator.\n"
-                                 "Reference: https://github.com/ltdrdata/ComfyUI-Manager#security-policy")
-SECURITY_MESSAGE_PERSONAL_CLOUD = ("ERROR: This action requires --listen to be a local address or network_mode to be "
-                                   "'personal_cloud'. Please contact the administrator.")
+_REFERENCE = "\nReference: https://github.com/ltdrdata/ComfyUI-Manager#security-policy"
+SECURITY_MESSAGES = {
+    "middle": "ERROR: To use this action, a security_level of `normal or below` is required. Please contact the "
+              "administrator." + _REFERENCE,
+    "middle+": "ERROR: To use this action, security_level must be `normal or below`, and network_mode must be set "
+               "to `personal_cloud`. Please contact the administrator." + _REFERENCE,
+    "high": "ERROR: To use this action, '--listen' must be set to a local IP and security_level must be 'normal-' "
+            "or lower. Please contact the administrator." + _REFERENCE,
+}
+"""The log messages of Manager 4.2.2 (``glob/constants.py``) per refused risk level."""
 
 
 @dataclass
@@ -150,20 +151,24 @@ class ManagerState:
 
     # -- security gates (``is_allowed_security_level`` of the Manager)
 
-    def denial(self, risk: str) -> str | None:
-        """The log message of a refused action of ``risk`` (``middle``, ``middle+``, ``high``, ``high+``,
-        ``block``), or None when the settings allow it."""
-        level = self.security_level
-        local = self.listen_loopback or self.network_mode == "personal_cloud"
+    def allowed(self, risk: str) -> bool:
+        """``is_allowed_security_level`` of Manager 4.2.2 for ``middle``, ``middle+``, ``high``, ``high+``, ``block``."""
+        level, local = self.security_level, self.listen_loopback
+        cloud = self.network_mode == "personal_cloud"
         if risk == "block":
-            return SECURITY_MESSAGE_MIDDLE
-        if risk in ("middle", "middle+") and level == "strong":
-            return SECURITY_MESSAGE_MIDDLE
-        if risk == "middle+" and self.is_v4 and not local:
-            return SECURITY_MESSAGE_PERSONAL_CLOUD
-        if risk in ("high", "high+") and not (level == "weak" or (level == "normal-" and self.listen_loopback)):
-            return SECURITY_MESSAGE_NORMAL_MINUS
-        return None
+            return False
+        if risk == "high+":
+            return level in ("weak", "normal-") if local else (cloud and level == "weak")
+        if risk == "high":
+            return level in ("weak", "normal-") if local else level == "weak"
+        if risk == "middle+":
+            return (local or cloud) and level in ("weak", "normal", "normal-")
+        return level in ("weak", "normal", "normal-")
+
+    def denial(self, risk: str) -> str | None:
+        """The log message of a refused action of ``risk``, or None when the settings allow it."""
+        return None if self.allowed(risk) else SECURITY_MESSAGES[risk.rstrip("+") if risk.startswith("high")
+                                                                  else risk]
 
 
 def _classes(classes: list[str] | dict[str, Any]) -> dict[str, Any]:

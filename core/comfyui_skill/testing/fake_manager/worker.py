@@ -34,6 +34,7 @@ class Host(Protocol):
     models: dict[str, list[str]]
     hub: Any
     dirs: Any
+    logs: Any
 
     async def sleep(self, seconds: float) -> None: ...
 
@@ -110,11 +111,13 @@ class Worker:
             self._results[key][task.ui_id] = result
 
     async def _execute(self, task: Task) -> tuple[str, dict[str, Any]]:
-        """``(result, status)``: ``"success"``, an error text, or ``"failed"`` for a security denial."""
+        """``(result, status)``: ``"success"``, an error text, or a bare ``"failed"`` for a security denial
+        (whose reason Manager 4 only logs)."""
         if self.state.dialect == "4":
             denial = self.state.denial(risk_of(self.state, task))
             if denial is not None:
-                return "failed", {"status_str": "failed", "completed": True, "messages": [denial]}
+                self.host.logs.add(denial)
+                return "failed", {"status_str": "error", "completed": True, "messages": ["failed"]}
         action = {"install": self._install, "install-model": self._install_model, "uninstall": self._uninstall,
                   "disable": self._set_enabled, "enable": self._set_enabled, "update": self._update}.get(task.kind)
         error = await action(task) if action else f"Unsupported task kind: {task.kind}"
@@ -128,7 +131,7 @@ class Worker:
         if url is not None:
             pack = self.state.repositories.get(url)
             if pack is None:
-                return f"Failed to clone repo: {url}"
+                return f"Install(git-clone) error[2]: {url} / Cmd('git') failed due to: exit code(128)"
         else:
             target = f"{params.get('id')}@{params.get('selected_version') or 'latest'}"
             pack = self.state.registry.get(str(params.get("id"))) if self.state.registry_online else None
