@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,12 +72,15 @@ def catalog_key(client: ComfyClient) -> str:
     """Changes when the server's node set may have: its ComfyUI version or its web extensions."""
     version = (client.system_stats().get("system") or {}).get("comfyui_version")
     extensions = client.get_json("/extensions", missing_ok=True) or []
+    import hashlib  # here, not at the top: loading OpenSSL is a visible part of a search from the cache
+
     digest = hashlib.sha256(json.dumps([version, sorted(extensions)]).encode()).hexdigest()
     return f"{version}-{digest[:16]}"
 
 
 def _cache_file(server: ServerConfig) -> Path:
-    return cache_dir() / "nodes" / f"{hashlib.sha256(server.url.encode()).hexdigest()[:16]}.json"
+    url = server.url.encode()  # a file name per URL; zlib's checksums need no OpenSSL, unlike hashlib
+    return cache_dir() / "nodes" / f"{zlib.crc32(url):08x}{zlib.adler32(url):08x}.json"
 
 
 def _checked_within(path: Path, ttl: float) -> bool:
