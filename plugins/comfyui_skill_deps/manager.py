@@ -147,8 +147,8 @@ class ManagerClient:
 
     def _legacy_payload(self, item: Item) -> dict[str, Any]:
         """The 3.x body: the pack object the Manager's UI posts, plus its UI fields."""
-        if item.is_model:
-            return {**item.model, "ui_id": item.ui_id}
+        if item.is_model:  # "id": what a 4.x legacy batch names a refused item by
+            return {**item.model, "ui_id": item.ui_id, "id": item.ui_id}
         pack = item.pack
         body: dict[str, Any] = {"id": pack["id"], "ui_id": item.ui_id, "channel": CHANNEL, "mode": MODE}
         if pack.get("repository"):

@@ -91,7 +91,7 @@ async def queue_status(request: web.Request) -> web.Response:
     state, worker = _state(request), _worker(request)
     running = 1 if state.running else 0
     status: dict[str, Any] = {}
-    if state.is_v4:
+    if state.dialect == "4":  # the legacy UI keeps the 3.x shape (of its current batch)
         client_id = request.rel_url.query.get("client_id")
         if client_id:
             status["client_id"] = client_id
@@ -253,7 +253,7 @@ async def queue_batch(request: web.Request) -> web.Response:
             if legacy_check(_state(request), kind, item) is None:
                 legacy_enqueue(request, kind, item)
             else:
-                failed.append(item.get("ui_id") or item.get("id") if isinstance(item, dict) else item)
+                failed.append(item.get("id") if isinstance(item, dict) else item)  # x['id'], as 4.2.2 does
     _worker(request).start()
     return web.json_response({"failed": failed})
 
