@@ -3,7 +3,7 @@
 4.x (task API): ``cm-task-started``/``cm-task-completed`` arrive on the socket opened with our
 ``client_id``; without a socket (or once it drops) each item's record is read from
 ``/v2/manager/queue/history?ui_id=``. 3.x and the 4.x legacy UI broadcast ``cm-queue-status``
-(``in_progress`` per item, then ``done`` with every result); without a socket, ``queue/status`` says
+(``in_progress`` per item, then ``done``, or 4.x ``batch-done``, with every result); without a socket, ``queue/status`` says
 when the worker is done and the result is checked on the server (installed packs, model folders).
 """
 
@@ -81,7 +81,7 @@ class Follower:
             item = self.items.get(str(data.get("target")))
             if item is not None:
                 self.note(item, "started")
-        elif status == "done":
+        elif status in ("done", "batch-done"):  # 3.x / 4.x legacy UI: every result of the batch
             for key in ("nodepack_result", "model_result"):
                 results = data.get(key)
                 for ui_id, result in (results.items() if isinstance(results, dict) else []):

@@ -3,7 +3,8 @@
 4.x (default UI) sends ``cm-task-started``/``cm-task-completed`` only to the socket whose client id
 is the task's ``client_id``, records each task in the history and broadcasts
 ``cm-queue-status {"status": "all-done"}`` at the end. 3.x and the 4.x legacy UI broadcast
-``cm-queue-status`` ``in_progress`` per task and one ``done`` with every result at the end.
+``cm-queue-status`` ``in_progress`` per task and, at the end, every result in one ``done`` (3.x) or
+``batch-done`` followed by ``all-done`` (4.x legacy UI, as a real 4.2.2 sends them).
 """
 
 from __future__ import annotations
@@ -73,10 +74,13 @@ class Worker:
             state.running = None
             state.done_count += 1
             self._report_completed(task, result, status, batch_id)
-        if state.is_v4 and state.dialect == "4":
-            self.host.hub.send("cm-queue-status", {"status": "all-done"})
-        else:
+        if state.dialect == "4-legacy":  # as 4.2.2's legacy UI: the batch's results, then all-done
+            self.host.hub.send("cm-queue-status", {"status": "batch-done", **self._results, **self._counts(),
+                                                   "batch_id": None, "remaining_batch_count": 1})
+        elif not state.is_v4:
             self.host.hub.send("cm-queue-status", {"status": "done", **self._results, **self._counts()})
+        if state.is_v4:
+            self.host.hub.send("cm-queue-status", {"status": "all-done"})
 
     def _counts(self) -> dict[str, int]:
         return {"total_count": self.state.batch_total, "done_count": self.state.done_count}
