@@ -148,3 +148,19 @@ def test_manager_3_refuses_at_the_route_and_needs_complete_payloads():
 
 def test_a_4x_manager_adds_the_csrf_post_feature_flag(manager4):
     assert send(manager4, "GET", "/features")[1]["extension"]["manager"]["supports_csrf_post"] is True
+
+
+def test_the_legacy_ui_ends_a_batch_with_batch_done_then_all_done():
+    with FakeComfyUI(manager="4-legacy") as server:
+        server.manager.registry_online = False
+        ws = websocket.create_connection(f"{server.ws_url}?clientId=abc", timeout=10)
+        try:
+            ws.recv()
+            item = {"id": "fancy-pack", "ui_id": "u1", "version": "latest", "selected_version": "latest",
+                    "channel": "default", "mode": "cache"}
+            assert send(server, "POST", "/v2/manager/queue/batch", {"install": [item]}) == (200, {"failed": []})
+            events = [json.loads(ws.recv())["data"] for _ in range(3)]
+        finally:
+            ws.close()
+    assert [e["status"] for e in events] == ["in_progress", "batch-done", "all-done"]
+    assert events[1]["nodepack_result"] == {"u1": "Cannot resolve install target: 'fancy-pack@latest'"}

@@ -237,3 +237,12 @@ def test_a_busy_manager_is_left_alone(run_cli, manager4, tmp_path):
 def test_malformed_model_urls_are_usage_errors(run_cli, manager4, tmp_path, value):
     result = run_cli("deps", "install", workflow(tmp_path), "--model-url", value, "--yes", server=manager4)
     assert result.exit_code == ExitCode.USAGE
+
+
+def test_manager_3_39_is_driven_with_gets(run_cli, tmp_path):
+    with FakeComfyUI(manager="3.39") as server:
+        offer(server)
+        result = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", server=server)
+        assert result.exit_code == 0, result.stderr
+        assert {r.method for r in requests_to(server, "/manager/queue/start")} == {"GET"}
+        assert {r.method for r in requests_to(server, "/manager/queue/reset")} == {"GET"}
