@@ -61,6 +61,16 @@ def test_bad_batch_lines_are_all_reported_before_anything_is_submitted(run_cli, 
     assert posted_prompts(fake) == []
 
 
+def test_a_number_given_to_batch_points_to_the_batch_size_parameter(run_cli, fakes, workflow):
+    # the workflow's friendly 'batch' parameter cannot be --batch N: that option takes a file
+    (fake,) = fakes(1)
+    result = run_cli("run", workflow("W1"), "--batch", "4", "--json", server=fake)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.json()["error"]["hint"] == (
+        "--batch takes a JSON-lines file; for the workflow's batch size use --args '{\"batch\": 4}'")
+    assert posted_prompts(fake) == []
+
+
 def test_invalid_values_of_any_item_stop_the_batch_before_submission(run_cli, fakes, workflow):
     (fake,) = fakes(1)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=8,0,9,nope", "--json", server=fake)

@@ -100,7 +100,9 @@ def _batch_lines(ctx: Context, given: str) -> list[dict[str, Any]]:
         return read_lines(io.StringIO(ctx.stdin.read()), "standard input")
     path = existing_file(given)
     if path is None:
-        raise UsageError(f"--batch {given}: no such file")
+        hint = (f"--batch takes a JSON-lines file; for the workflow's batch size use --args '{{\"batch\": {given}}}'"
+                if given.isdigit() else None)
+        raise UsageError(f"--batch {given}: no such file", hint=hint)
     try:
         with path.open(encoding="utf-8") as handle:
             return read_lines(handle, str(path))
