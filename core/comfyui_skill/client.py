@@ -1,7 +1,6 @@
 """A typed client for the ComfyUI REST API, speaking through the backend of one server.
 
-Every plugin talks to servers through this class (``ctx.client``), never through http.client or
-websocket directly.
+Every plugin talks to servers through this class (``ctx.client``), never through urllib3 directly.
 It knows the real server's quirks (see docs): action endpoints answer 200 with an empty body,
 ``/history/{id}`` is ``{}`` until a prompt ends, ``/object_info/X`` is ``{}`` for unknown classes,
 the jobs API only exists on ComfyUI >= 0.6, ``/prompt`` rejects with a structured 400.
@@ -16,11 +15,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
 from .backend import Backend
 from .errors import AuthError, CliError, HttpError, NotFoundError, RejectedError, ServerError, UnreachableError
 from .redaction import redact
 from .transport.files import safe_relative_path, save_stream
-from .transport.http import HttpTransport, Response, TransportFailure, multipart_body
+from .transport.http import HttpTransport, Response
 
 if TYPE_CHECKING:
     from .transport.ws import WebSocketStream
@@ -224,6 +225,8 @@ class ComfyClient:
         """Upload an image (or a mask onto ``mask_original``); returns the server's name for it."""
         import mimetypes
 
+        from urllib3 import encode_multipart_formdata
+
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -237,7 +240,7 @@ class ComfyClient:
         if mask_original is not None:
             fields["original_ref"] = json.dumps(dict(mask_original))
             route = "/upload/mask"
-        body, multipart_type = multipart_body(fields)
+        body, multipart_type = encode_multipart_formdata(fields)
         response = self.request("POST", route, body=body, headers={"Content-Type": multipart_type},
                                 idempotent=True)
         if response.status == 413:
@@ -267,11 +270,11 @@ class ComfyClient:
             length = resp.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() and not resp.headers.get("Content-Encoding") else None
             try:
-                return save_stream(resp.stream(256 * 1024), root, relative,
+                return save_stream(resp.stream(256 * 1024, decode_content=True), root, relative,
                                    expected_size=expected, deadline=deadline)
-            except TransportFailure as exc:
+            except (ProtocolError, ReadTimeoutError) as exc:
                 raise UnreachableError(f"download of {filename} from server {self.server_name!r} broke off "
-                                       f"({exc.text})", details={"reason": "dropped"}) from None
+                                       f"({exc.__class__.__name__})", details={"reason": "dropped"}) from None
 
     # ----------------------------------------------------------------- logs, templates, userdata
     def logs_raw(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Transport: HTTP (http.client), WebSocket (websocket-client) and safe downloads.
+"""Transport: HTTP (urllib3), WebSocket (websocket-client) and safe downloads.
 
 Imported only by commands that talk to a server, never on the ``--help`` path.
 """
