@@ -134,3 +134,26 @@ def test_no_server_reachable_at_the_start_submits_nothing(run_cli, fakes, workfl
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", down_url, "-o", str(outdir))
     assert result.exit_code == ExitCode.UNREACHABLE
     assert not outdir.exists()
+
+
+def test_a_socket_that_keeps_closing_is_given_up_for_polling(run_cli, fakes, workflow, outdir):
+    (a,) = fakes(1)
+    a.exec_delay = 0.3
+    a.faults.send_oversized_websocket_frame(200 * 1024 * 1024)  # on every socket: each one closes at once
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..4", "--servers", a.url, "-o", str(outdir),
+                     "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["data"]["counts"]["done"] == 4
+    # a few tries, then polling: no reconnection storm (it was hundreds of sockets a second)
+    assert len([r for r in a.requests if r.path == "/ws"]) <= 6
+
+
+def test_credentials_in_a_server_url_never_name_the_server(run_cli, fakes, workflow, outdir):
+    (a,) = fakes(1)
+    url = a.url.replace("://", "://someone:s3cret-pass@")
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", url, "-o", str(outdir),
+                     "--output", "ndjson")
+    assert result.exit_code == 0, result.stderr
+    assert "s3cret-pass" not in result.stdout + result.stderr
+    assert "s3cret-pass" not in manifest_of(outdir).read_text()
+    assert {e["server"] for e in result.ndjson() if e.get("event") == "done"} == {f"127.0.0.1:{a.port}"}

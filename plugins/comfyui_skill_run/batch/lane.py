@@ -21,6 +21,9 @@ NEWS = {"execution_start": "started", "execution_success": "success", "execution
         "execution_interrupted": "interrupted"}
 RECEIVE_SLICE = 0.25
 RECONNECT_DELAY = 0.5
+#: Sockets in a row that close before bringing any message, after which the server is only polled
+#: (one that sends an oversized frame on every socket would otherwise be reconnected to endlessly).
+MAX_DROPS = 5
 
 
 @dataclass
@@ -109,6 +112,7 @@ class SocketReader(threading.Thread):
             return None
 
     def run(self) -> None:
+        drops = 0  # sockets in a row closed without a message
         try:
             while not self.halt.is_set():
                 if self.stream is None:
@@ -122,9 +126,13 @@ class SocketReader(threading.Thread):
                 except ConnectionClosed:
                     self.stream = None
                     self.news.put((self.lane, "disconnected", None, {}))
+                    drops += 1
+                    if drops >= MAX_DROPS:
+                        return  # the engine polls this server from now on
                     continue
                 if message is None:
                     continue
+                drops = 0
                 data = message.data
                 if message.type == "executing" and data.get("node") is None and data.get("prompt_id"):
                     self.news.put((self.lane, "ended", data["prompt_id"], data))

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from comfyui_skill import ConfigError, Context, NotFoundError, ServerConfig, UsageError, make_server
 
+from ..journal import public_url
+
 DEFAULT_LIMIT = {"cloud": 1}
 LOCAL_LIMIT = 2
 
@@ -57,7 +59,8 @@ def selected(ctx: Context, servers: str | None, pool: str | None, recorded: list
 def _server(ctx: Context, entry: str) -> ServerConfig:
     if "://" not in entry:
         return ctx.get_server(entry)
-    return _one_off(urlsplit(entry).netloc or entry, entry, getattr(ctx.args, "kind", None))
+    # named by host and port only: user info in the URL must not reach events, output or the manifest
+    return _one_off(urlsplit(public_url(entry)).netloc or "url", entry, getattr(ctx.args, "kind", None))
 
 
 def _recorded(ctx: Context, entry: dict[str, Any]) -> ServerConfig:
