@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from comfyui_skill import ExitCode
 
+from ..agent.contract import assert_result
+
 
 def test_an_unknown_status_is_in_flight_and_the_run_completes(run_cloud, fake_cloud, w1, tmp_path):
     fake_cloud.job_statuses = {"in_progress": "waiting_for_gpu"}
@@ -11,7 +13,7 @@ def test_an_unknown_status_is_in_flight_and_the_run_completes(run_cloud, fake_cl
     prompt_id = run_cloud("submit", w1()).stdout.strip()
     status = run_cloud("status", prompt_id, "--json")
     assert status.exit_code == 0, status.stderr
-    row = status.json()["data"]
+    row = assert_result(status.json())["data"]
     assert row["status"] == "in_flight" and row["server_status"] == "waiting_for_gpu"
     assert "in_flight (the server says 'waiting_for_gpu')" in run_cloud("status", prompt_id).stdout
     waited = run_cloud("wait", prompt_id, "--json")

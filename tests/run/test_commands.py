@@ -6,6 +6,7 @@ from pathlib import Path
 
 from comfyui_skill import ExitCode
 
+from ..agent.contract import assert_result
 from .helpers import sent, write_png
 
 
@@ -151,7 +152,7 @@ def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy
     pending = _submit(run_cli, fake_comfy, workflow_file("W1"))
     result = run_cli("status", running, pending, "--json", server=fake_comfy)
     assert result.exit_code == 0, result.stderr
-    now, waiting = result.json()["data"]
+    now, waiting = assert_result(result.json())["data"]
     assert now["status"] == "running" and waiting["status"] == "pending" and waiting["position"] == 1
     assert now["progress"]["node"] == "3" and now["progress"]["class_type"] == "ColorTransfer"
     assert now["progress"]["max"] == 24 and 0 <= now["progress"]["value"] <= 24
