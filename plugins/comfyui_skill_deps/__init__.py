@@ -12,8 +12,15 @@ NODE_ACTIONS = {"enable": "enable a disabled node pack", "disable": "disable a n
                 "uninstall": "remove a node pack", "update": "update a node pack to its latest version"}
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also NaN: a deadline already passed would report queued work as timed out
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
+
+
 def _timeout(parser: argparse.ArgumentParser, default: float = DEFAULT_TIMEOUT) -> None:
-    parser.add_argument("--timeout", dest="deps_timeout", type=float, default=default, metavar="SECONDS",
+    parser.add_argument("--timeout", dest="deps_timeout", type=_seconds, default=default, metavar="SECONDS",
                         help=f"give up waiting for the Manager after this long (default {default:g})")
 
 

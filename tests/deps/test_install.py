@@ -246,3 +246,10 @@ def test_manager_3_39_is_driven_with_gets(run_cli, tmp_path):
         assert result.exit_code == 0, result.stderr
         assert {r.method for r in requests_to(server, "/manager/queue/start")} == {"GET"}
         assert {r.method for r in requests_to(server, "/manager/queue/reset")} == {"GET"}
+
+
+@pytest.mark.parametrize("timeout", ["0", "-5", "nan"])
+def test_a_timeout_that_is_not_above_zero_is_a_usage_error(run_cli, manager4, tmp_path, timeout):
+    result = run_cli("deps", "install", workflow(tmp_path), "--yes", "--timeout", timeout, server=manager4)
+    assert result.exit_code == ExitCode.USAGE, result.stderr
+    assert not requests_to(manager4, "/manager/queue")
