@@ -52,6 +52,11 @@ def test_retry_after_is_honoured_for_429(server: ScriptedServer) -> None:
     assert client_for(server).queue() == {"queue_running": []}
 
 
+def test_a_retry_after_that_is_neither_seconds_nor_a_date_means_a_backoff(server: ScriptedServer) -> None:
+    server.on("/queue", send(503, b"busy", {"Retry-After": "soon"}), send(200, b'{"queue_running": []}'))
+    assert client_for(server).queue() == {"queue_running": []}
+
+
 def test_retries_are_capped(server: ScriptedServer) -> None:
     server.on("/system_stats", send(503, b"still busy"))
     with pytest.raises(ServerError) as caught:

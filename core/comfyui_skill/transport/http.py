@@ -310,8 +310,7 @@ class HttpTransport:
             try:
                 seconds = float(header)
             except ValueError:
-                parsed = email.utils.parsedate_to_datetime(header) if header else None
-                seconds = parsed.timestamp() - time.time() if parsed else None
+                seconds = _date_from_now(header)
             if seconds is not None:
                 return max(0.0, seconds) if seconds <= self.options.retry_after_cap else None
         return self._backoff(attempt)
@@ -351,6 +350,15 @@ def _tls_detail(exc: SSLError) -> str:
     if isinstance(inner, ssl.SSLError) and inner.reason:
         return inner.reason.lower().replace("_", " ")
     return re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(inner or exc)).strip(" )") or "handshake failed"
+
+
+def _date_from_now(header: str) -> float | None:
+    """Seconds until an HTTP-date ``Retry-After``; None for a header that is no date (a backoff applies)."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return parsed.timestamp() - time.time() if parsed else None
 
 
 def _message_of(body: str) -> str | None:
