@@ -8,7 +8,7 @@ mapped to a message and an exit code in one place.
 from __future__ import annotations
 
 import argparse
-import json
+import functools
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -21,8 +21,9 @@ from .context import Context
 from .errors import CliError, ConfigError, ExitCode, UsageError
 from .extension import Command, resolve
 from .output import MODES, Output, Result, envelope
-from .paths import config_file
+from .paths import config_path
 from .plugins import LoadPolicy, PluginHost
+from .terminal import terminal_columns
 
 PROG = "comfyui-skill"
 DESCRIPTION = "A command-line client for ComfyUI servers: run workflows, follow progress, fetch outputs."
@@ -37,6 +38,17 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message, hint=f"see '{self.prog} --help'")
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # The width HelpFormatter would work out itself, without its import of shutil (and of the
+        # compression modules shutil loads): argparse makes a formatter for every add_argument.
+        return self.formatter_class(prog=self.prog, width=terminal_columns(80) - 2)
+
+
+# argparse translates each of its phrases on every use, and gettext searches the locale folders
+# anew each time (a fifth of a millisecond a call, dozens of calls per start). The answer cannot
+# change within a process: remember it.
+argparse._ = functools.lru_cache(maxsize=None)(argparse._)  # noqa: SLF001
 
 
 class Invocation(NamedTuple):
@@ -207,7 +219,7 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
     command_path = invocation.command or ""
     ctx: Context | None = None
     try:
-        config = Config(config_file(invocation.config, env))
+        config = Config(config_path(invocation.config, env))
         if host is None:
             host = load_plugins(invocation, config=config, stderr=stderr, environ=env)
         # Not certain which word is the command (an abbreviated option before it may have taken
@@ -304,6 +316,8 @@ def emit_result(output: Output, command: str, result: Result) -> int:
     if error is None and result.exit_code != ExitCode.OK:
         error = CliError(f"{command} did not succeed", code="internal")
     if output.mode in ("json", "ndjson"):
+        import json  # not needed by a text result: kept off the start-up path
+
         document = envelope(command, data=result.data, error=error)
         text = json.dumps(document, default=str, indent=2 if output.mode == "json" else None)
         output.stdout.write(text + "\n")
@@ -314,6 +328,8 @@ def emit_result(output: Output, command: str, result: Result) -> int:
         elif result.text:
             output.line(result.text)
     elif result.data is not None:
+        import json
+
         output.line(json.dumps(result.data, indent=2, default=str))
     if error is not None and (output.mode == "text" or result.exit_code != ExitCode.OK):
         print(f"comfyui-skill: error: {error.message}", file=output.stderr)

@@ -13,12 +13,15 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from .errors import ConfigError, NotFoundError
 from .extension import Setting
+from .records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 DEFAULT_SERVER_NAME = "local"
 DEFAULT_SERVER_URL = "http://127.0.0.1:8188"
@@ -54,17 +57,24 @@ def server_env_var(server: str, key: str) -> str:
     return "COMFYUI_SKILL_SERVER_" + re.sub(r"[^A-Za-z0-9]", "_", f"{server}_{key}").upper()
 
 
-@dataclass
-class ServerConfig:
-    """One server as configured: its name, URL, kind and every other key of its table."""
+class ServerConfig(Record):
+    """One server as configured: its name, URL, kind and every other key of its table.
 
-    name: str
-    url: str
-    kind: str = "local"
-    options: dict[str, Any] = field(default_factory=dict)
-    secret_keys: frozenset[str] = frozenset({"token", "password", "headers", "api_key"})
-    #: A server given with ``--url`` only: it has no table in the config file.
-    one_off: bool = False
+    ``one_off``: a server given with ``--url`` only (it has no table in the config file).
+    """
+
+    _fields = ("name", "url", "kind", "options", "secret_keys", "one_off")
+    #: The keys whose values are secrets, whatever plugins declare.
+    SECRET_KEYS = frozenset({"token", "password", "headers", "api_key"})
+
+    def __init__(self, name: str, url: str, kind: str = "local", options: dict[str, Any] | None = None,
+                 secret_keys: frozenset[str] = SECRET_KEYS, one_off: bool = False) -> None:
+        self.name = name
+        self.url = url
+        self.kind = kind
+        self.options = {} if options is None else options
+        self.secret_keys = secret_keys
+        self.one_off = one_off
 
     @property
     def cli_selector(self) -> str:
@@ -90,13 +100,20 @@ class ServerConfig:
 class Config:
     """The config file, loaded on first use so a broken file only stops what needs it."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.file = os.fspath(path)
         self._data: dict[str, Any] | None = None
 
     @property
+    def path(self) -> Path:
+        """The file as a :class:`~pathlib.Path` (pathlib loads on first use: start-up needs none)."""
+        from pathlib import Path
+
+        return Path(self.file)
+
+    @property
     def exists(self) -> bool:
-        return self.path.is_file()
+        return os.path.isfile(self.file)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -106,12 +123,13 @@ class Config:
 
     def _read(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            with open(self.file, encoding="utf-8") as handle:
+                text = handle.read()
         except FileNotFoundError:
             return {}
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {self.path}: {exc}") from None
-        return parse(text, self.path)
+            raise ConfigError(f"cannot read config file {self.file}: {exc}") from None
+        return parse(text, self.file)
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -153,7 +171,7 @@ class Config:
             override = env.get(server_env_var(name, key))
             if override is not None:
                 options[key] = override
-        return make_server(name, options, path=self.path, secret_keys=secret_keys)
+        return make_server(name, options, path=self.file, secret_keys=secret_keys)
 
     # ----------------------------------------------------------------- editing
     @contextlib.contextmanager
@@ -220,10 +238,10 @@ class Config:
             holds_secret = any(secret_keys & set(table) for table in self.server_tables().values())
         except ConfigError:
             return None  # reported by whichever command needs the file
-        mode = stat.S_IMODE(self.path.stat().st_mode)
+        mode = stat.S_IMODE(os.stat(self.file).st_mode)
         if holds_secret and mode & 0o077:
-            return (f"{self.path} holds secrets but others can read it (mode {mode:o}); "
-                    f"run 'chmod 600 {self.path}'")
+            return (f"{self.file} holds secrets but others can read it (mode {mode:o}); "
+                    f"run 'chmod 600 {self.file}'")
         return None
 
 
@@ -237,7 +255,7 @@ def find_setting(settings: Iterable[Setting], dotted: str) -> Setting | None:
     return next((s for s in settings if s.scope == scope and s.key == key), None)
 
 
-def make_server(name: str, options: dict[str, Any], *, path: Path | None = None,
+def make_server(name: str, options: dict[str, Any], *, path: str | Path | None = None,
                 secret_keys: frozenset[str] | None = None) -> ServerConfig:
     url = options.get("url")
     if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
@@ -245,11 +263,11 @@ def make_server(name: str, options: dict[str, Any], *, path: Path | None = None,
         raise ConfigError(f"server {name!r}{where} needs a url starting with http:// or https://, "
                           f"not {url!r}")
     kind = options.get("kind") or "local"
-    extra = {} if secret_keys is None else {"secret_keys": secret_keys | ServerConfig.secret_keys}
+    extra = {} if secret_keys is None else {"secret_keys": secret_keys | ServerConfig.SECRET_KEYS}
     return ServerConfig(name=name, url=url.rstrip("/"), kind=str(kind), options=options, **extra)
 
 
-def parse(text: str, path: Path) -> dict[str, Any]:
+def parse(text: str, path: str | Path) -> dict[str, Any]:
     """Parse TOML, turning any syntax error into a ConfigError naming the file and line."""
     try:
         import tomllib

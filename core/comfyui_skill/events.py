@@ -7,10 +7,15 @@ the NDJSON stream (``--output ndjson``), whose line format is versioned by :data
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
+
+from .records import FrozenRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 EVENT_SCHEMA = "comfyui-skill/event/1"
+_now = time.time
 
 #: Every event type, with what its ``data`` carries.
 EVENT_TYPES: dict[str, str] = {
@@ -31,19 +36,26 @@ EVENT_TYPES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Event:
-    """One execution event for one prompt on one server."""
+class Event(FrozenRecord):
+    """One execution event for one prompt on one server (``time`` defaults to now)."""
 
+    __slots__ = _fields = ("type", "prompt_id", "server", "data", "time")
     type: str
-    prompt_id: str | None = None
-    server: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    time: float = field(default_factory=time.time)
+    prompt_id: str | None
+    server: str | None
+    data: dict[str, Any]
+    time: float
 
-    def __post_init__(self) -> None:
-        if self.type not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {self.type!r}")
+    def __init__(self, type: str, prompt_id: str | None = None, server: str | None = None,  # noqa: A002
+                 data: dict[str, Any] | None = None, time: float | None = None) -> None:  # noqa: A002
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {type!r}")
+        _set = object.__setattr__
+        _set(self, "type", type)
+        _set(self, "prompt_id", prompt_id)
+        _set(self, "server", server)
+        _set(self, "data", {} if data is None else data)
+        _set(self, "time", _now() if time is None else time)
 
     def to_json(self) -> dict[str, Any]:
         return {

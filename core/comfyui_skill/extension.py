@@ -7,22 +7,30 @@ keep one plugin's failure from breaking the others.
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
 
+from .records import FrozenRecord
+
+TYPE_CHECKING = False  # ``typing`` is not needed at run time
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+    from typing import Any, Union
+
     from .backend import Backend
     from .config import ServerConfig
 
-#: A callable, or a ``"package.module:function"`` string imported only when it is needed, so that
-#: ``--help`` and listing never import a plugin's command code.
-Handler = Union[Callable[..., Any], str]
+    #: A callable, or a ``"package.module:function"`` string imported only when it is needed, so
+    #: that ``--help`` and listing never import a plugin's command code.
+    Handler = Union[Callable[..., Any], str]
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyz")
+_NAME_CHARS = _NAME_START | frozenset("0123456789-")
+
+
+def valid_name(name: str) -> bool:
+    """A command, alias or server-kind name: a lowercase letter, then lowercase letters, digits, '-'."""
+    return isinstance(name, str) and name[:1] in _NAME_START and _NAME_CHARS.issuperset(name)
 
 
 def resolve(ref: Handler) -> Callable[..., Any]:
@@ -38,8 +46,7 @@ def resolve(ref: Handler) -> Callable[..., Any]:
     return target
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(FrozenRecord):
     """A top-level command group contributed by a plugin.
 
     ``configure(parser)`` adds the group's options and nested subcommands with plain argparse; it
@@ -50,16 +57,26 @@ class Command:
     data, or ``None``.
     """
 
+    __slots__ = _fields = ("name", "help", "configure", "run", "description", "aliases")
     name: str
     help: str
-    configure: Callable[[argparse.ArgumentParser], None] | None = None
-    run: Handler | None = None
-    description: str | None = None
-    aliases: tuple[str, ...] = ()
+    configure: Callable[[argparse.ArgumentParser], None] | None
+    run: Handler | None
+    description: str | None
+    aliases: tuple[str, ...]
+
+    def __init__(self, name: str, help: str, configure: Callable[[argparse.ArgumentParser], None] | None = None,
+                 run: Handler | None = None, description: str | None = None, aliases: tuple[str, ...] = ()) -> None:
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "help", help)
+        _set(self, "configure", configure)
+        _set(self, "run", run)
+        _set(self, "description", description)
+        _set(self, "aliases", aliases)
 
 
-@dataclass(frozen=True)
-class ServerKind:
+class ServerKind(FrozenRecord):
     """A kind of server (``local``, ``cloud``, ...): turns a configured server into a backend.
 
     ``factory(server)`` returns a :class:`~comfyui_skill.backend.Backend` (it may be given as a
@@ -67,14 +84,22 @@ class ServerKind:
     URL is given.
     """
 
+    __slots__ = _fields = ("name", "description", "factory", "default_url")
     name: str
     description: str
     factory: Callable[[ServerConfig], Backend] | str
-    default_url: str | None = None
+    default_url: str | None
+
+    def __init__(self, name: str, description: str, factory: Callable[[ServerConfig], Backend] | str,
+                 default_url: str | None = None) -> None:
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "description", description)
+        _set(self, "factory", factory)
+        _set(self, "default_url", default_url)
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(FrozenRecord):
     """A configuration key a plugin understands.
 
     ``scope="global"`` keys live at ``key`` in the config file (dotted: ``run.output_dir``);
@@ -84,14 +109,28 @@ class Setting:
     the config file private (0600) when written.
     """
 
+    __slots__ = _fields = ("key", "type", "default", "help", "env", "secret", "scope", "choices")
     key: str
-    type: type = str
-    default: Any = None
-    help: str = ""
-    env: str | None = None
-    secret: bool = False
-    scope: str = "global"
-    choices: tuple[Any, ...] = field(default=())
+    type: type
+    default: Any
+    help: str
+    env: str | None
+    secret: bool
+    scope: str
+    choices: tuple[Any, ...]
+
+    def __init__(self, key: str, type: type = str, default: Any = None, help: str = "",  # noqa: A002
+                 env: str | None = None, secret: bool = False, scope: str = "global",
+                 choices: tuple[Any, ...] = ()) -> None:
+        _set = object.__setattr__
+        _set(self, "key", key)
+        _set(self, "type", type)
+        _set(self, "default", default)
+        _set(self, "help", help)
+        _set(self, "env", env)
+        _set(self, "secret", secret)
+        _set(self, "scope", scope)
+        _set(self, "choices", choices)
 
     def coerce(self, raw: Any) -> Any:
         """Convert a command-line or environment string to this setting's type, or raise ValueError."""

@@ -16,6 +16,7 @@ import sys
 
 from ._version import __version__
 from .paths import cache_path, config_path
+from .terminal import terminal_columns
 
 FORMS = {("--help",): "help", ("-h",): "help", ("--version",): "version", ("-V",): "version"}
 ENV_KEYS = ("COMFYUI_SKILL_DISABLE_PLUGINS", "COMFYUI_SKILL_CONFIG", "COMFYUI_SKILL_STRICT_PLUGINS",
@@ -80,19 +81,7 @@ def install_key() -> tuple:
 def _static_key() -> tuple:
     config = config_path()
     environment = tuple(os.environ.get(key, "") for key in ENV_KEYS)
-    return (*install_key(), _columns(), config, _mtime(config), environment)
-
-
-def _columns() -> int:
-    """The width argparse will format for (the rule of ``shutil.get_terminal_size``)."""
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns
-    except (AttributeError, ValueError, OSError):
-        return 80
+    return (*install_key(), terminal_columns(80), config, _mtime(config), environment)
 
 
 def _mtime(path: str) -> int | None:

@@ -9,39 +9,48 @@ appear when stderr is a terminal.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import IO, Any
 
 from .errors import CliError, ExitCode
+from .records import Record
+from .terminal import terminal_columns
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import IO, Any
 
 SCHEMA = "comfyui-skill/1"
 MODES = ("text", "json", "ndjson")
 
 
-@dataclass
-class Result:
+class Result(Record):
     """What a command hands back: ``data`` for JSON, ``text`` (a string or a function of the
     :class:`Output`) for people, and an exit code with the error that explains it, if any."""
 
-    data: Any = None
-    text: str | Callable[[Output], None] | None = None
-    exit_code: int = ExitCode.OK
-    error: CliError | None = None
+    _fields = ("data", "text", "exit_code", "error")
+
+    def __init__(self, data: Any = None, text: str | Callable[[Output], None] | None = None,
+                 exit_code: int = ExitCode.OK, error: CliError | None = None) -> None:
+        self.data = data
+        self.text = text
+        self.exit_code = exit_code
+        self.error = error
 
 
-@dataclass
-class Output:
-    """The streams and mode of one command invocation."""
+class Output(Record):
+    """The streams and mode of one command invocation (default streams: the process's)."""
 
-    mode: str = "text"
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-    quiet: bool = False
-    verbose: int = 0
+    _fields = ("mode", "stdout", "stderr", "quiet", "verbose")
+
+    def __init__(self, mode: str = "text", stdout: IO[str] | None = None, stderr: IO[str] | None = None,
+                 quiet: bool = False, verbose: int = 0) -> None:
+        self.mode = mode
+        self.stdout = sys.stdout if stdout is None else stdout
+        self.stderr = sys.stderr if stderr is None else stderr
+        self.quiet = quiet
+        self.verbose = verbose
 
     @property
     def is_text(self) -> bool:
@@ -54,9 +63,7 @@ class Output:
 
     @property
     def width(self) -> int:
-        import shutil  # loaded by the commands that lay out text, not by every start-up
-
-        return shutil.get_terminal_size((100, 24)).columns
+        return terminal_columns(100)
 
     def line(self, text: str = "") -> None:
         """A line of the command's text output (stdout)."""
@@ -77,6 +84,8 @@ class Output:
     def event(self, payload: dict[str, Any]) -> None:
         """One NDJSON line (only in ndjson mode)."""
         if self.mode == "ndjson":
+            import json
+
             self.stdout.write(json.dumps(payload, default=str) + "\n")
             self.stdout.flush()
 

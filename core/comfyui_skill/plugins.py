@@ -14,14 +14,14 @@ import os
 import sys
 import types
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple, TypeVar
 
 import pluggy
 
 from . import hookspecs
 from .errors import CliError
-from .extension import NAME_PATTERN, Command, ServerKind, Setting
+from .extension import Command, ServerKind, Setting, valid_name
+from .records import Record
 
 ENTRY_POINT_GROUP = "comfyui_skill"
 CORE_DISTRIBUTION = "comfyui-skill"
@@ -31,18 +31,22 @@ ESSENTIAL = frozenset({"plugins", "config"})
 T = TypeVar("T")
 
 
-@dataclass
-class PluginRecord:
-    """What ``plugins list`` shows about one plugin."""
+class PluginRecord(Record):
+    """What ``plugins list`` shows about one plugin. ``status``: active, blocked or failed."""
 
-    name: str
-    module: str
-    distribution: str | None = None
-    version: str | None = None
-    builtin: bool = False
-    status: str = "active"  # active | blocked | failed
-    error: str | None = None
-    hooks: list[str] = field(default_factory=list)
+    _fields = ("name", "module", "distribution", "version", "builtin", "status", "error", "hooks")
+
+    def __init__(self, name: str, module: str, distribution: str | None = None, version: str | None = None,
+                 builtin: bool = False, status: str = "active", error: str | None = None,
+                 hooks: list[str] | None = None) -> None:
+        self.name = name
+        self.module = module
+        self.distribution = distribution
+        self.version = version
+        self.builtin = builtin
+        self.status = status
+        self.error = error
+        self.hooks = [] if hooks is None else hooks
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -207,7 +211,7 @@ class PluginHost:
                            f"expected {kind.__name__}; ignored")
                 continue
             names = [item.name, *getattr(item, "aliases", ())]
-            bad = [n for n in names if not NAME_PATTERN.match(n)]
+            bad = [n for n in names if not valid_name(n)]
             if bad:
                 self._warn(f"plugin {provided.plugin!r}: {what} name {bad[0]!r} is not valid "
                            "(lowercase letters, digits and '-'); ignored")
