@@ -9,7 +9,7 @@ from typing import Any
 from comfyui_skill import (AuthError, CliError, Context, ExitCode, Output, PromptLost, Result, UnreachableError,
                            UsageError, new_client_id, new_prompt_id)
 
-from .batch import requested as batch_requested
+from .batch import requested as batch_requested, stray_options
 from .execute import Reporter, conclude, deadline_of, follow_journaled, interrupted, post, prepare, render_outputs
 from .follow import Follower
 from .lookup import lookup
@@ -23,6 +23,10 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         return run_batch(ctx, args)
     if args.workflow is None:
         raise UsageError("run needs a WORKFLOW (a file, '-' or a stored name)")
+    stray = stray_options(args)
+    if stray:
+        raise UsageError(f"{', '.join(stray)} only apply to a batch",
+                         hint="make it one with --count, --sweep, --batch, --servers or --pool (docs/batch.md)")
     workflow, uploaded = prepare(ctx, args)
     deadline = deadline_of(args.run_timeout)
     started = time.monotonic()

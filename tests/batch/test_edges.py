@@ -95,3 +95,12 @@ def test_in_flight_limits_by_kind_and_setting():
     assert limit(make_server("l", {"url": "http://127.0.0.1:1", "max_concurrent": "4"})) == 4
     with pytest.raises(ConfigError):
         limit(make_server("l", {"url": "http://127.0.0.1:1", "max_concurrent": 0}))
+
+
+@pytest.mark.parametrize("option", [["--manifest", "m.jsonl"], ["--name-template", "{seed}"], ["--no-failover"]])
+def test_batch_options_without_a_batch_are_refused(run_cli, fakes, workflow, outdir, option):
+    (fake,) = fakes(1)
+    result = run_cli("run", workflow("W1"), *option, "-o", str(outdir), server=fake)
+    assert result.exit_code == ExitCode.USAGE
+    assert f"{option[0]} only apply to a batch" in result.stderr
+    assert not posted_prompts(fake)

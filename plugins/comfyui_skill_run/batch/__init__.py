@@ -42,6 +42,16 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                             "the item's parameters, e.g. 'cfg{cfg}/{seed}')")
 
 
+#: Options that shape a batch without making one (given alone, they would be ignored).
+SHAPING = {"batch_manifest": "--manifest", "batch_name_template": "--name-template",
+           "batch_no_failover": "--no-failover"}
+
+
+def stray_options(args: argparse.Namespace) -> list[str]:
+    """The batch-shaping options given to a ``run`` that is not a batch."""
+    return [] if requested(args) else [flag for dest, flag in SHAPING.items() if getattr(args, dest, None)]
+
+
 def requested(args: argparse.Namespace) -> bool:
     """Whether ``run`` was asked for a batch rather than a single prompt."""
     return any(getattr(args, name, None) for name in (
