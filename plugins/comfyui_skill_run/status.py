@@ -1,7 +1,8 @@
 """``status``: where each prompt stands (queue position, running node and steps, verdict, outputs).
 
-The exit code is the worst of the prompts: 5 if any failed, else 11 if any was cancelled, else 7 if
-any is unknown, else 0. One prompt gives one JSON object, several a list.
+The exit code is the worst of the prompts: 5 if any failed, else 4 if any was rejected, else 12 if
+any was lost, else 11 if any was cancelled, else 7 if any is unknown, else 0 (the codes a ``run`` of
+it exits with). One prompt gives one JSON object, several a list.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .state import probe
 
 #: Exit codes by status, worst first: (status, exit code, error code, said of one prompt, of several).
 VERDICTS = (("error", ExitCode.EXECUTION_FAILED, "execution_failed", "failed", "failed"),
+            ("rejected", ExitCode.REJECTED, "rejected", "was rejected", "were rejected"),
+            ("lost", ExitCode.LOST, "lost", "was lost by its server", "were lost by their server"),
             ("cancelled", ExitCode.CANCELLED, "cancelled", "was cancelled", "were cancelled"),
             ("not_found", ExitCode.NOT_FOUND, "not_found", "is unknown", "are unknown"))
 

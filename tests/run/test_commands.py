@@ -146,6 +146,17 @@ def test_status_of_several_prompts_exits_with_the_worst(run_cli, fake_comfy, wor
     assert run_cli("status", bad, server=fake_comfy).exit_code == ExitCode.EXECUTION_FAILED
 
 
+def test_status_of_a_rejected_prompt_exits_as_its_run_did(run_cli, fake_comfy, workflow_file):
+    run = run_cli("run", workflow_file("W1", {"1": {"width": 999999}}), "--json", server=fake_comfy)
+    assert run.exit_code == ExitCode.REJECTED
+    prompt_id = run_cli("history", "list", "--json").json()["data"][0]["prompt_id"]
+    result = run_cli("status", prompt_id, "--json", server=fake_comfy)
+    assert result.exit_code == ExitCode.REJECTED
+    document = result.json()
+    assert document["data"]["status"] == "rejected" and document["data"]["source"] == "journal"
+    assert document["error"]["code"] == "rejected"
+
+
 def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy, workflow_file):
     fake_comfy.progress_steps_delay = 0.3
     running = _submit(run_cli, fake_comfy, workflow_file("W3"))  # submit sends no client id: progress is broadcast
