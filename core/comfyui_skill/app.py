@@ -11,8 +11,6 @@ import argparse
 import functools
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from typing import IO, Any, NamedTuple
 
 from . import helpcache
 from ._version import __version__
@@ -23,7 +21,13 @@ from .extension import Command, resolve
 from .output import MODES, Output, Result, envelope
 from .paths import config_path
 from .plugins import LoadPolicy, PluginHost
+from .records import FrozenRecord
 from .terminal import terminal_columns
+
+TYPE_CHECKING = False  # ``typing`` is not needed at run time
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import IO, Any
 
 PROG = "comfyui-skill"
 DESCRIPTION = "A command-line client for ComfyUI servers: run workflows, follow progress, fetch outputs."
@@ -51,16 +55,23 @@ class ArgumentParser(argparse.ArgumentParser):
 argparse._ = functools.lru_cache(maxsize=None)(argparse._)  # noqa: SLF001
 
 
-class Invocation(NamedTuple):
-    """The global options, read before plugins load (they decide which plugins load)."""
+class Invocation(FrozenRecord):
+    """The global options, read before plugins load (they decide which plugins load).
 
+    ``certain``: every argument before the command is a global option spelled in full (no
+    abbreviation, no help): the command is certainly ``command``, so only its subparser needs building.
+    """
+
+    __slots__ = _fields = ("config", "no_plugins", "plugin_options", "command", "certain")
     config: str | None
     no_plugins: bool
     plugin_options: tuple[str, ...]
     command: str | None
-    #: Every argument before the command is a global option spelled in full (no abbreviation, no
-    #: help): the command is certainly ``command``, so only its subparser needs building.
-    certain: bool = False
+    certain: bool
+
+    def __init__(self, config: str | None, no_plugins: bool, plugin_options: tuple[str, ...], command: str | None,
+                 certain: bool = False) -> None:
+        self._set(config, no_plugins, plugin_options, command, certain)
 
 
 GLOBAL_OPTIONS_WITH_VALUE = frozenset({"-s", "--server", "--url", "--config", "--output", "-p", "--kind"})

@@ -5,17 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import IO, TYPE_CHECKING, Any
 
-from .config import Config, ServerConfig, make_server
+from .config import make_server
 from .errors import CliError, ConfigError, UsageError
-from .events import Event
-from .extension import ServerKind, resolve
-from .output import Output, is_terminal
+from .extension import resolve
+from .output import is_terminal
 
+TYPE_CHECKING = False  # ``typing`` is not needed at run time
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from .backend import Backend
     from .client import ComfyClient
+    from .config import Config, ServerConfig
+    from .events import Event
+    from .extension import ServerKind
+    from .output import Output
     from .plugins import PluginHost
 
 

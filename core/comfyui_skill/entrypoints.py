@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from .records import FrozenRecord
 
 
-class Distribution(NamedTuple):
+class Distribution(FrozenRecord):
+    """The installed distribution an entry point comes from."""
+
+    __slots__ = _fields = ("name", "version")
     name: str
     version: str
 
+    def __init__(self, name: str, version: str) -> None:
+        self._set(name, version)
 
-class EntryPoint(NamedTuple):
+
+class EntryPoint(FrozenRecord):
     """The parts of an entry point the plugin host needs."""
 
+    __slots__ = _fields = ("name", "value", "dist")
     name: str
     value: str
     dist: Distribution | None
+
+    def __init__(self, name: str, value: str, dist: Distribution | None) -> None:
+        self._set(name, value, dist)
 
 
 def discover(group: str) -> list[EntryPoint]:

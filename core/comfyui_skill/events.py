@@ -50,12 +50,7 @@ class Event(FrozenRecord):
                  data: dict[str, Any] | None = None, time: float | None = None) -> None:  # noqa: A002
         if type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type!r}")
-        _set = object.__setattr__
-        _set(self, "type", type)
-        _set(self, "prompt_id", prompt_id)
-        _set(self, "server", server)
-        _set(self, "data", {} if data is None else data)
-        _set(self, "time", _now() if time is None else time)
+        self._set(type, prompt_id, server, {} if data is None else data, _now() if time is None else time)
 
     def to_json(self) -> dict[str, Any]:
         return {

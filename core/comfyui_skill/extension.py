@@ -67,13 +67,7 @@ class Command(FrozenRecord):
 
     def __init__(self, name: str, help: str, configure: Callable[[argparse.ArgumentParser], None] | None = None,
                  run: Handler | None = None, description: str | None = None, aliases: tuple[str, ...] = ()) -> None:
-        _set = object.__setattr__
-        _set(self, "name", name)
-        _set(self, "help", help)
-        _set(self, "configure", configure)
-        _set(self, "run", run)
-        _set(self, "description", description)
-        _set(self, "aliases", aliases)
+        self._set(name, help, configure, run, description, aliases)
 
 
 class ServerKind(FrozenRecord):
@@ -92,11 +86,7 @@ class ServerKind(FrozenRecord):
 
     def __init__(self, name: str, description: str, factory: Callable[[ServerConfig], Backend] | str,
                  default_url: str | None = None) -> None:
-        _set = object.__setattr__
-        _set(self, "name", name)
-        _set(self, "description", description)
-        _set(self, "factory", factory)
-        _set(self, "default_url", default_url)
+        self._set(name, description, factory, default_url)
 
 
 class Setting(FrozenRecord):
@@ -122,15 +112,7 @@ class Setting(FrozenRecord):
     def __init__(self, key: str, type: type = str, default: Any = None, help: str = "",  # noqa: A002
                  env: str | None = None, secret: bool = False, scope: str = "global",
                  choices: tuple[Any, ...] = ()) -> None:
-        _set = object.__setattr__
-        _set(self, "key", key)
-        _set(self, "type", type)
-        _set(self, "default", default)
-        _set(self, "help", help)
-        _set(self, "env", env)
-        _set(self, "secret", secret)
-        _set(self, "scope", scope)
-        _set(self, "choices", choices)
+        self._set(key, type, default, help, env, secret, scope, choices)
 
     def coerce(self, raw: Any) -> Any:
         """Convert a command-line or environment string to this setting's type, or raise ValueError."""

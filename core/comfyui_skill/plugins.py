@@ -13,22 +13,25 @@ import importlib
 import os
 import sys
 import types
-from collections.abc import Iterable
-from typing import IO, Any, NamedTuple, TypeVar
 
 import pluggy
 
 from . import hookspecs
 from .errors import CliError
 from .extension import Command, ServerKind, Setting, valid_name
-from .records import Record
+from .records import FrozenRecord, Record
+
+TYPE_CHECKING = False  # ``typing`` is not needed at run time
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import IO, Any, TypeVar
+
+    T = TypeVar("T")
 
 ENTRY_POINT_GROUP = "comfyui_skill"
 CORE_DISTRIBUTION = "comfyui-skill"
 #: Built-ins that stay loaded even when blocked, so a user can always repair their setup.
 ESSENTIAL = frozenset({"plugins", "config"})
-
-T = TypeVar("T")
 
 
 class PluginRecord(Record):
@@ -56,14 +59,19 @@ class PluginRecord(Record):
         }
 
 
-class LoadPolicy(NamedTuple):
+class LoadPolicy(FrozenRecord):
     """Which plugins to load: from ``--no-plugins``, ``-p``, env vars and the config file."""
 
-    builtins_only: bool = False
-    blocked: frozenset[str] = frozenset()
-    extra_modules: tuple[str, ...] = ()
-    strict: bool = False
-    trace: bool = False
+    __slots__ = _fields = ("builtins_only", "blocked", "extra_modules", "strict", "trace")
+    builtins_only: bool
+    blocked: frozenset[str]
+    extra_modules: tuple[str, ...]
+    strict: bool
+    trace: bool
+
+    def __init__(self, builtins_only: bool = False, blocked: frozenset[str] = frozenset(),
+                 extra_modules: tuple[str, ...] = (), strict: bool = False, trace: bool = False) -> None:
+        self._set(builtins_only, blocked, extra_modules, strict, trace)
 
     @classmethod
     def from_sources(cls, *, no_plugins: bool, plugin_options: Iterable[str],
@@ -90,22 +98,30 @@ class LoadPolicy(NamedTuple):
 class PluginManager(pluggy.PluginManager):
     """pluggy's manager, quicker to register a module: pluggy inspects every attribute of a plugin
     (statically, with :func:`inspect.getattr_static`), which for a module's imported classes,
-    modules and constants is wasted start-up time; those can never be hook implementations."""
+    modules and constants is wasted start-up time; those can never be hook implementations. A
+    module's plain function carries its own marker: it is read directly, as pluggy would read it."""
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
         if isinstance(plugin, types.ModuleType):
             value = plugin.__dict__.get(name)
+            if isinstance(value, types.FunctionType):
+                opts = getattr(value, f"{self.project_name}_impl", None)
+                return opts if isinstance(opts, dict) else None
             if isinstance(value, (type, types.ModuleType)) or not (
                     callable(value) or isinstance(value, (classmethod, staticmethod))):
                 return None
         return super().parse_hookimpl_opts(plugin, name)
 
 
-class Provided(NamedTuple):
+class Provided(FrozenRecord):
     """An item returned by a registry hook, tagged with the plugin that provided it."""
 
+    __slots__ = _fields = ("plugin", "item")
     plugin: str
     item: Any
+
+    def __init__(self, plugin: str, item: Any) -> None:
+        self._set(plugin, item)
 
 
 class PluginHost:
