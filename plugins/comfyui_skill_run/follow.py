@@ -273,7 +273,7 @@ def stall_timeout_of(client: ComfyClient) -> float:
         seconds = float(raw)
     except (TypeError, ValueError):
         seconds = -1.0
-    if seconds <= 0:
+    if not seconds > 0:  # also NaN, which would never stall
         raise ConfigError(f"servers.{client.server_name}.stall_timeout must be a positive number of seconds, "
                           f"not {raw!r}")
     return seconds

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from comfyui_skill import ExitCode
 
 from ..agent.contract import assert_result
@@ -37,8 +39,9 @@ def test_an_unknown_status_without_progress_stalls_with_a_clear_error(run_cli, f
     assert cancelled.exit_code == 0, cancelled.stderr
 
 
-def test_a_bad_stall_timeout_is_a_config_error(run_cli, fake_cloud, w1, tmp_path):
+@pytest.mark.parametrize("value", ["soon", "nan", "0"])
+def test_a_bad_stall_timeout_is_a_config_error(run_cli, fake_cloud, w1, tmp_path, value):
     assert run_cli("server", "add", "c", fake_cloud.url, "--kind", "cloud").exit_code == 0
-    env = {"COMFY_API_KEY": fake_cloud.api_key, "COMFYUI_SKILL_SERVER_C_STALL_TIMEOUT": "soon"}
+    env = {"COMFY_API_KEY": fake_cloud.api_key, "COMFYUI_SKILL_SERVER_C_STALL_TIMEOUT": value}
     result = run_cli("--server", "c", "run", w1(), "-o", str(tmp_path), env=env)
     assert result.exit_code == ExitCode.CONFIG and "stall_timeout" in result.stderr
