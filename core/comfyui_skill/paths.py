@@ -29,6 +29,7 @@ def _platform_dir(env: Mapping[str, str], xdg_var: str, xdg_default: str, mac: s
 
 
 def config_path(override: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The config file: ``--config``, else ``$COMFYUI_SKILL_CONFIG``, else the platform's config dir."""
     env = os.environ if environ is None else environ
     explicit = override or env.get("COMFYUI_SKILL_CONFIG")
     if explicit:
@@ -43,13 +44,6 @@ def cache_path(environ: Mapping[str, str] | None = None) -> str:
     if explicit:
         return os.path.expanduser(explicit)
     return _platform_dir(env, "XDG_CACHE_HOME", ".cache", "Caches", "LOCALAPPDATA")
-
-
-def config_file(override: str | None = None, environ: Mapping[str, str] | None = None) -> Path:
-    """The config file: ``--config``, else ``$COMFYUI_SKILL_CONFIG``, else the platform's config dir."""
-    from pathlib import Path
-
-    return Path(config_path(override, environ))
 
 
 def data_dir() -> Path:
