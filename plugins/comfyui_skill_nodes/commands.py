@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import textwrap
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -189,6 +188,8 @@ def _wrapped(out: Output, text: str, indent: str, later_indent: str | None = Non
     """``text`` wrapped to the terminal width (runs of spaces inside a line are kept)."""
     if not text.strip():
         return
+    import textwrap  # only 'nodes info' wraps text: a search answered from the cache need not load it
+
     for line in textwrap.wrap(text.replace("\n", " "), width=max(out.width - 1, 40), initial_indent=indent,
                               subsequent_indent=later_indent or indent):
         out.line(line)
