@@ -115,8 +115,13 @@ class ManagerClient:
     def _send_batch(self) -> None:
         if not self._batch:
             return
-        response = self.client.post(self.route("/manager/queue/batch"), self._batch)
-        failed = response.json().get("failed") if response.content else None
+        route = self.route("/manager/queue/batch")
+        answer = self.client.post(route, self._batch)
+        body = answer.json() if answer.content else {}
+        if not isinstance(body, dict):
+            raise ServerError(f"the Manager answered {route} with {answer.text.strip()[:60]} where an object "
+                              "was expected", details={"route": route})
+        failed = body.get("failed")
         refused = {str(x) for x in failed or []}
         for item in self._batched:
             if item.ui_id in refused or str(item.pack.get("id")) in refused:

@@ -253,3 +253,12 @@ def test_a_timeout_that_is_not_above_zero_is_a_usage_error(run_cli, manager4, tm
     result = run_cli("deps", "install", workflow(tmp_path), "--yes", "--timeout", timeout, server=manager4)
     assert result.exit_code == ExitCode.USAGE, result.stderr
     assert not requests_to(manager4, "/manager/queue")
+
+
+def test_a_legacy_batch_answer_that_is_no_object_is_a_server_error(run_cli, tmp_path):
+    with FakeComfyUI(manager="4-legacy") as server:
+        offer(server)
+        server.faults.respond_raw(r"/queue/batch$", 200, "[]", "application/json")
+        result = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", server=server)
+    assert result.exit_code == ExitCode.SERVER_ERROR, result.stderr
+    assert "queue/batch with [] where an object was expected" in result.stderr
