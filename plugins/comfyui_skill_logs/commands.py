@@ -26,9 +26,17 @@ def show_logs(ctx: Context, args: argparse.Namespace) -> Result:
     if args.logs_follow:
         return _follow(ctx, args, colour)
     raw = ctx.client.logs_raw()
-    entries = _redacted(ctx, _last(raw.get("entries") or [], args.logs_lines))
+    entries = _redacted(ctx, _last(_readable(raw.get("entries")), args.logs_lines))
     return Result(data={"entries": _for_json(entries, args.logs_raw), "size": raw.get("size")},
                   text=lambda out: _print_entries(out, entries, colour))
+
+
+def _readable(entries: Any) -> list[Entry]:
+    """The server's log entries as ``{"t": text, "m": text, ...}``; anything else it sends is skipped."""
+    if not isinstance(entries, list):
+        return []
+    return [{**entry, "t": str(entry.get("t") or ""), "m": str(entry.get("m") or "")}
+            for entry in entries if isinstance(entry, dict)]
 
 
 def _redacted(ctx: Context, entries: Sequence[Entry]) -> list[Entry]:
@@ -58,14 +66,14 @@ def _follow(ctx: Context, args: argparse.Namespace, colour: bool) -> Result:
     with client.open_events(client_id) as stream:
         client.subscribe_logs(client_id)  # before reading the backlog, so nothing falls in between
         try:
-            backlog = client.logs_raw().get("entries") or []
+            backlog = _readable(client.logs_raw().get("entries"))
             already = {_key(e) for e in backlog}
             show(_last(backlog, args.logs_lines))
             while deadline is None or time.monotonic() < deadline:
                 wait = POLL if deadline is None else min(POLL, max(deadline - time.monotonic(), 0))
                 message = stream.receive(wait)
                 if message is not None and message.type == "logs":
-                    show([e for e in message.data.get("entries") or [] if _key(e) not in already])
+                    show([e for e in _readable(message.data.get("entries")) if _key(e) not in already])
         except ConnectionClosed as exc:
             raise UnreachableError(f"the log stream of server {ctx.server.name!r} closed: {exc}") from None
         finally:

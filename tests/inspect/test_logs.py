@@ -21,6 +21,16 @@ def test_last_entries_without_colours(fake_comfy, run_cli):
     assert any("\x1b[32m" in entry["m"] for entry in coloured["entries"])
 
 
+def test_entries_the_server_garbles_are_skipped_or_shown_empty(fake_comfy, run_cli):
+    body = '{"entries": [{"t": null, "m": null}, "junk", 7, {"t": "2026-01-01T10:00:00.000", "m": "ok\\n"}]}'
+    fake_comfy.faults.respond_raw(r"^/internal/logs/raw$", 200, body, "application/json")
+    result = run_cli("logs", "show", "-n", "0", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "2026-01-01 10:00:00  ok"
+    data = run_cli("logs", "show", "-n", "0", "--json", server=fake_comfy).json()["data"]
+    assert [entry["m"] for entry in data["entries"]] == ["", "ok\n"]
+
+
 def test_timeout_needs_follow_and_n_must_not_be_negative(fake_comfy, run_cli):
     assert run_cli("logs", "show", "--timeout", "1", server=fake_comfy).exit_code == 2
     assert run_cli("logs", "show", "-n", "-1", server=fake_comfy).exit_code == 2
