@@ -129,7 +129,8 @@ def _render_inputs(out: Output, inputs: list[dict[str, Any]]) -> None:
                 add(nested, indent + "    ")
 
     add(inputs, "")
-    lines = render_table(rows, ("INPUT", "TYPE", "DEFAULT", "RANGE", "NOTES"), width=out.width, shrink=(4, 1, 2, 0))
+    lines = render_table(rows, ("INPUT", "TYPE", "DEFAULT", "RANGE", "NOTES"), width=out.width,
+                         shrink=(4, 1, 2, 0, 3))  # RANGE last: a seed's 0 … 18446744073709551615 is 25 wide
     for index, line in enumerate(lines):
         for label in labels.get(index - 1, []):  # lines[0] is the header
             out.line(label[:out.width - 1])

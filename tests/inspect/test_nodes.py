@@ -131,6 +131,8 @@ def test_info_v3_combo_dynamic_combo_and_autogrow(fake_comfy, run_cli):
 
 
 def test_info_text_is_an_aligned_table_that_fits_the_terminal(fake_comfy, run_cli):
+    narrow = run_cli("nodes", "info", "KSampler", server=fake_comfy, env={"COLUMNS": "60"}).stdout
+    assert all(len(line) <= 60 for line in narrow.splitlines()), narrow
     for width in (80, 120):
         lines = run_cli("nodes", "info", "KSampler", server=fake_comfy, env={"COLUMNS": str(width)}).stdout.splitlines()
         assert all(len(line) <= width for line in lines)
