@@ -104,6 +104,8 @@ def configure_history(parser: argparse.ArgumentParser) -> None:
     listing.add_argument("--limit", dest="history_limit", type=int, default=20, metavar="N", help="at most N (default 20)")
     listing.add_argument("--status", dest="history_status", nargs="+", choices=STATUSES, metavar="STATUS",
                          help=f"only these statuses ({', '.join(STATUSES)})")
+    listing.add_argument("--batch", dest="history_batch", metavar="MANIFEST",
+                         help="only the items of the batch with this manifest (run --count/--sweep/--batch)")
     listing.set_defaults(handler=f"{PKG}.history:history_list")
     show = sub.add_parser("show", help="one run: the journal record, else what the server knows")
     show.add_argument("prompt_id", metavar="ID")
@@ -151,6 +153,9 @@ def comfyui_skill_settings() -> Iterable[Setting]:
         Setting("stall_timeout", float, 600.0, "Seconds a prompt may keep a job status comfyui-skill does not "
                 "know (e.g. a cloud's wait for a GPU) with no change and no progress before following it fails "
                 "(exit 6; the prompt is left alone).", scope="server"),
+        Setting("batch_read_timeout", float, 15.0, "Seconds a batch waits for this server to answer a status "
+                "check, submission, upload or cancel (downloads keep read_timeout); a request that times out "
+                "drains the server from the batch.", scope="server"),
         Setting("comfy_api_key", str, None, "Comfy API key (platform.comfy.org) sent with prompts that use paid "
                 "API nodes, when they are allowed (else COMFY_API_KEY).", secret=True, scope="server"),
     ]

@@ -6,10 +6,11 @@ import argparse
 import time
 from typing import Any
 
-from comfyui_skill import Context, NotFoundError, Output, Result
+from comfyui_skill import Context, NotFoundError, Output, Result, UsageError
 
 from . import journal
 from .state import from_history
+from .workflow import expand
 
 #: jobs API status names and the journal's, both ways.
 _SERVER_STATUS = {"pending": "pending", "running": "in_progress", "success": "completed", "error": "failed",
@@ -19,22 +20,30 @@ _SERVER_STATUS = {"pending": "pending", "running": "in_progress", "success": "co
 def history_list(ctx: Context, args: argparse.Namespace) -> Result:
     statuses = set(args.history_status or [])
     if args.history_from_server:
+        if args.history_batch:
+            raise UsageError("--batch lists the local journal; it does not go with --server")
         rows = _server_jobs(ctx, args.history_limit, statuses)
     else:
+        batch = str(expand(args.history_batch).absolute()) if args.history_batch else None
         rows = [_summary(entry) for entry in reversed(journal.entries())
-                if not statuses or entry.get("status") in statuses][: args.history_limit]
+                if (not statuses or entry.get("status") in statuses)
+                and (batch is None or entry.get("batch") == batch)][: args.history_limit]
 
     def render(out: Output) -> None:
+        batched = any(r.get("item") for r in rows)
         out.table([(r["prompt_id"], r["status"], r.get("server"), _when(r.get("submitted_at")),
-                    r.get("elapsed"), r.get("workflow")) for r in rows],
-                  ("PROMPT", "STATUS", "SERVER", "SUBMITTED", "SECONDS", "WORKFLOW"), shrink=(5, 0))
+                    r.get("elapsed"), *((r.get("item"),) if batched else ()), r.get("workflow")) for r in rows],
+                  ("PROMPT", "STATUS", "SERVER", "SUBMITTED", "SECONDS", *(("ITEM",) if batched else ()),
+                   "WORKFLOW"), shrink=(6 if batched else 5, 0))
 
     return Result(data=rows, text=render)
 
 
 def _summary(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal record as a row; ``batch`` (the manifest) and ``item`` are null for a single run."""
     return {key: entry.get(key) for key in ("prompt_id", "status", "server", "workflow", "submitted_at",
-                                            "elapsed", "error")} | {"outputs": len(entry.get("outputs") or [])}
+                                            "elapsed", "error", "batch", "item")} | {
+        "outputs": len(entry.get("outputs") or [])}
 
 
 def _server_jobs(ctx: Context, limit: int, statuses: set[str]) -> list[dict[str, Any]]:

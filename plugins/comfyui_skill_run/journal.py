@@ -3,12 +3,17 @@
 Every submission is recorded before its POST and updated when it ends, so a run killed halfway can
 be resumed with ``wait ID`` and listed by ``history list``. Records hold no secrets: the server is
 kept by name and by a URL stripped of credentials and query.
+
+An update reads the prompt's latest record, merges and appends, all under a lock: a thread lock
+(a batch writes from its threads) and an exclusive ``flock`` on the journal (another process, e.g.
+``wait ID`` while a batch runs, may update the same prompt), so no update is lost or cut into another.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +22,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from comfyui_skill import data_dir
 
+try:
+    import fcntl
+except ImportError:  # Windows: the thread lock still orders this process's writers
+    fcntl = None  # type: ignore[assignment]
+
 FILE_NAME = "journal.jsonl"
 TERMINAL = ("success", "error", "cancelled", "lost", "rejected")
+_LOCK = threading.Lock()
 
 
 def path() -> Path:
@@ -37,17 +48,25 @@ def public_url(url: str) -> str:
 
 def record(prompt_id: str, **fields: Any) -> dict[str, Any]:
     """Append an update for ``prompt_id`` (merged over what is known); returns the merged record."""
-    merged = {**(_latest(prompt_id) or {}), **fields, "prompt_id": prompt_id, "updated_at": time.time()}
     target = path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(merged, default=str, separators=(",", ":")) + "\n"
-    # one write() of one line on an O_APPEND descriptor: concurrent runs never interleave records
-    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line.encode("utf-8"))
-    finally:
-        os.close(fd)
+    with _LOCK:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released by close()
+            merged = {**(latest(prompt_id) or {}), **fields, "prompt_id": prompt_id, "updated_at": time.time()}
+            _write_all(fd, (json.dumps(merged, default=str, separators=(",", ":")) + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
     return merged
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """``data`` to ``fd``; a short write (a full disk, a signal) is continued, under the lock."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _lines() -> Iterator[dict[str, Any]]:
@@ -70,7 +89,7 @@ def _decode(line: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) and isinstance(entry.get("prompt_id"), str) else None
 
 
-def _latest(prompt_id: str) -> dict[str, Any] | None:
+def latest(prompt_id: str) -> dict[str, Any] | None:
     """The latest record of exactly ``prompt_id``, read from the end of the journal: the records of
     a prompt being run are its last lines, so a journal of years of runs is not read on every update."""
     needle = prompt_id.encode("utf-8")
@@ -112,7 +131,7 @@ def entries() -> list[dict[str, Any]]:
 def finish(prompt_id: str, status: str, *, elapsed: float | None = None, **fields: Any) -> dict[str, Any]:
     """Record how a prompt ended. Seeing the same end again (``wait`` on a finished prompt) keeps
     the first record's timing: the prompt did not run again."""
-    known = _latest(prompt_id) or {}
+    known = latest(prompt_id) or {}
     if known.get("status") == status and known.get("finished_at"):
         return record(prompt_id, **fields)
     return record(prompt_id, status=status, finished_at=time.time(), elapsed=elapsed, **fields)

@@ -62,6 +62,8 @@ class Plan:
         if self.display is not None:
             self.display.close()
         self.manifest.close()
+        for lane in self.lanes:
+            lane.close()
 
 
 # ----------------------------------------------------------------- a new batch

@@ -24,6 +24,7 @@ from ..outputs import collect, download_all
 from ..state import JobState, from_history, from_queue, history_entry, probe
 from ..submission import submit_once
 from ..workflow import upload_local_inputs
+from . import journaling
 from .lane import Item, Lane
 from .manifest import Manifest
 from .prepare import ItemGraphs
@@ -33,7 +34,9 @@ CHECK_WITH_SOCKET = 2.0
 CHECK_WITHOUT_SOCKET = 0.25
 #: After ``execution_success``, how long to wait for ``executing null`` (history written) before asking.
 SETTLE = 0.5
-#: Failed requests in a row after which a server is taken as down, and the pause between them.
+#: Failed requests in a row after which a server is taken as down, and the pause between them. A
+#: request that timed out waiting for an answer takes it down at once: the transport has already
+#: asked several times (see servers.BATCH_READ_TIMEOUT) and every other server waited meanwhile.
 DOWN_AFTER = 3
 TROUBLE_PAUSE = 0.2
 #: Looks at a server that does not know a prompt of ours before it is declared lost.
@@ -93,7 +96,11 @@ class Engine:
                 continue
             if item.status in ACTIVE and item.prompt_id and lane is not None:
                 lane.inflight[item.prompt_id] = item
+                journaling.reattached(self.manifest.path, lane, item, self.graphs.reference)
             else:
+                if item.status in ACTIVE and item.prompt_id:
+                    journaling.ended(item, "lost", error=f"server {item.server!r} is not in the resumed batch; "
+                                                         "the item runs again")
                 item.status, item.prompt_id, item.server, item.error = "pending", None, None, None
                 self.pending.append(item)
         for lane in self.lanes:
@@ -156,6 +163,7 @@ class Engine:
         lane.inflight[prompt_id] = item
         self.manifest.update(item.index, durable=True, status="submitting", server=lane.name, prompt_id=prompt_id,
                              submitted_at=item.submitted_at)
+        journaling.submitting(self.manifest.path, lane, item, workflow)
         try:
             answer = submit_once(lane.ctx, workflow, prompt_id=prompt_id, client_id=lane.client_id,
                                  front=self.options.front, only=self.options.only, extra_data=lane.extra_data,
@@ -175,11 +183,12 @@ class Engine:
             return
         except CliError as exc:
             del lane.inflight[prompt_id]
-            self._fail(item, "error", exc.message)
+            self._fail(item, "error", exc.message, ended="submit_failed")
             return
         lane.failures = 0
         item.status = "queued"
         self.manifest.update(item.index, status="queued", number=answer.get("number"))
+        journaling.queued(item, answer.get("number"))
         self._event("queued", item, number=answer.get("number"))
         self.on_change(self)
 
@@ -269,7 +278,7 @@ class Engine:
         if self.options.download:
             root = self.options.root / item.folder
             try:
-                download_all(lane.client, outputs, root, deadline=self.options.deadline,
+                download_all(lane.downloads, outputs, root, deadline=self.options.deadline,
                              save_text=self.options.save_text,
                              on_saved=lambda output: self._event("output", item, **output.to_json()))
             except CliError as exc:
@@ -279,21 +288,27 @@ class Engine:
         item.status, item.error = "success", None
         self.manifest.update(item.index, durable=True, status="success", finished_at=item.finished_at,
                              started_at=item.started_at, elapsed=item.elapsed, outputs=item.outputs)
+        journaling.ended(item, "success", outputs=item.outputs)
         self._event("done", item, outputs=item.outputs, elapsed=item.elapsed)
         self.on_change(self)
 
-    def _fail(self, item: Item, status: str, message: str, **details: Any) -> None:
+    def _fail(self, item: Item, status: str, message: str, *, ended: str | None = None, **details: Any) -> None:
+        """``item`` failed as ``status``; its prompt (if it has one) is journaled as ``ended`` (default
+        ``status``)."""
         item.status, item.error = status, message
         item.finished_at = item.finished_at or time.time()
         self.manifest.update(item.index, durable=True, status=status, error=message, finished_at=item.finished_at)
+        journaling.ended(item, ended or status, error=message)
         if status == "cancelled":
             self._event("cancelled", item, by=details.get("by", "server"), how=details.get("how"))
         else:
             self._event("failed", item, **{"message": message, **details})
         self.on_change(self)
 
-    def _requeue(self, item: Item, reason: str) -> None:
-        """Back to the head of the queue (not a failover: the item never ran)."""
+    def _requeue(self, item: Item, reason: str, ended: str = "submit_failed") -> None:
+        """Back to the head of the queue; its prompt, if any, is journaled as ``ended`` (submit_failed:
+        the server never had it; lost: the server that had it went away)."""
+        journaling.ended(item, ended, error=reason)
         item.status, item.prompt_id, item.server = "pending", None, None
         self.manifest.update(item.index, durable=True, status="pending", prompt_id=None, server=None, note=reason)
         self.pending.appendleft(item)
@@ -306,13 +321,13 @@ class Engine:
         item.moves += 1
         self._event("retry", item, reason=f"{reason}; moving item {item.key} to another server", attempt=item.moves)
         self.manifest.update(item.index, moved=item.moves, moved_from=item.server)
-        self._requeue(item, reason)
+        self._requeue(item, reason, ended="lost")
 
     # ----------------------------------------------------------------- servers in trouble
     def _trouble(self, lane: Lane, exc: CliError) -> None:
         lane.failures += 1
         lane.next_check = time.monotonic() + TROUBLE_PAUSE
-        if lane.failures >= DOWN_AFTER:
+        if lane.failures >= DOWN_AFTER or exc.details.get("reason") == "read_timeout":
             self._drain(lane, exc.message)
 
     def _drain(self, lane: Lane, reason: str) -> None:
@@ -341,6 +356,8 @@ class Engine:
                         how = "unreachable"
                     lane.inflight.pop(prompt_id, None)
                     self._fail(item, "cancelled", "cancelled by Ctrl-C", by="user", how=how)
+                else:
+                    journaling.detached(item)
                 done.append({"item": item.key, "prompt_id": prompt_id, "server": lane.name, "cancel": how})
         return done
 

@@ -12,9 +12,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from comfyui_skill import AuthError, ConnectionClosed, Context, UnreachableError, new_client_id
+from comfyui_skill import AuthError, ComfyClient, ConnectionClosed, UnreachableError, new_client_id
 
 from ..journal import public_url
+from .servers import ServerContext
 
 #: Server messages the engine cares about, as (kind of news) for the engine.
 NEWS = {"execution_start": "started", "execution_success": "success", "execution_error": "error",
@@ -59,7 +60,7 @@ class Item:
 class Lane:
     """A server of the batch. Only the engine's thread touches it, except its :class:`SocketReader`."""
 
-    def __init__(self, ctx: Context, limit: int, client_id: str | None = None) -> None:
+    def __init__(self, ctx: ServerContext, limit: int, client_id: str | None = None) -> None:
         self.ctx = ctx
         self.client = ctx.client
         self.name = ctx.server.name
@@ -73,6 +74,11 @@ class Lane:
         self.extra_data: dict[str, str] = {}
         self.counts = {"done": 0, "failed": 0, "moved": 0}
         self.reader: SocketReader | None = None
+
+    @property
+    def downloads(self) -> ComfyClient:
+        """The client for output files (the server's ``read_timeout``, not the batch's shorter one)."""
+        return self.ctx.downloads
 
     @property
     def free(self) -> int:
@@ -93,6 +99,10 @@ class Lane:
     def stop(self) -> None:
         if self.reader is not None:
             self.reader.halt.set()
+
+    def close(self) -> None:
+        self.stop()
+        self.ctx.close()
 
 
 class SocketReader(threading.Thread):

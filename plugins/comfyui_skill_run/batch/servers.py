@@ -3,6 +3,10 @@
 Each gets its own Context (so everything that works for one server - credentials, paid-node checks,
 uploads - works unchanged) and an in-flight limit: the server's ``max_concurrent`` setting, else 1
 on Comfy Cloud (the smallest account tier) and 2 on a local server (one running, one waiting).
+
+A batch asks each server with the shorter ``batch_read_timeout`` (default 15 s) instead of
+``read_timeout`` for everything but downloads: one thread does a batch's HTTP work, so a server that
+accepts connections but never answers must be given up quickly (see :data:`BATCH_READ_TIMEOUT`).
 """
 
 from __future__ import annotations
@@ -10,25 +14,47 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from comfyui_skill import ConfigError, Context, NotFoundError, ServerConfig, UsageError, make_server
+from comfyui_skill import ComfyClient, ConfigError, Context, NotFoundError, ServerConfig, UsageError, make_server
 
 from ..journal import public_url
 
 DEFAULT_LIMIT = {"cloud": 1}
 LOCAL_LIMIT = 2
+#: Seconds a batch waits for an answer to a status check, a submission, an upload or a cancel (the
+#: server setting ``batch_read_timeout``). The transport tries a silent GET 4 times, and a request
+#: that timed out drains the server, so a hung server is given up after about 4 x this + 4 s.
+BATCH_READ_TIMEOUT = 15.0
 
 
 class ServerContext(Context):
-    """The command's context, aimed at one server of the batch."""
+    """The command's context, aimed at one server of the batch: its client waits
+    ``batch_read_timeout`` for answers; :attr:`downloads` keeps the server's ``read_timeout``."""
 
     def __init__(self, parent: Context, server: ServerConfig) -> None:
         super().__init__(config=parent.config, output=parent.output, plugins=parent.plugins,
                          command=parent.command, args=parent.args, stdin=parent.stdin, environ=parent.environ)
-        self._batch_server = server
+        self._configured = server
+        self._batch_server = ServerConfig(server.name, server.url, server.kind,
+                                          {**server.options, "read_timeout": read_timeout(server)},
+                                          server.secret_keys, server.one_off)
+        self._downloads: ComfyClient | None = None
 
     @property
     def server(self) -> ServerConfig:
         return self._batch_server
+
+    @property
+    def downloads(self) -> ComfyClient:
+        """A client of the server as configured (its ``read_timeout``), for output files."""
+        if self._downloads is None:
+            self._downloads = ComfyClient(self.backend(self._configured))
+        return self._downloads
+
+    def close(self) -> None:
+        super().close()
+        if self._downloads is not None:
+            self._downloads.close()
+            self._downloads = None
 
 
 def selected(ctx: Context, servers: str | None, pool: str | None, recorded: list[dict[str, Any]] | None) -> list[Context]:
@@ -48,7 +74,7 @@ def selected(ctx: Context, servers: str | None, pool: str | None, recorded: list
     elif recorded:
         return [ServerContext(ctx, _recorded(ctx, entry)) for entry in recorded]
     else:
-        return [ctx]
+        return [ServerContext(ctx, ctx.server)]
     configs = [_server(ctx, str(entry)) for entry in entries]
     names = [config.name for config in configs]
     if len(set(names)) != len(names):
@@ -86,4 +112,16 @@ def limit(server: ServerConfig) -> int:
         value = 0
     if value < 1:
         raise ConfigError(f"server {server.name!r}: max_concurrent must be a whole number >= 1, not {given!r}")
+    return value
+
+
+def read_timeout(server: ServerConfig) -> float:
+    """The server's ``batch_read_timeout`` in seconds (default :data:`BATCH_READ_TIMEOUT`)."""
+    given = server.get("batch_read_timeout", BATCH_READ_TIMEOUT)
+    try:
+        value = float(given)
+    except (TypeError, ValueError):
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(f"server {server.name!r}: batch_read_timeout must be a number of seconds > 0, not {given!r}")
     return value

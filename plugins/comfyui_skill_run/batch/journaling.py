@@ -1,0 +1,56 @@
+"""Batch items in the run journal, as single runs are: each submission recorded before its POST and
+updated when it ends, so ``history list``, ``wait ID`` and ``status ID`` know a batch item's prompt.
+
+Each record also names the batch (``batch``: the manifest's path) and the item (``item``: its key).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import journal
+from ..workflow import Workflow
+from .lane import Item, Lane
+
+
+def _identity(manifest: Path, lane: Lane, item: Item) -> dict[str, Any]:
+    server = lane.ctx.server
+    return {"server": lane.name, "url": journal.public_url(server.url), "kind": server.kind,
+            "batch": str(manifest), "item": item.key, "submitted_at": item.submitted_at}
+
+
+def submitting(manifest: Path, lane: Lane, item: Item, workflow: Workflow) -> None:
+    """Before the POST of ``item`` (its prompt id chosen)."""
+    assert item.prompt_id is not None
+    journal.record(item.prompt_id, **_identity(manifest, lane, item), workflow=workflow.source,
+                   args=workflow.overrides, status="submitting")
+
+
+def queued(item: Item, number: Any) -> None:
+    assert item.prompt_id is not None
+    journal.record(item.prompt_id, status="queued", number=number)
+
+
+def reattached(manifest: Path, lane: Lane, item: Item, workflow: str) -> None:
+    """A resumed batch follows ``item`` where it was submitted: its record is updated, not duplicated
+    (and completed, if the run was killed between the manifest's record and the journal's)."""
+    assert item.prompt_id is not None
+    fields = {**_identity(manifest, lane, item), "resumed_at": time.time()}
+    if journal.latest(item.prompt_id) is None:
+        fields.update(workflow=workflow, args=item.params, status=item.status)
+    journal.record(item.prompt_id, **fields)
+
+
+def ended(item: Item, status: str, **fields: Any) -> None:
+    """How ``item``'s prompt ended: success, error, cancelled, rejected, lost, or submit_failed (the
+    server never had it: the item goes to a server again under a new prompt id)."""
+    if item.prompt_id:
+        journal.finish(item.prompt_id, status, elapsed=item.elapsed, started_at=item.started_at, **fields)
+
+
+def detached(item: Item) -> None:
+    """Ctrl-C with ``--detach``: left running on its server."""
+    if item.prompt_id:
+        journal.record(item.prompt_id, status="detached")
