@@ -157,3 +157,21 @@ def test_credentials_in_a_server_url_never_name_the_server(run_cli, fakes, workf
     assert "s3cret-pass" not in result.stdout + result.stderr
     assert "s3cret-pass" not in manifest_of(outdir).read_text()
     assert {e["server"] for e in result.ndjson() if e.get("event") == "done"} == {f"127.0.0.1:{a.port}"}
+
+
+def test_a_servers_list_with_no_server_is_a_usage_error(run_cli, fakes, workflow, outdir):
+    (a,) = fakes(1)
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", " , ", "-o", str(outdir),
+                     server=a)
+    assert result.exit_code == ExitCode.USAGE, result.stderr
+    assert "--servers names no server" in result.stderr
+    assert not posted_prompts(a)
+
+
+def test_a_manifest_whose_servers_are_garbled_is_a_usage_error(run_cli, tmp_path):
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"type": "batch", "format": "comfyui-skill/batch/1", "servers": ["x"]}\n'
+                        '{"type": "item", "item": 0, "params": {}}\n')
+    result = run_cli("run", "--resume", str(manifest))
+    assert result.exit_code == ExitCode.USAGE, result.stderr
+    assert "servers are not a list of server records" in result.stderr

@@ -71,7 +71,12 @@ def selected(ctx: Context, servers: str | None, pool: str | None, recorded: list
             raise ConfigError(f"pools.{pool}.servers must be a list of server names or URLs")
     elif servers:
         entries = [entry.strip() for entry in servers.split(",") if entry.strip()]
+        if not entries:
+            raise UsageError(f"--servers names no server: {servers!r}", hint="e.g. --servers gpu1,gpu2")
     elif recorded:
+        if not isinstance(recorded, list) or not all(isinstance(entry, dict) for entry in recorded):
+            raise UsageError("the manifest's servers are not a list of server records",
+                             hint="name the servers with --servers or --pool")
         return [ServerContext(ctx, _recorded(ctx, entry)) for entry in recorded]
     else:
         return [ServerContext(ctx, ctx.server)]
