@@ -84,6 +84,17 @@ def posted_prompts(fake: FakeComfyUI) -> list[dict[str, Any]]:
     return [json.loads(r.body) for r in fake.requests if r.method == "POST" and r.path == "/prompt"]
 
 
+def journal_lines(cli_env: dict[str, str]) -> list[dict[str, Any]]:
+    """The run journal's records, in order."""
+    path = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "journal.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def journal_latest(cli_env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The latest record of every prompt in the run journal."""
+    return {line["prompt_id"]: line for line in journal_lines(cli_env)}
+
+
 def write_config(cli_env: dict[str, str], text: str) -> None:
     path = Path(cli_env["COMFYUI_SKILL_CONFIG"])
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import uuid
 
 from comfyui_skill import ExitCode
 
-from .conftest import manifest_of, posted_prompts, read_manifest, start_cli
+from .conftest import journal_latest, manifest_of, posted_prompts, read_manifest, start_cli
 
 
 def _wait_for(condition, timeout: float = 20.0) -> None:
@@ -85,6 +85,7 @@ def test_ctrl_c_cancels_only_the_batch_own_prompts(cli_env, fakes, workflow, out
         assert json.load(answer)[foreign]["status"]["status_str"] == "success"  # somebody else's: untouched
     _header, _records, latest = read_manifest(manifest_of(outdir))
     assert sorted(item["status"] for item in latest.values()) == ["cancelled"] * 2 + ["pending"] * 4
+    assert {journal_latest(cli_env)[prompt_id]["status"] for prompt_id in cancelled} == {"cancelled"}
 
     resumed = run_cli("run", "--resume", str(manifest_of(outdir)), "--json")
     assert resumed.exit_code == 0, resumed.stderr
@@ -107,9 +108,11 @@ def test_ctrl_c_with_detach_leaves_the_prompts_for_resume_to_follow(cli_env, fak
     assert process.returncode == ExitCode.INTERRUPTED, stderr
     left = {c["prompt_id"] for c in json.loads(stdout.splitlines()[-1])["data"]["in_flight"]}
     assert len(left) == 2 and not [r for r in fake.requests if "cancel" in r.path or r.path == "/interrupt"]
+    assert {journal_latest(cli_env)[prompt_id]["status"] for prompt_id in left} == {"detached"}
     fake.faults.hold_execution = False
     resumed = run_cli("run", "--resume", str(manifest_of(outdir)), "--json")
     assert resumed.exit_code == 0, resumed.stderr
     assert left <= {item["prompt_id"] for item in resumed.json()["data"]["items"]}
     posted = [p["prompt_id"] for p in posted_prompts(fake)]
     assert len(posted) == len(set(posted)) == 4
+    assert {journal_latest(cli_env)[prompt_id]["status"] for prompt_id in posted} == {"success"}

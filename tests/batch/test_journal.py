@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -12,20 +11,9 @@ from comfyui_skill import ExitCode
 
 from comfyui_skill_run import journal
 
-from .conftest import manifest_of, posted_prompts, read_manifest, start_cli, write_config
+from .conftest import (journal_latest, journal_lines, manifest_of, posted_prompts, read_manifest, start_cli,
+                       write_config)
 from .test_interrupt_resume import _successes, _wait_for
-
-
-def _journal(cli_env) -> list[dict]:
-    path = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "journal.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def _latest(lines: list[dict]) -> dict[str, dict]:
-    latest: dict[str, dict] = {}
-    for line in lines:
-        latest[line["prompt_id"]] = line
-    return latest
 
 
 def test_every_item_is_journaled_with_its_batch_and_listed_by_batch(run_cli, cli_env, fakes, workflow, outdir,
@@ -38,7 +26,7 @@ def test_every_item_is_journaled_with_its_batch_and_listed_by_batch(run_cli, cli
     assert result.exit_code == 0, result.stderr
     manifest = manifest_of(outdir)
     items = {item["prompt_id"]: item for item in result.json()["data"]["items"]}
-    lines = _journal(cli_env)
+    lines = journal_lines(cli_env)
     for prompt_id, item in items.items():
         mine = [line for line in lines if line["prompt_id"] == prompt_id]
         assert [line["status"] for line in mine] == ["submitting", "queued", "success"]
@@ -71,7 +59,7 @@ def test_the_submission_is_journaled_before_the_post(cli_env, fakes, workflow, o
     try:
         _wait_for(lambda: posted_prompts(fake))
         (posted,) = posted_prompts(fake)
-        (record,) = _latest(_journal(cli_env)).values()  # already there when the POST arrives
+        (record,) = journal_latest(cli_env).values()  # already there when the POST arrives
     finally:
         process.kill()
         process.communicate(timeout=10)
@@ -86,18 +74,18 @@ def test_wait_and_status_follow_a_batch_item_left_by_a_killed_batch(run_cli, cli
     process = start_cli(cli_env, "--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..2", "-o",
                         str(outdir))
     try:
-        _wait_for(lambda: any(line["status"] == "queued" for line in _journal(cli_env)))
+        _wait_for(lambda: any(line["status"] == "queued" for line in journal_lines(cli_env)))
     finally:
         process.kill()
         process.communicate(timeout=10)
-    record = next(line for line in _journal(cli_env) if line["status"] == "queued")
+    record = next(line for line in journal_lines(cli_env) if line["status"] == "queued")
     status = run_cli("status", record["prompt_id"][:8], "--json")
     assert status.exit_code == 0 and status.json()["data"]["status"] in ("pending", "running")
     fake.faults.hold_execution = False
     waited = run_cli("wait", record["prompt_id"], "--download", "-o", str(outdir / "waited"), "--json")
     assert waited.exit_code == 0, waited.stderr
     assert waited.json()["data"]["outputs"]
-    after = _latest(_journal(cli_env))[record["prompt_id"]]
+    after = journal_latest(cli_env)[record["prompt_id"]]
     assert after["status"] == "success" and after["item"] == record["item"] and after["batch"] == record["batch"]
 
 
@@ -119,12 +107,33 @@ def test_resume_updates_the_journal_records_of_the_prompts_it_reattaches_to(run_
     assert result.exit_code == 0, result.stderr
 
     posted = {p["prompt_id"] for fake in (a, b) for p in posted_prompts(fake)}
-    latest = _latest(_journal(cli_env))
+    latest = journal_latest(cli_env)
     assert set(latest) == posted  # one record per prompt ever posted: none twice, none missing
     assert all(record["status"] == "success" and record["batch"] == str(path) for record in latest.values())
     assert on_server and all(latest[prompt_id].get("resumed_at") for prompt_id in on_server & posted)
     listed = run_cli("history", "list", "--batch", str(path), "--json").json()["data"]
     assert sorted(row["item"] for row in listed) == sorted(item["item"] for item in result.json()["data"]["items"])
+
+
+def test_resume_without_the_server_of_a_submitted_item_journals_its_prompt_lost(run_cli, cli_env, fakes, workflow,
+                                                                                 outdir):
+    a, b = fakes(2)
+    a.faults.hold_execution = True
+    process = start_cli(cli_env, "--url", a.url, "run", workflow("W1"), "--sweep", "1.width=1..3", "-o",
+                        str(outdir))
+    try:
+        _wait_for(lambda: sum(line["status"] == "queued" for line in journal_lines(cli_env)) >= 2)
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+    left = {prompt_id for prompt_id, record in journal_latest(cli_env).items() if record["status"] == "queued"}
+    result = run_cli("run", "--resume", str(manifest_of(outdir)), "--servers", b.url, "--json")
+    assert result.exit_code == 0, result.stderr
+    latest = journal_latest(cli_env)
+    assert {latest[prompt_id]["status"] for prompt_id in left} == {"lost"}
+    assert "not in the resumed batch" in latest[next(iter(left))]["error"]
+    ran = {item["prompt_id"] for item in result.json()["data"]["items"]}
+    assert not ran & left and {latest[prompt_id]["status"] for prompt_id in ran} == {"success"}
 
 
 def test_a_hung_server_is_drained_after_its_batch_read_timeout(run_cli, cli_env, fakes, workflow, outdir):
@@ -150,7 +159,7 @@ def test_a_hung_server_is_drained_after_its_batch_read_timeout(run_cli, cli_env,
     assert down["server"] == "hung" and "timed out" in down["reason"]
     moved = set(down["items"])
     assert moved and result.ndjson()[-1]["data"]["counts"]["done"] == 8
-    latest = _latest(_journal(cli_env))
+    latest = journal_latest(cli_env)
     lost = {r["item"] for r in latest.values() if r["status"] == "lost" and r["server"] == "hung"}
     assert lost == moved  # the prompts left on the hung server, journaled as lost; the items ran again
     assert {r["item"] for r in latest.values() if r["status"] == "success"} >= moved
@@ -189,7 +198,7 @@ def test_concurrent_updates_are_neither_lost_nor_interleaved(cli_env, monkeypatc
         thread.start()
     for thread in threads:
         thread.join()
-    lines = _journal(cli_env)
+    lines = journal_lines(cli_env)
     assert len(lines) == 6 * 40 * 2
     shared = journal.latest("shared")
     assert shared is not None and len([key for key in shared if key.startswith("t")]) == 6 * 40
