@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -82,6 +83,23 @@ def read_manifest(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dic
 
 def posted_prompts(fake: FakeComfyUI) -> list[dict[str, Any]]:
     return [json.loads(r.body) for r in fake.requests if r.method == "POST" and r.path == "/prompt"]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> None:
+    """Poll ``condition`` until it holds (an assertion error after ``timeout`` seconds)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not reached"
+        time.sleep(0.02)
+
+
+def successes(outdir: Path) -> int:
+    """How many items the (only) manifest in ``outdir`` records as succeeded."""
+    try:
+        path = manifest_of(outdir)
+    except AssertionError:
+        return 0
+    return sum(1 for item in read_manifest(path)[2].values() if item["status"] == "success")
 
 
 def journal_lines(cli_env: dict[str, str]) -> list[dict[str, Any]]:

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 import urllib.request
 import uuid
 
 from comfyui_skill import ExitCode
 
-from .conftest import journal_latest, manifest_of, posted_prompts, read_manifest, start_cli
-
-
-def _wait_for(condition, timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not reached"
-        time.sleep(0.02)
-
-
-def _successes(outdir) -> int:
-    try:
-        path = manifest_of(outdir)
-    except AssertionError:
-        return 0
-    return sum(1 for item in read_manifest(path)[2].values() if item["status"] == "success")
+from .conftest import (journal_latest, manifest_of, posted_prompts, read_manifest, start_cli, successes,
+                       wait_for)
 
 
 def test_resume_after_the_cli_was_killed(run_cli, cli_env, fakes, workflow, outdir):
@@ -34,7 +19,7 @@ def test_resume_after_the_cli_was_killed(run_cli, cli_env, fakes, workflow, outd
     process = start_cli(cli_env, "run", workflow("W1"), "--sweep", "1.width=1..12", "--servers",
                         f"{a.url},{b.url}", "-o", str(outdir))
     try:
-        _wait_for(lambda: _successes(outdir) >= 3)
+        wait_for(lambda: successes(outdir) >= 3)
     finally:
         process.kill()  # SIGKILL: no chance to clean up
         process.communicate(timeout=10)

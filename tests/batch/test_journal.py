@@ -12,8 +12,7 @@ from comfyui_skill import ExitCode
 from comfyui_skill_run import journal
 
 from .conftest import (journal_latest, journal_lines, manifest_of, posted_prompts, read_manifest, start_cli,
-                       write_config)
-from .test_interrupt_resume import _successes, _wait_for
+                       successes, wait_for, write_config)
 
 
 def test_every_item_is_journaled_with_its_batch_and_listed_by_batch(run_cli, cli_env, fakes, workflow, outdir,
@@ -57,7 +56,7 @@ def test_the_submission_is_journaled_before_the_post(cli_env, fakes, workflow, o
     process = start_cli(cli_env, "--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..2", "-o",
                         str(outdir))
     try:
-        _wait_for(lambda: posted_prompts(fake))
+        wait_for(lambda: posted_prompts(fake))
         (posted,) = posted_prompts(fake)
         (record,) = journal_latest(cli_env).values()  # already there when the POST arrives
     finally:
@@ -74,7 +73,7 @@ def test_wait_and_status_follow_a_batch_item_left_by_a_killed_batch(run_cli, cli
     process = start_cli(cli_env, "--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..2", "-o",
                         str(outdir))
     try:
-        _wait_for(lambda: any(line["status"] == "queued" for line in journal_lines(cli_env)))
+        wait_for(lambda: any(line["status"] == "queued" for line in journal_lines(cli_env)))
     finally:
         process.kill()
         process.communicate(timeout=10)
@@ -96,7 +95,7 @@ def test_resume_updates_the_journal_records_of_the_prompts_it_reattaches_to(run_
     process = start_cli(cli_env, "run", workflow("W1"), "--sweep", "1.width=1..8", "--servers", f"{a.url},{b.url}",
                         "-o", str(outdir))
     try:
-        _wait_for(lambda: _successes(outdir) >= 2)
+        wait_for(lambda: successes(outdir) >= 2)
     finally:
         process.kill()
         process.communicate(timeout=10)
@@ -122,7 +121,7 @@ def test_resume_without_the_server_of_a_submitted_item_journals_its_prompt_lost(
     process = start_cli(cli_env, "--url", a.url, "run", workflow("W1"), "--sweep", "1.width=1..3", "-o",
                         str(outdir))
     try:
-        _wait_for(lambda: sum(line["status"] == "queued" for line in journal_lines(cli_env)) >= 2)
+        wait_for(lambda: sum(line["status"] == "queued" for line in journal_lines(cli_env)) >= 2)
     finally:
         process.kill()
         process.communicate(timeout=10)
