@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 from comfyui_skill import Context, NotFoundError, Output, Result, UsageError
@@ -24,10 +25,11 @@ def history_list(ctx: Context, args: argparse.Namespace) -> Result:
             raise UsageError("--batch lists the local journal; it does not go with --server")
         rows = _server_jobs(ctx, args.history_limit, statuses)
     else:
-        batch = str(expand(args.history_batch).absolute()) if args.history_batch else None
-        rows = [_summary(entry) for entry in reversed(journal.entries())
-                if (not statuses or entry.get("status") in statuses)
-                and (batch is None or entry.get("batch") == batch)][: args.history_limit]
+        entries = journal.entries()
+        if args.history_batch:
+            entries = _of_batch(entries, args.history_batch)
+        rows = [_summary(entry) for entry in reversed(entries)
+                if not statuses or entry.get("status") in statuses][: args.history_limit]
 
     def render(out: Output) -> None:
         batched = any(r.get("item") for r in rows)
@@ -37,6 +39,14 @@ def history_list(ctx: Context, args: argparse.Namespace) -> Result:
                    "WORKFLOW"), shrink=(6 if batched else 5, 0))
 
     return Result(data=rows, text=render)
+
+
+def _of_batch(entries: list[dict[str, Any]], manifest: str) -> list[dict[str, Any]]:
+    """The records of the items of the batch of ``manifest`` (however the path is spelled)."""
+    wanted = expand(manifest).resolve()
+    names = {entry["batch"] for entry in entries if isinstance(entry.get("batch"), str)}
+    same = {name for name in names if name == str(wanted) or Path(name).resolve() == wanted}
+    return [entry for entry in entries if entry.get("batch") in same]
 
 
 def _summary(entry: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,8 @@ def test_every_item_is_journaled_with_its_batch_and_listed_by_batch(run_cli, cli
 
     listed = run_cli("history", "list", "--batch", str(manifest), "--json").json()["data"]
     assert {row["prompt_id"] for row in listed} == set(items)
+    spelled = manifest.parent / ".." / manifest.parent.name / manifest.name
+    assert run_cli("history", "list", "--batch", str(spelled), "--json").json()["data"] == listed
     assert sorted(row["item"] for row in listed) == ["0001", "0002", "0003", "0004"]
     everything = run_cli("history", "list", "--json").json()["data"]
     assert single.json()["data"]["prompt_id"] in {row["prompt_id"] for row in everything}
