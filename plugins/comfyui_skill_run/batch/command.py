@@ -16,6 +16,7 @@ from ..outputs import output_dir
 from ..workflow import collect_overrides, existing_file, expand as expand_path
 from . import manifest as manifests
 from . import naming, servers
+from .servers import ServerContext
 from .display import BatchProgress
 from .engine import FAILED, Engine, Options
 from .items import expand, read_lines
@@ -138,10 +139,10 @@ def _resumed(ctx: Context, args: argparse.Namespace) -> Plan:
 
 
 # ----------------------------------------------------------------- shared
-def _reachable(ctx: Context, contexts: list[Context]) -> list[Context]:
+def _reachable(ctx: Context, contexts: list[ServerContext]) -> list[ServerContext]:
     """The servers that answer now, in order (the first one checks the items); the batch runs without
     the others, which is said once. None at all is an error."""
-    up: list[Context] = []
+    up: list[ServerContext] = []
     first: UnreachableError | None = None
     for server_ctx in contexts:
         try:
@@ -156,7 +157,7 @@ def _reachable(ctx: Context, contexts: list[Context]) -> list[Context]:
     return up
 
 
-def _lanes(contexts: list[Context], graphs: ItemGraphs, sample: dict[str, Any], args: argparse.Namespace,
+def _lanes(contexts: list[ServerContext], graphs: ItemGraphs, sample: dict[str, Any], args: argparse.Namespace,
            client_ids: dict[str, str]) -> list[Lane]:
     """A lane per server; paid nodes are refused (or their key found) here, before any submission."""
     workflow = graphs.build(sample)

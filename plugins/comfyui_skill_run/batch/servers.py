@@ -57,7 +57,8 @@ class ServerContext(Context):
             self._downloads = None
 
 
-def selected(ctx: Context, servers: str | None, pool: str | None, recorded: list[dict[str, Any]] | None) -> list[Context]:
+def selected(ctx: Context, servers: str | None, pool: str | None,
+             recorded: list[dict[str, Any]] | None) -> list[ServerContext]:
     """One context per server of the batch, in the order given."""
     if servers and pool:
         raise UsageError("give --servers or --pool, not both")
