@@ -95,7 +95,9 @@ def _render(out: Output, rows: list[dict[str, Any]]) -> None:
         if progress:
             line += f"  node {progress['node']}" + (f" ({progress['class_type']})" if progress["class_type"] else "")
             if isinstance(progress["value"], (int, float)) and isinstance(progress["max"], (int, float)):
-                line += f"  {bar(progress['value'], progress['max'])} {progress['value']:g}/{progress['max']:g}"
+                steps = f"{progress['value']:g}/{progress['max']:g}"
+                drawn = f"  {bar(progress['value'], progress['max'])} {steps}"
+                line += drawn if len(line) + len(drawn) <= out.width else f"  {steps}"  # the bar only if it fits
         out.line(line)
         if row.get("error"):
             out.line(f"  {row['error']}")

@@ -167,8 +167,11 @@ def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy
     assert now["status"] == "running" and waiting["status"] == "pending" and waiting["position"] == 1
     assert now["progress"]["node"] == "3" and now["progress"]["class_type"] == "ColorTransfer"
     assert now["progress"]["max"] == 24 and 0 <= now["progress"]["value"] <= 24
-    text = run_cli("status", running, server=fake_comfy).stdout
+    text = run_cli("status", running, server=fake_comfy, env={"COLUMNS": "120"}).stdout
     assert f"{running}  running  node 3 (ColorTransfer)  [" in text and "/24" in text
+    narrow = run_cli("status", running, server=fake_comfy, env={"COLUMNS": "80"}).stdout
+    assert f"{running}  running  node 3 (ColorTransfer)  " in narrow and "/24" in narrow and "[" not in narrow
+    assert all(len(line) <= 80 for line in narrow.splitlines())
     run_cli("cancel", running, pending, server=fake_comfy)
 
 
