@@ -66,15 +66,16 @@ class ServerConfig(Record):
     _fields = ("name", "url", "kind", "options", "secret_keys", "one_off")
     #: The keys whose values are secrets, whatever plugins declare.
     SECRET_KEYS = frozenset({"token", "password", "headers", "api_key"})
+    name: str
+    url: str
+    kind: str
+    options: dict[str, Any]
+    secret_keys: frozenset[str]
+    one_off: bool
 
     def __init__(self, name: str, url: str, kind: str = "local", options: dict[str, Any] | None = None,
                  secret_keys: frozenset[str] = SECRET_KEYS, one_off: bool = False) -> None:
-        self.name = name
-        self.url = url
-        self.kind = kind
-        self.options = {} if options is None else options
-        self.secret_keys = secret_keys
-        self.one_off = one_off
+        self._set(name, url, kind, {} if options is None else options, secret_keys, one_off)
 
     @property
     def cli_selector(self) -> str:

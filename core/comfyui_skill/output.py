@@ -30,27 +30,30 @@ class Result(Record):
     :class:`Output`) for people, and an exit code with the error that explains it, if any."""
 
     _fields = ("data", "text", "exit_code", "error")
+    data: Any
+    text: str | Callable[[Output], None] | None
+    exit_code: int
+    error: CliError | None
 
     def __init__(self, data: Any = None, text: str | Callable[[Output], None] | None = None,
                  exit_code: int = ExitCode.OK, error: CliError | None = None) -> None:
-        self.data = data
-        self.text = text
-        self.exit_code = exit_code
-        self.error = error
+        self._set(data, text, exit_code, error)
 
 
 class Output(Record):
     """The streams and mode of one command invocation (default streams: the process's)."""
 
     _fields = ("mode", "stdout", "stderr", "quiet", "verbose")
+    mode: str
+    stdout: IO[str]
+    stderr: IO[str]
+    quiet: bool
+    verbose: int
 
     def __init__(self, mode: str = "text", stdout: IO[str] | None = None, stderr: IO[str] | None = None,
                  quiet: bool = False, verbose: int = 0) -> None:
-        self.mode = mode
-        self.stdout = sys.stdout if stdout is None else stdout
-        self.stderr = sys.stderr if stderr is None else stderr
-        self.quiet = quiet
-        self.verbose = verbose
+        self._set(mode, sys.stdout if stdout is None else stdout, sys.stderr if stderr is None else stderr,
+                  quiet, verbose)
 
     @property
     def is_text(self) -> bool:

@@ -38,18 +38,19 @@ class PluginRecord(Record):
     """What ``plugins list`` shows about one plugin. ``status``: active, blocked or failed."""
 
     _fields = ("name", "module", "distribution", "version", "builtin", "status", "error", "hooks")
+    name: str
+    module: str
+    distribution: str | None
+    version: str | None
+    builtin: bool
+    status: str
+    error: str | None
+    hooks: list[str]
 
     def __init__(self, name: str, module: str, distribution: str | None = None, version: str | None = None,
                  builtin: bool = False, status: str = "active", error: str | None = None,
                  hooks: list[str] | None = None) -> None:
-        self.name = name
-        self.module = module
-        self.distribution = distribution
-        self.version = version
-        self.builtin = builtin
-        self.status = status
-        self.error = error
-        self.hooks = [] if hooks is None else hooks
+        self._set(name, module, distribution, version, builtin, status, error, [] if hooks is None else hooks)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -16,6 +16,11 @@ class Record:
     __slots__ = ()
     _fields: tuple[str, ...] = ()
 
+    def _set(self, *values: object) -> None:
+        """Set every field, in the order of ``_fields`` (what ``__init__`` calls)."""
+        for name, value in zip(self._fields, values):
+            object.__setattr__(self, name, value)
+
     def _values(self) -> tuple:
         return tuple(getattr(self, name) for name in self._fields)
 
@@ -32,15 +37,10 @@ class Record:
 
 
 class FrozenRecord(Record):
-    """An immutable, hashable record (``__slots__`` holds its fields; ``__init__`` sets them with
-    :meth:`_set`). Copying and pickling rebuild it through its constructor."""
+    """An immutable, hashable record (``__slots__`` holds its fields). Copying and pickling rebuild it
+    through its constructor."""
 
     __slots__ = ()
-
-    def _set(self, *values: object) -> None:
-        """Set every field, in the order of ``_fields`` (what ``__init__`` calls)."""
-        for name, value in zip(self._fields, values):
-            object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"cannot assign to field {name!r} of a frozen {type(self).__qualname__}")
