@@ -24,7 +24,7 @@ _LAZY = {
     "new_prompt_id": "client", "new_client_id": "client", "Message": "transport.ws",
     "ConnectionClosed": "transport.ws", "safe_relative_path": "transport.files",
     "save_stream": "transport.files", "redact": "redaction", "mask": "redaction",
-    "data_dir": "paths", "cache_dir": "paths", "atomic_write": "config",
+    "data_dir": "paths", "cache_dir": "paths", "cache_path": "paths", "atomic_write": "config",
     # the whole command line, every command configured (man pages, completion)
     "build_parser": "app",
     # the JSON Schema files of the --json / --output ndjson contract
@@ -71,7 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .graph import find_node, node_order, resolve_address, split_address
     from .markers import hookimpl
     from .output import Output, Result, human_bytes, is_terminal, render_table
-    from .paths import cache_dir, data_dir
+    from .paths import cache_dir, cache_path, data_dir
     from .redaction import mask, redact
     from .schemas import json_schema
     from .transport.files import safe_relative_path, save_stream

@@ -300,13 +300,16 @@ def _is_private(path: Path) -> bool:
         return False
 
 
-def atomic_write(path: Path, text: str, *, mode: int = 0o644) -> None:
+def atomic_write(path: str | os.PathLike[str], text: str, *, mode: int = 0o644) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new file, never a mix.
 
     The temporary file is created with ``mode`` already set, so a secret is never readable by
     others, not even for a moment.
     """
     import tempfile
+    from pathlib import Path
+
+    path = Path(path)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

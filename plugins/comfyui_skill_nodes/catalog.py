@@ -6,10 +6,9 @@ import json
 import os
 import time
 import zlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from comfyui_skill import ConfigError, Context, ServerConfig, atomic_write, cache_dir
+from comfyui_skill import ConfigError, Context, ServerConfig, atomic_write, cache_path
 
 if TYPE_CHECKING:  # the client (and the HTTP stack) loads only when the cache must be checked
     from comfyui_skill import ComfyClient
@@ -78,29 +77,31 @@ def catalog_key(client: ComfyClient) -> str:
     return f"{version}-{digest[:16]}"
 
 
-def _cache_file(server: ServerConfig) -> Path:
-    url = server.url.encode()  # a file name per URL; zlib's checksums need no OpenSSL, unlike hashlib
-    return cache_dir() / "nodes" / f"{zlib.crc32(url):08x}{zlib.adler32(url):08x}.json"
+def _cache_file(server: ServerConfig) -> str:
+    """A file name per URL: zlib's checksums need no OpenSSL (unlike hashlib), a string path no pathlib."""
+    url = server.url.encode()
+    return os.path.join(cache_path(), "nodes", f"{zlib.crc32(url):08x}{zlib.adler32(url):08x}.json")
 
 
-def _checked_within(path: Path, ttl: float) -> bool:
+def _checked_within(path: str, ttl: float) -> bool:
     try:
-        age = time.time() - path.stat().st_mtime
+        age = time.time() - os.stat(path).st_mtime
     except OSError:
         return False
     return 0 <= age < ttl  # a file from the future (clock moved back) is checked again
 
 
-def _mark_checked(path: Path) -> None:
+def _mark_checked(path: str) -> None:
     try:
         os.utime(path)
     except OSError:
         pass  # a read-only cache: the key is checked again next time
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def _read(path: str) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = json.loads(handle.read())
     except (OSError, ValueError):
         return None  # missing or damaged: rebuilt
     return data if isinstance(data, dict) and isinstance(data.get("nodes"), list) else None
