@@ -1,13 +1,18 @@
 """The argparse tree: the hidden copies of the global options are shared between subparsers (one
-action per spelling, made once per process), yet every subparser parses its own arguments."""
+action per spelling, made once per process), yet every subparser parses its own arguments; help is
+laid out for the terminal's width, found without shutil."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
+import pytest
+
 from comfyui_skill.app import build_parser, load_plugins, pre_parse
 from comfyui_skill.config import Config
+from comfyui_skill.terminal import terminal_columns
+from comfyui_skill.testing import CliRunner
 
 
 def whole_parser(tmp_path: Path):  # noqa: ANN201 - an ArgumentParser
@@ -32,3 +37,20 @@ def test_a_spelling_a_subcommand_uses_itself_stays_its_own(tmp_path: Path) -> No
     assert added.server_kind == "cloud" and getattr(added, "kind", None) is None
     shown = parser.parse_args(["server", "show", "--kind", "cloud"])  # here it is the global option
     assert shown.kind == "cloud"
+
+
+def test_help_is_wrapped_to_the_width_in_columns(run_cli: CliRunner) -> None:
+    def widest(columns: int) -> int:
+        helped = run_cli("server", "status", "--help", env={"COLUMNS": str(columns)})
+        return max(map(len, helped.stdout.splitlines()))
+
+    assert widest(50) <= 48  # argparse keeps a margin of two
+    assert 80 < widest(120) <= 118
+
+
+def test_terminal_columns_follows_the_shutil_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    for value in ("42", "0", "-3", "wide"):
+        monkeypatch.setenv("COLUMNS", value)
+        assert terminal_columns(100) == shutil.get_terminal_size((100, 24)).columns
