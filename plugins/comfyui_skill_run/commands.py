@@ -11,8 +11,8 @@ from comfyui_skill import (AuthError, CliError, Context, ExitCode, Output, Promp
 
 from .batch import requested as batch_requested, stray_options
 from .execute import Reporter, conclude, deadline_of, follow_journaled, interrupted, post, prepare, render_outputs
-from .follow import Follower
-from .lookup import lookup
+from .follow import Follower, stall_timeout_of
+from .lookup import lookup, server_for
 from .workflow import Workflow
 
 
@@ -56,7 +56,8 @@ def _run_once(ctx: Context, args: argparse.Namespace, workflow: Workflow, prompt
         try:  # Ctrl-C during the POST too: the server may already have taken (and started) the prompt
             answer = post(ctx, workflow, args, prompt_id, client_id, report)
             follower = Follower(ctx.client, prompt_id, client_id, report, deadline=deadline, stream=stream,
-                                titles=workflow.title, class_types=workflow.class_type)
+                                titles=workflow.title, class_types=workflow.class_type,
+                                stall_timeout=stall_timeout_of(ctx.server))
             stream = None  # the follower owns (and closes) it now
             state = follow_journaled(follower)
         except KeyboardInterrupt:
@@ -100,11 +101,12 @@ def wait(ctx: Context, args: argparse.Namespace) -> Result:
     results: list[dict[str, Any]] = []
     failures: list[CliError] = []
     for given in args.prompt_ids:
-        prompt_id, _record, client = lookup(ctx, given)
+        prompt_id, record, client = lookup(ctx, given)
         report = Reporter(ctx, client, prompt_id)
         started = time.monotonic()
         try:
-            state = follow_journaled(Follower(client, prompt_id, None, report, deadline=deadline))
+            state = follow_journaled(Follower(client, prompt_id, None, report, deadline=deadline,
+                                              stall_timeout=stall_timeout_of(server_for(ctx, record))))
             results.append(conclude(ctx, client, prompt_id, state, report, download=args.wait_download,
                                     outdir=args.wait_output_dir, include_temp=args.wait_include_temp,
                                     deadline=deadline, started=started))

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from comfyui_skill import (ComfyClient, ConfigError, ConnectionClosed, Message, PromptLost, TimeoutExpired,
-                           UnreachableError)
+from comfyui_skill import (ComfyClient, ConfigError, ConnectionClosed, Message, PromptLost, ServerConfig,
+                           TimeoutExpired, UnreachableError)
 
 from .outputs import OutputItem, streamed_image
 from .state import JobState, history_entry, probe
@@ -44,7 +44,8 @@ class Follower:
 
     def __init__(self, client: ComfyClient, prompt_id: str, client_id: str | None, emit: Emit, *,
                  deadline: float | None, stream: Any = None, titles: Callable[[str], str] = str,
-                 class_types: Callable[[str], str | None] = lambda node: None) -> None:
+                 class_types: Callable[[str], str | None] = lambda node: None,
+                 stall_timeout: float = STALL_TIMEOUT) -> None:
         self.client = client
         self.prompt_id = prompt_id
         self.client_id = client_id
@@ -59,7 +60,7 @@ class Follower:
         self.streamed: list[OutputItem] = []
         self.current_node: str | None = None
         self.unknown_count = 0
-        self.stall_timeout = stall_timeout_of(client)
+        self.stall_timeout = stall_timeout  # see stall_timeout_of
         self.server_status: str | None = None
         self.last_sign_of_life = time.monotonic()
 
@@ -266,14 +267,14 @@ class Follower:
             self.emit("started")
 
 
-def stall_timeout_of(client: ComfyClient) -> float:
+def stall_timeout_of(server: ServerConfig) -> float:
     """The server's ``stall_timeout`` setting in seconds (default :data:`STALL_TIMEOUT`)."""
-    raw = client.backend.server.get("stall_timeout", STALL_TIMEOUT)
+    raw = server.get("stall_timeout", STALL_TIMEOUT)
     try:
         seconds = float(raw)
     except (TypeError, ValueError):
         seconds = -1.0
     if not seconds > 0:  # also NaN, which would never stall
-        raise ConfigError(f"servers.{client.server_name}.stall_timeout must be a positive number of seconds, "
+        raise ConfigError(f"servers.{server.name}.stall_timeout must be a positive number of seconds, "
                           f"not {raw!r}")
     return seconds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comfyui_skill import ComfyClient, Context, make_server
+from comfyui_skill import ComfyClient, Context, ServerConfig, make_server
 
 from . import journal
 
@@ -17,12 +17,18 @@ def lookup(ctx: Context, given: str) -> tuple[str, dict[str, Any] | None, ComfyC
 
 
 def client_for(ctx: Context, record: dict[str, Any] | None) -> ComfyClient:
+    """The client of :func:`server_for` (``ctx.client`` for the selected server)."""
+    server = server_for(ctx, record)
+    return ctx.client if server is ctx.server else ctx.client_for(server)
+
+
+def server_for(ctx: Context, record: dict[str, Any] | None) -> ServerConfig:
     """The server the prompt was sent to (from the journal) unless --server/--url says otherwise."""
     if record is None or ctx.args.server or ctx.args.url or not record.get("server"):
-        return ctx.client
+        return ctx.server
     name = record["server"]
     if name in ctx.config.server_tables():
-        return ctx.client_for(ctx.get_server(name))
+        return ctx.get_server(name)
     if record.get("url"):
-        return ctx.client_for(make_server(name, {"url": record["url"], "kind": record.get("kind") or "local"}))
-    return ctx.client
+        return make_server(name, {"url": record["url"], "kind": record.get("kind") or "local"})
+    return ctx.server
