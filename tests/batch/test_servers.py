@@ -170,7 +170,8 @@ def test_a_servers_list_with_no_server_is_a_usage_error(run_cli, fakes, workflow
 
 def test_a_manifest_whose_servers_are_garbled_is_a_usage_error(run_cli, tmp_path):
     manifest = tmp_path / "m.jsonl"
-    manifest.write_text('{"type": "batch", "format": "comfyui-skill/batch/1", "servers": ["x"]}\n'
+    manifest.write_text('{"type": "batch", "format": "comfyui-skill/batch/1", "servers": ["x"], '
+                        f'"workflow": {{"document": {{}}}}, "output_dir": "{tmp_path}"}}\n'
                         '{"type": "item", "item": 0, "params": {}}\n')
     result = run_cli("run", "--resume", str(manifest))
     assert result.exit_code == ExitCode.USAGE, result.stderr

@@ -120,9 +120,10 @@ def _resumed(ctx: Context, args: argparse.Namespace) -> Plan:
                          hint="--servers/--pool, -o and the download options may still be given")
     path = expand_path(args.batch_resume).absolute()
     header, records = manifests.read(path)
+    _require(header, path, output_given=bool(args.run_output_dir))
     contexts = _reachable(ctx, servers.selected(ctx, args.batch_servers, args.batch_pool, header.get("servers") or []))
-    workflow = header.get("workflow") or {}
-    graphs = ItemGraphs(contexts[0], workflow.get("reference") or "-", workflow.get("document"),
+    workflow = header["workflow"]
+    graphs = ItemGraphs(contexts[0], workflow.get("reference") or "-", workflow["document"],
                         header.get("parameters") or {}, header.get("options") or [])
     items = [Item(index, r.get("key") or naming.item_key(index, len(records)), r.get("params") or {},
                   r.get("folder") or r.get("key") or str(index), status=r.get("status") or "pending",
@@ -136,6 +137,20 @@ def _resumed(ctx: Context, args: argparse.Namespace) -> Plan:
     lanes = _lanes(contexts, graphs, items[0].params, args, client_ids)
     root = expand_path(args.run_output_dir).absolute() if args.run_output_dir else Path(header["output_dir"])
     return Plan(ctx, lanes, graphs, items, manifests.Manifest.reopen(path), _options(args, root))
+
+
+def _require(header: dict[str, Any], path: Path, *, output_given: bool) -> None:
+    """A usage error naming the first header field a hand-made or cut-short manifest lacks."""
+    workflow = header.get("workflow")
+    missing = None
+    if not isinstance(workflow, dict) or not isinstance(workflow.get("document"), dict):
+        missing = "workflow.document"
+    elif not output_given and not isinstance(header.get("output_dir"), str):
+        missing = "output_dir"
+    if missing is not None:
+        raise UsageError(f"manifest {path} has no {missing!r} in its header (line 1); it cannot be resumed",
+                         hint="give the output folder with -o DIR" if missing == "output_dir" else
+                         "resume a manifest written by 'comfyui-skill run', or start the batch again")
 
 
 # ----------------------------------------------------------------- shared

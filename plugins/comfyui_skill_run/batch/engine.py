@@ -34,11 +34,22 @@ CHECK_WITH_SOCKET = 2.0
 CHECK_WITHOUT_SOCKET = 0.25
 #: After ``execution_success``, how long to wait for ``executing null`` (history written) before asking.
 SETTLE = 0.5
-#: Failed requests in a row after which a server is taken as down, and the pause between them. A
-#: request that timed out waiting for an answer takes it down at once: the transport has already
-#: asked several times (see servers.BATCH_READ_TIMEOUT) and every other server waited meanwhile.
+#: A server is taken as down after DOWN_AFTER failed requests in a row that span DOWN_SPAN seconds
+#: (a server restarting for a second is not drained); between them it is left alone for a pause that
+#: starts at TROUBLE_PAUSE and doubles up to TROUBLE_PAUSE_CAP. A request that timed out waiting for
+#: an answer takes it down at once: the transport has already asked several times (see
+#: servers.BATCH_READ_TIMEOUT) and every other server waited meanwhile.
 DOWN_AFTER = 3
-TROUBLE_PAUSE = 0.2
+DOWN_SPAN = 3.0
+TROUBLE_PAUSE = 0.25
+TROUBLE_PAUSE_CAP = 2.0
+#: Answers to a submission that mean "not now" rather than "not this item": 429 (slow down; a cloud
+#: account also answers it past its plan's concurrency) and a gateway's 502/503/504 (ComfyUI behind it
+#: did not get the prompt). The item waits at the head of the queue while its server pauses for the
+#: ``Retry-After`` it gave (at most THROTTLE_CAP seconds), else THROTTLE_PAUSE doubling up to the cap.
+THROTTLE_STATUSES = (429, 502, 503, 504)
+THROTTLE_PAUSE = 1.0
+THROTTLE_CAP = 60.0
 #: Looks at a server that does not know a prompt of ours before it is declared lost.
 LOST_AFTER = 3
 ACTIVE = ("submitting", "queued", "running")
@@ -118,7 +129,7 @@ class Engine:
                 return
             self._check_deadline()
             now = time.monotonic()
-            due = min((lane.next_check for lane in self.lanes if lane.alive and lane.inflight), default=now + 1)
+            due = self._next_due(now)
             try:
                 news = self.news.get(timeout=min(max(due - now, 0.0), 1.0))
             except queue.Empty:
@@ -138,12 +149,21 @@ class Engine:
             raise TimeoutExpired("the batch did not finish before the deadline; submitted prompts are left running")
 
     def _fill(self) -> None:
-        """Give waiting items to the servers with free slots (the most free first)."""
+        """Give waiting items to the servers with free slots that are not pausing (the most free first)."""
         while self.pending:
-            lane = max((lane for lane in self.lanes if lane.free > 0), key=lambda lane: lane.free, default=None)
+            now = time.monotonic()
+            lane = max((lane for lane in self.lanes if lane.free > 0 and lane.resting_until <= now),
+                       key=lambda lane: lane.free, default=None)
             if lane is None:
                 return
             self._submit(lane, self.pending.popleft())
+
+    def _next_due(self, now: float) -> float:
+        """When the loop has something to do at the latest: a check, or a pausing server's next submission."""
+        due = [lane.next_check for lane in self.lanes if lane.alive and lane.inflight]
+        if self.pending:
+            due += [lane.resting_until for lane in self.lanes if lane.free > 0]
+        return min(due, default=now + 1)
 
     # ----------------------------------------------------------------- submitting
     def _submit(self, lane: Lane, item: Item) -> None:
@@ -183,9 +203,12 @@ class Engine:
             return
         except CliError as exc:
             del lane.inflight[prompt_id]
-            self._fail(item, "error", exc.message, ended="submit_failed")
+            if exc.details.get("status") in THROTTLE_STATUSES:
+                self._throttle(lane, item, exc)
+            else:
+                self._fail(item, "error", exc.message, ended="submit_failed")
             return
-        lane.failures = 0
+        lane.failures = lane.throttles = 0
         item.status = "queued"
         self.manifest.update(item.index, status="queued", number=answer.get("number"))
         journaling.queued(item, answer.get("number"))
@@ -205,6 +228,7 @@ class Engine:
         item = lane.inflight.get(prompt_id or "")
         if item is None or not lane.alive:
             return
+        item.quiet_since = time.monotonic()  # a sign of life (see _watch_stall)
         if kind == "started":
             self._started(item)
         elif kind == "success":
@@ -229,11 +253,10 @@ class Engine:
         lane.failures = 0
         for prompt_id, item in list(lane.inflight.items()):
             where = from_queue(snapshot, prompt_id)
-            if where.status == "running":
-                item.unknown = 0
-                self._started(item)
-            elif where.status == "pending":
-                item.unknown = 0
+            if where.status in ("running", "pending"):
+                item.unknown, item.server_status = 0, None
+                if where.status == "running":
+                    self._started(item)
             elif not self._settle(lane, item):
                 return
         lane.next_check = time.monotonic() + (CHECK_WITH_SOCKET if lane.connected else CHECK_WITHOUT_SOCKET)
@@ -249,6 +272,8 @@ class Engine:
             return False
         if state.terminal:
             self._conclude(lane, item, state)
+        elif state.status == "in_flight":
+            self._watch_stall(lane, item, str(state.server_status))
         elif state.status == "unknown":
             item.unknown += 1
             if item.status == "submitting":  # resumed: its POST never arrived
@@ -258,6 +283,29 @@ class Engine:
                 del lane.inflight[prompt_id]
                 self._reassign(item, f"server {lane.name!r} no longer knows prompt {prompt_id}")
         return True
+
+    def _watch_stall(self, lane: Lane, item: Item, server_status: str) -> None:
+        """An item whose server reports a status we do not know (e.g. ``waiting_for_gpu``) keeps its slot
+        while the status changes or news of it arrives; after the server's ``stall_timeout`` seconds
+        without either, its prompt is cancelled (it is ours) and the item fails, freeing the slot."""
+        now = time.monotonic()
+        if server_status != item.server_status:
+            item.server_status, item.quiet_since = server_status, now
+            return
+        quiet = now - item.quiet_since
+        if quiet < lane.stall_timeout:
+            return
+        prompt_id = item.prompt_id or ""
+        del lane.inflight[prompt_id]
+        try:
+            how = cancel_prompt(lane.client, prompt_id)
+        except CliError:
+            how = "unreachable"
+        self._fail(item, "error", f"prompt {prompt_id} had the status {server_status!r}, which comfyui-skill does "
+                                  f"not know, for {quiet:.0f} s with no progress (stall_timeout of server "
+                                  f"{lane.name!r}); cancelled to free its slot ({how})",
+                   ended="cancelled", server_status=server_status, stall_timeout=lane.stall_timeout)
+        lane.counts["failed"] += 1
 
     # ----------------------------------------------------------------- outcomes
     def _conclude(self, lane: Lane, item: Item, state: JobState) -> None:
@@ -269,11 +317,15 @@ class Engine:
             self._fail(item, "error", failure.pop("message"), **failure)
         elif state.status == "cancelled":
             self._fail(item, "cancelled", f"prompt {item.prompt_id} was cancelled on the server")
-        else:
-            self._succeed(lane, item, state)
+        elif not self._succeed(lane, item, state):
+            return  # its outputs wait on a server in trouble: the item is still that server's
         lane.counts["done" if item.status == "success" else "failed"] += 1
+        if lane.throttles and lane.throttle_slot:  # a freed slot is the likeliest end of a 429 without Retry-After
+            lane.resting_until = min(lane.resting_until, time.monotonic())
 
-    def _succeed(self, lane: Lane, item: Item, state: JobState) -> None:
+    def _succeed(self, lane: Lane, item: Item, state: JobState) -> bool:
+        """Download the outputs and record the success; False when the server went away meanwhile (the
+        item goes back to it, to be downloaded again once it answers, or elsewhere if it is drained)."""
         outputs = collect(state.outputs, include_temp=self.options.include_temp)
         if self.options.download:
             root = self.options.root / item.folder
@@ -281,9 +333,14 @@ class Engine:
                 download_all(lane.downloads, outputs, root, deadline=self.options.deadline,
                              save_text=self.options.save_text,
                              on_saved=lambda output: self._event("output", item, **output.to_json()))
+            except UnreachableError as exc:
+                item.finished_remotely = True
+                lane.inflight[item.prompt_id or ""] = item
+                self._trouble(lane, exc)
+                return False
             except CliError as exc:
                 self._fail(item, "error", f"its outputs could not be downloaded: {exc.message}")
-                return
+                return True
         item.outputs = [output.to_json() for output in outputs]
         item.status, item.error = "success", None
         self.manifest.update(item.index, durable=True, status="success", finished_at=item.finished_at,
@@ -291,6 +348,7 @@ class Engine:
         journaling.ended(item, "success", outputs=item.outputs)
         self._event("done", item, outputs=item.outputs, elapsed=item.elapsed)
         self.on_change(self)
+        return True
 
     def _fail(self, item: Item, status: str, message: str, *, ended: str | None = None, **details: Any) -> None:
         """``item`` failed as ``status``; its prompt (if it has one) is journaled as ``ended`` (default
@@ -310,6 +368,7 @@ class Engine:
         the server never had it; lost: the server that had it went away)."""
         journaling.ended(item, ended, error=reason)
         item.status, item.prompt_id, item.server = "pending", None, None
+        item.server_status, item.finished_remotely = None, False
         self.manifest.update(item.index, durable=True, status="pending", prompt_id=None, server=None, note=reason)
         self.pending.appendleft(item)
 
@@ -325,10 +384,28 @@ class Engine:
 
     # ----------------------------------------------------------------- servers in trouble
     def _trouble(self, lane: Lane, exc: CliError) -> None:
+        """A request to ``lane`` failed: pause it (longer each time); drain it once the failures in a row
+        are DOWN_AFTER and span DOWN_SPAN seconds, or at once after a read timeout."""
+        now = time.monotonic()
+        if lane.failures == 0:
+            lane.failing_since = now
         lane.failures += 1
-        lane.next_check = time.monotonic() + TROUBLE_PAUSE
-        if lane.failures >= DOWN_AFTER or exc.details.get("reason") == "read_timeout":
+        lane.next_check = lane.resting_until = now + min(TROUBLE_PAUSE * 2 ** (lane.failures - 1), TROUBLE_PAUSE_CAP)
+        if exc.details.get("reason") == "read_timeout" or \
+                (lane.failures >= DOWN_AFTER and now - lane.failing_since >= DOWN_SPAN):
             self._drain(lane, exc.message)
+
+    def _throttle(self, lane: Lane, item: Item, exc: CliError) -> None:
+        """``lane`` answered the submission of ``item`` with 429 or 502-504: the item waits (at the head of
+        the queue, not failed, not moved) and ``lane`` pauses; it is not server trouble."""
+        lane.throttles += 1
+        asked = _seconds(exc.details.get("retry_after"))
+        lane.throttle_slot = asked is None and bool(lane.inflight)
+        pause = min(asked if asked is not None else THROTTLE_PAUSE * 2 ** (lane.throttles - 1), THROTTLE_CAP)
+        lane.resting_until = time.monotonic() + pause
+        self._event("retry", item, reason=f"{exc.message}; item {item.key} waits, server {lane.name!r} pauses "
+                                          f"{pause:.1f} s", attempt=lane.throttles)
+        self._requeue(item, exc.message)
 
     def _drain(self, lane: Lane, reason: str) -> None:
         """Stop using ``lane``; its unfinished items go elsewhere (or fail)."""
@@ -339,7 +416,9 @@ class Engine:
         lane.counts["moved"] += len(moved)
         self.emit(Event("server_down", server=lane.name, data={"reason": reason, "items": [i.key for i in moved]}))
         for item in moved:
-            self._reassign(item, f"server {lane.name!r} is unreachable ({reason})")
+            finished = " after its prompt finished there; its outputs could not be downloaded, so it runs again" \
+                if item.finished_remotely else ""
+            self._reassign(item, f"server {lane.name!r} is unreachable ({reason}){finished}")
         self.on_change(self)
 
     # ----------------------------------------------------------------- Ctrl-C
@@ -364,3 +443,11 @@ class Engine:
     # ----------------------------------------------------------------- events
     def _event(self, event_type: str, item: Item, **data: Any) -> None:
         self.emit(Event(event_type, prompt_id=item.prompt_id, server=item.server, data={"item": item.key, **data}))
+
+
+def _seconds(retry_after: Any) -> float | None:
+    """A ``Retry-After`` given in seconds; None when absent or an HTTP date (a backoff applies then)."""
+    try:
+        return max(0.0, float(retry_after)) if retry_after is not None else None
+    except ValueError:
+        return None

@@ -14,6 +14,7 @@ from typing import Any
 
 from comfyui_skill import AuthError, ComfyClient, ConnectionClosed, UnreachableError, new_client_id
 
+from ..follow import stall_timeout_of
 from ..journal import public_url
 from .servers import ServerContext
 
@@ -45,6 +46,12 @@ class Item:
     finished_at: float | None = None
     outputs: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    #: A status outside the known vocabulary the server reports (see Engine._watch_stall), and since when
+    #: the item has shown no sign of life.
+    server_status: str | None = None
+    quiet_since: float = 0.0
+    #: Its prompt finished but the server went away before the outputs were downloaded.
+    finished_remotely: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"item": self.key, "status": self.status, "server": self.server, "prompt_id": self.prompt_id,
@@ -69,8 +76,13 @@ class Lane:
         self.inflight: dict[str, Item] = {}
         self.alive = True
         self.connected = False
-        self.failures = 0
+        self.failures = 0  # failed requests in a row, the first at failing_since
+        self.failing_since = 0.0
         self.next_check = 0.0
+        self.resting_until = 0.0  # no submission before (a pause after trouble or a 429)
+        self.throttles = 0  # submissions answered 429/502-504 in a row
+        self.throttle_slot = False  # the last 429 gave no Retry-After while prompts of ours ran there
+        self.stall_timeout = stall_timeout_of(ctx.server)
         self.extra_data: dict[str, str] = {}
         self.counts = {"done": 0, "failed": 0, "moved": 0}
         self.reader: SocketReader | None = None
