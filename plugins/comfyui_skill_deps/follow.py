@@ -5,6 +5,8 @@
 ``/v2/manager/queue/history?ui_id=``. 3.x and the 4.x legacy UI broadcast ``cm-queue-status``
 (``in_progress`` per item, then ``done``, or 4.x ``batch-done``, with every result); without a socket, ``queue/status`` says
 when the worker is done and the result is checked on the server (installed packs, model folders).
+A queue reported done without a result for some item is settled at once the same way (4.x: its
+history entry first), never left to the deadline.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ BARE_FAILURE = "failed"
 """Manager 4's worker result for a security refusal (and only for that); the reason goes to the server log."""
 REFUSED_BY_POLICY = ("refused by the Manager's security policy (it answers only 'failed'; the reason is in the "
                      "server log: comfyui-skill logs show)")
+NO_SOCKET = ("the Manager finished without doing it (no WebSocket, so its reason is only in the server log: "
+             "comfyui-skill logs show)")
+UNREPORTED = ("the Manager reported its queue done without a result for it, and the server does not have it "
+              "(the reason may be in the server log: comfyui-skill logs show)")
 Progress = Callable[[Item, str], None]
 
 
@@ -43,27 +49,32 @@ class Follower:
 
     def run(self, deadline: float) -> None:
         """Until every queued item has a result or ``deadline`` (``time.monotonic()``) passes."""
-        if self.events is not None:
-            self._follow_socket(deadline)
-        if self.waiting:
+        drained = self.events is not None and self._follow_socket(deadline)
+        if not self.waiting:
+            return
+        if drained:  # the queue said it is done without a result for some item: the server's state tells
+            self._reconcile(UNREPORTED)
+        else:
             self._poll(deadline)
 
     # -- WebSocket
 
-    def _follow_socket(self, deadline: float) -> None:
+    def _follow_socket(self, deadline: float) -> bool:
+        """Our items' results from the socket; True when the queue reported itself done."""
         while self.waiting and time.monotonic() < deadline:
             try:
                 message = self.events.receive(timeout=min(1.0, max(deadline - time.monotonic(), 0.0)))
             except ConnectionClosed:
                 self.output.note("the WebSocket closed; following the rest through the Manager's queue")
-                return
+                return False
             if message is None or not isinstance(message.data, dict):
                 continue
             if message.type in ("cm-task-started", "cm-task-completed"):
                 self._task_event(message.type, message.data)
             elif message.type == "cm-queue-status":
                 if self._queue_event(message.data):
-                    return
+                    return True
+        return False
 
     def _task_event(self, event: str, data: dict[str, Any]) -> None:
         item = self.items.get(str(data.get("ui_id")))
@@ -87,7 +98,7 @@ class Follower:
                 for ui_id, result in (results.items() if isinstance(results, dict) else []):
                     if ui_id in self.items and not self.items[ui_id].finished:
                         self._record(self.items[ui_id], result, None)
-            return not self.waiting
+            return True
         return status == "all-done"
 
     def _record(self, item: Item, result: Any, status: Any) -> None:
@@ -111,9 +122,7 @@ class Follower:
         if self.manager.task_api:
             while self.waiting and time.monotonic() < deadline:
                 for item in self.waiting:
-                    entry = self.manager.history(item.ui_id)
-                    if entry is not None and (entry.get("status") or {}).get("completed", True):
-                        self._record(item, entry.get("result"), entry.get("status"))
+                    self._read_history(item)
                 if self.waiting:
                     time.sleep(POLL_INTERVAL)
             return
@@ -123,10 +132,33 @@ class Follower:
             time.sleep(POLL_INTERVAL)
         else:
             return
-        self._verify()
+        self._verify(NO_SOCKET)
 
-    def _verify(self) -> None:
-        """3.x without a socket: what the server now has tells whether each item worked."""
+    def _read_history(self, item: Item) -> None:
+        """4.x: record ``item`` from its history entry once it has finished (a malformed one fails it)."""
+        entry = self.manager.history(item.ui_id)
+        if entry is None:
+            return
+        status = entry.get("status")
+        if status is not None and not isinstance(status, dict):
+            reason = (f"the Manager's history entry for it is malformed (status {status!r} where an object was "
+                      "expected); check the server log: comfyui-skill logs show")
+            item.fail(reason, denied=False, server_error=True)
+            self.note(item, f"failed: {reason}")
+        elif (status or {}).get("completed", True):
+            self._record(item, entry.get("result"), status)
+
+    def _reconcile(self, reason: str) -> None:
+        """The queue is done: each item still without a result is judged from the history (4.x), then
+        from what the server now has."""
+        if self.manager.task_api:
+            for item in self.waiting:
+                self._read_history(item)
+        if self.waiting:
+            self._verify(reason)
+
+    def _verify(self, reason: str) -> None:
+        """What the server now has (installed packs, model files) tells whether each waiting item worked."""
         installed = self.manager.installed()
         for item in self.waiting:
             if item.is_model:
@@ -137,9 +169,8 @@ class Follower:
                 item.succeed()
                 self.note(item, item.status)
             else:
-                item.fail("the Manager finished without doing it (no WebSocket, so its reason is only in the "
-                          "server log)", denied=False)
-                self.note(item, "failed")
+                item.fail(reason, denied=False)
+                self.note(item, f"failed: {reason}")
 
 
 def _drained(status: dict[str, Any]) -> bool:

@@ -32,6 +32,8 @@ class Item:
     reason: str | None = None
     denied: bool = False
     """Refused by the Manager's security policy."""
+    server_error: bool = False
+    """Failed because the Manager answered something unreadable about it."""
 
     @property
     def is_model(self) -> bool:
@@ -49,10 +51,11 @@ class Item:
         self.status = DONE[self.kind]
         self.reason = None
 
-    def fail(self, reason: str, *, denied: bool | None = None) -> None:
+    def fail(self, reason: str, *, denied: bool | None = None, server_error: bool = False) -> None:
         self.status = "failed"
         self.reason = reason
         self.denied = is_security_denial(reason) if denied is None else denied
+        self.server_error = server_error
 
     def skip(self, reason: str) -> None:
         self.status = "skipped"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from comfyui_skill import (AuthError, Context, ExecutionFailed, ExitCode, Output, RejectedError, Result, TimeoutExpired,
-                           UnreachableError, new_client_id)
+from comfyui_skill import (AuthError, Context, ExecutionFailed, ExitCode, Output, RejectedError, Result,
+                           ServerError, TimeoutExpired, UnreachableError, new_client_id)
 
 from .dialect import Dialect, detect
 from .follow import Follower
@@ -79,7 +79,8 @@ def report(dialect: Dialect, items: list[Item], extra: dict[str, Any] | None = N
             **(extra or {})}
     error = None
     if failed:
-        cls = TimeoutExpired if any(item.status == "timed out" for item in failed) else ExecutionFailed
+        cls = (TimeoutExpired if any(item.status == "timed out" for item in failed)
+               else ServerError if any(item.server_error for item in failed) else ExecutionFailed)
         error = cls(f"{len(failed)} of {len(items)} item(s) failed", hint=SECURITY_HINT if denied else None,
                     details={"failed": [item.to_json() for item in failed]})
 

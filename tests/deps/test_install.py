@@ -262,3 +262,34 @@ def test_a_legacy_batch_answer_that_is_no_object_is_a_server_error(run_cli, tmp_
         result = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", server=server)
     assert result.exit_code == ExitCode.SERVER_ERROR, result.stderr
     assert "queue/batch with [] where an object was expected" in result.stderr
+
+
+def test_a_malformed_history_entry_fails_its_item_as_a_server_error(run_cli, manager4, tmp_path):
+    offer(manager4)
+    manager4.faults.refuse_websocket = True
+    manager4.manager.history_fields = {"status": "done"}
+    result = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", "--timeout", "30", "--json",
+                     server=manager4)
+    assert result.exit_code == ExitCode.SERVER_ERROR, result.stderr
+    item = items(result)["fancy-pack"]
+    assert item["status"] == "failed" and "history entry for it is malformed (status 'done'" in item["reason"]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("dialect", ["3", "4-legacy", "4"])
+def test_a_queue_done_without_our_results_is_settled_from_what_the_server_has(run_cli, dialect, model_url,
+                                                                                tmp_path):
+    """The pack installs, the model download fails, and the Manager reports neither: done at once, not at
+    --timeout, with the installed pack found and the missing model failed with why."""
+    with FakeComfyUI(manager=dialect) as server:
+        offer(server, model_url)
+        server.manager.results_reported = False
+        missing = model_url.replace("tiny", "nothing")
+        server.manager.model_list[0]["url"] = missing
+        result = run_cli("deps", "install", workflow(tmp_path), "--model-url", f"tiny.safetensors={missing}",
+                         "--yes", "--timeout", "30", "--json", server=server)
+    assert result.exit_code == ExitCode.EXECUTION_FAILED, result.stderr
+    found = items(result)
+    assert found["fancy-pack"]["status"] == "installed"
+    assert found["tiny.safetensors"]["status"] == "failed"
+    assert "queue done without a result for it" in found["tiny.safetensors"]["reason"]

@@ -100,6 +100,13 @@ class ManagerState:
         """``/customnode/getmappings``: key (registry id or git URL) -> ``[[class names], {"title_aux": ...}]``."""
         self.task_delay = 0.0
         self.reboot_delay = 0.2
+        self.reboot_ignored = False
+        """True: ``reboot`` answers 200 and the process goes on (a Manager that is slow or did not restart)."""
+        self.results_reported = True
+        """False: the worker does the tasks but reports no result (no ``cm-task-completed``, no history
+        entry, nothing in ``done``/``batch-done``), as a Manager that lost track of them."""
+        self.history_fields: dict[str, Any] = {}
+        """Written over every history entry the worker records (e.g. ``{"status": "done"}``: a malformed one)."""
         # -- live state
         self.installed: dict[str, Pack] = {}
         self.pending: list[Task] = []

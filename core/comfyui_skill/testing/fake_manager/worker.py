@@ -102,10 +102,13 @@ class Worker:
                                                    **self._counts()})
 
     def _report_completed(self, task: Task, result: str, status: dict[str, Any], batch_id: str) -> None:
+        if not self.state.results_reported:
+            return
         timestamp = now()
         self.state.history[task.ui_id] = {
             "ui_id": task.ui_id, "client_id": task.client_id, "kind": task.kind, "timestamp": timestamp,
-            "result": result, "status": status, "batch_id": batch_id, "end_time": timestamp, "params": task.params}
+            "result": result, "status": status, "batch_id": batch_id, "end_time": timestamp, "params": task.params,
+            **self.state.history_fields}
         if self.state.dialect == "4":
             self.host.hub.send("cm-task-completed", {"ui_id": task.ui_id, "result": result, "kind": task.kind,
                                                      "status": status, "timestamp": timestamp,
