@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from comfyui_skill import (AuthError, CliError, ConnectionClosed, Context, Output, RejectedError, Result,
-                           TimeoutExpired, UnreachableError, new_client_id)
+                           ServerError, TimeoutExpired, UnreachableError, new_client_id)
 
 from .manager import ManagerClient
 from .runner import SECURITY_HINT, connect
@@ -79,6 +79,8 @@ def _restarted(ctx: Context, args: argparse.Namespace, manager: ManagerClient, b
         return Result(data=data, text="restart requested; ComfyUI is restarting")
     deadline = started + args.deps_timeout
     went_away = _went_away(ctx, events, min(deadline, started + GONE_WAIT))
+    if not went_away:
+        return _not_restarted(data, min(args.deps_timeout, GONE_WAIT))
     if not _wait_until(ctx, True, deadline):
         raise TimeoutExpired(f"ComfyUI did not answer again within {args.deps_timeout:g} s of the restart",
                              hint="check the server's console; it may have failed to start")
@@ -90,3 +92,12 @@ def _restarted(ctx: Context, args: argparse.Namespace, manager: ManagerClient, b
         out.line(f"{len(new_classes)} new node class(es)" + (f": {', '.join(new_classes)}" if new_classes else ""))
 
     return Result(data=data, text=render)
+
+
+def _not_restarted(data: dict, waited: float) -> Result:
+    """The old process still answers: the Manager accepted the request but nothing restarted (yet)."""
+    data.update(restarted=False, went_away=False)
+    error = ServerError(f"ComfyUI did not restart: the server still answered {waited:g} s after the request",
+                        hint="the Manager may have refused without saying so, or be slow to restart; check "
+                             "comfyui-skill logs show, then server status")
+    return Result(data=data, text="", exit_code=error.exit_code, error=error)

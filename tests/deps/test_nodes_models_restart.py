@@ -150,3 +150,17 @@ def test_a_refused_restart_names_the_setting(run_cli, managed):
     result = run_cli("deps", "restart", "--wait", server=managed)
     assert result.exit_code == ExitCode.REJECTED
     assert "security_level" in result.stderr and managed.manager.reboots == 0
+
+
+@pytest.mark.parametrize("socket", [True, False])
+def test_a_server_that_never_went_away_did_not_restart(run_cli, manager4, socket):
+    manager4.manager.reboot_ignored = True
+    manager4.faults.refuse_websocket = not socket
+    result = run_cli("deps", "restart", "--wait", "--timeout", "1", "--json", server=manager4)
+    assert result.exit_code == ExitCode.SERVER_ERROR, result.stderr
+    document = result.json()
+    assert document["data"]["restarted"] is False and document["data"]["went_away"] is False
+    assert document["error"]["code"] == "server_error" and "did not restart" in document["error"]["message"]
+    text = run_cli("deps", "restart", "--wait", "--timeout", "1", server=manager4)
+    assert "ComfyUI did not restart" in text.stderr and "may have refused" in text.stderr
+    assert "is back" not in text.stdout and manager4.manager.reboots == 0

@@ -130,6 +130,8 @@ async def reboot(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     if _state(request).denial("middle") is not None:
         return web.json_response({"error": "security_level"}, status=403)
+    if _state(request).reboot_ignored:
+        return web.Response()
     ctx.manager.reboot_task = asyncio.create_task(ctx.reboot())
     if request.transport is not None:
         request.transport.close()
