@@ -164,3 +164,14 @@ def test_a_manifest_without_a_required_header_field_is_a_usage_error(run_cli, tm
     result = run_cli("run", "--resume", str(manifest))
     assert result.exit_code == ExitCode.USAGE, result.stderr
     assert f"no '{missing}'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_cloud_429_for_an_unpaid_subscription_drains_the_server_instead_of_waiting(run_cli, cloud, workflow,
+                                                                                       outdir):
+    cloud.rate_limit(100, retry_after="0", message="Payment required - User has not paid", path="/api/prompt")
+    result = run_cli("--url", cloud.url, "--kind", "cloud", "run", workflow("W1"), "--sweep", "1.width=1,2",
+                     "-o", str(outdir), "--output", "ndjson", env={"COMFY_API_KEY": cloud.api_key})
+    assert result.exit_code == ExitCode.UNREACHABLE, result.stderr
+    (down,) = _events(result, "server_down")
+    assert "Payment required" in down["reason"]
+    cloud.rate_limit(0)

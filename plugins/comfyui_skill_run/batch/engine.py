@@ -8,6 +8,7 @@ POST and dropped after it; what remains per item is its small :class:`Item` reco
 from __future__ import annotations
 
 import queue
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -50,6 +51,9 @@ TROUBLE_PAUSE_CAP = 2.0
 THROTTLE_STATUSES = (429, 502, 503, 504)
 THROTTLE_PAUSE = 1.0
 THROTTLE_CAP = 60.0
+#: Comfy Cloud's other 429, an inactive subscription ("Payment required - User has not paid"), told apart by
+#: its message: waiting will not help, the server is drained as after a 402.
+UNPAID = re.compile(r"paid|payment|subscription|inactive", re.IGNORECASE)
 #: Looks at a server that does not know a prompt of ours before it is declared lost.
 LOST_AFTER = 3
 ACTIVE = ("submitting", "queued", "running")
@@ -203,7 +207,10 @@ class Engine:
             return
         except CliError as exc:
             del lane.inflight[prompt_id]
-            if exc.details.get("status") in THROTTLE_STATUSES:
+            if exc.details.get("status") == 429 and UNPAID.search(exc.details.get("server_message") or ""):
+                self._requeue(item, exc.message)  # Comfy Cloud's 429 for an inactive subscription: no use waiting
+                self._drain(lane, exc.message)
+            elif exc.details.get("status") in THROTTLE_STATUSES:
                 self._throttle(lane, item, exc)
             else:
                 self._fail(item, "error", exc.message, ended="submit_failed")
