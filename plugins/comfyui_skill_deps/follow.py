@@ -12,7 +12,6 @@ history entry first), never left to the deadline.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from comfyui_skill import ComfyClient, ConnectionClosed, Output
@@ -29,7 +28,6 @@ NO_SOCKET = ("the Manager finished without doing it (no WebSocket, so its reason
              "comfyui-skill logs show)")
 UNREPORTED = ("the Manager reported its queue done without a result for it, and the server does not have it "
               "(the reason may be in the server log: comfyui-skill logs show)")
-Progress = Callable[[Item, str], None]
 
 
 class Follower:
