@@ -47,7 +47,8 @@ def test_a_cloud_answering_429_past_its_plan_keeps_working_at_the_rate_it_accept
                      "--output", "ndjson", env=env)
     assert result.exit_code == 0, result.stderr
     assert not _events(result, "server_down") and not _events(result, "failed")
-    assert any("429" in e["reason"] for e in _events(result, "retry"))
+    # the server's Retry-After (0) is honoured, not the backoff used without one
+    assert any("429" in e["reason"] and "pauses 0.0 s" in e["reason"] for e in _events(result, "retry"))
     _header, records, latest = read_manifest(manifest_of(outdir))
     assert {item["status"] for item in latest.values()} == {"success"}
     assert not any(r.get("moved") for r in records)
@@ -61,7 +62,8 @@ def test_a_gateway_502_on_submission_keeps_the_item_queued(run_cli, fakes, workf
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", a.url, "-o", str(outdir),
                      "--output", "ndjson")
     assert result.exit_code == 0, result.stderr
-    assert any("502" in e["reason"] and "waits" in e["reason"] for e in _events(result, "retry"))
+    assert any("502" in e["reason"] and "waits" in e["reason"] and "pauses 1.0 s" in e["reason"]
+               for e in _events(result, "retry"))
     assert not _events(result, "failed") and not _events(result, "server_down")
     _header, _records, latest = read_manifest(manifest_of(outdir))
     assert {item["status"] for item in latest.values()} == {"success"}
