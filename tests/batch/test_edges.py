@@ -9,6 +9,7 @@ import pytest
 
 from comfyui_skill import ConfigError, ExitCode, make_server
 
+from comfyui_skill_run.batch.manifest import Manifest, read
 from comfyui_skill_run.batch.servers import limit
 
 from .conftest import manifest_of, posted_prompts, read_manifest
@@ -79,6 +80,25 @@ def test_an_existing_manifest_is_never_overwritten(run_cli, fakes, workflow, tmp
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=5", "--manifest", str(manifest), server=fake)
     assert result.exit_code == ExitCode.USAGE and "already exists" in result.stderr
     assert manifest.read_text() == "keep me\n" and posted_prompts(fake) == []
+
+
+def test_a_manifest_appears_only_once_it_is_complete(tmp_path):
+    # a resume or a reader must never find a manifest without its header and items
+    path = tmp_path / "m.jsonl"
+
+    class Probe:
+        seen: list[bool] = []
+
+        def __str__(self) -> str:  # serialized while the manifest is being written
+            self.seen.append(path.exists())
+            return "probe"
+
+    manifest = Manifest.create(path, {"probe": Probe()}, [{"item": 0, "key": "0001", "status": "pending"}])
+    manifest.close()
+    assert Probe.seen == [False]
+    header, items = read(path)
+    assert header["probe"] == "probe" and items[0]["key"] == "0001"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.jsonl"]  # no staging file left
 
 
 def test_a_parameter_given_twice_is_refused(run_cli, fakes, workflow):

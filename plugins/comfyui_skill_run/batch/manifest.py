@@ -27,19 +27,30 @@ class Manifest:
 
     @classmethod
     def create(cls, path: Path, header: dict[str, Any], items: list[dict[str, Any]]) -> Manifest:
-        """A new manifest at ``path`` (never an existing file: that one is resumed, not replaced)."""
+        """A new manifest at ``path`` (never an existing file: that one is resumed, not replaced).
+
+        The header and the item records are written to a temporary file beside it, then linked to
+        ``path`` in one step, so nobody (a reader, or a resume after a crash) ever sees it half written."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise UsageError(f"manifest {path} already exists", hint=f"continue it with 'run --resume {path}', "
-                             "or choose another --manifest") from None
+        staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(staging, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o600)
         manifest = cls(path)
         manifest._fd = fd
-        manifest._write({"type": "batch", "format": FORMAT, "created_at": time.time(), **header})
-        for item in items:
-            manifest._write({"type": "item", **item})
-        os.fsync(fd)
+        try:
+            manifest._write({"type": "batch", "format": FORMAT, "created_at": time.time(), **header})
+            for item in items:
+                manifest._write({"type": "item", **item})
+            os.fsync(fd)
+            os.link(staging, path)  # fails when path exists, like O_EXCL
+        except FileExistsError:
+            manifest.close()
+            raise UsageError(f"manifest {path} already exists", hint=f"continue it with 'run --resume {path}', "
+                             "or choose another --manifest") from None
+        except BaseException:
+            manifest.close()
+            raise
+        finally:
+            os.unlink(staging)
         return manifest
 
     @classmethod
