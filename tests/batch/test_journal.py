@@ -109,11 +109,41 @@ def test_resume_updates_the_journal_records_of_the_prompts_it_reattaches_to(run_
 
     posted = {p["prompt_id"] for fake in (a, b) for p in posted_prompts(fake)}
     latest = journal_latest(cli_env)
-    assert set(latest) == posted  # one record per prompt ever posted: none twice, none missing
-    assert all(record["status"] == "success" and record["batch"] == str(path) for record in latest.values())
+    # The kill may land between a prompt's journal record and its POST: resume finds it on no server,
+    # journals it submit_failed and runs the item under a new prompt id.
+    never_sent = {prompt_id for prompt_id, record in latest.items() if record["status"] == "submit_failed"}
+    assert not never_sent & posted
+    assert set(latest) - never_sent == posted  # one record per prompt ever posted: none twice, none missing
+    assert all(latest[prompt_id]["status"] == "success" for prompt_id in posted)
+    assert all(record["batch"] == str(path) for record in latest.values())
     assert on_server and all(latest[prompt_id].get("resumed_at") for prompt_id in on_server & posted)
+    assert all(latest[prompt_id].get("resumed_at") for prompt_id in never_sent)
     listed = run_cli("history", "list", "--batch", str(path), "--json").json()["data"]
-    assert sorted(row["item"] for row in listed) == sorted(item["item"] for item in result.json()["data"]["items"])
+    assert sorted(row["item"] for row in listed if row["status"] == "success") == \
+        sorted(item["item"] for item in result.json()["data"]["items"])
+    assert {row["prompt_id"] for row in listed if row["status"] != "success"} == never_sent
+
+
+def test_resume_completes_the_journal_of_items_the_manifest_records_as_ended(run_cli, cli_env, fakes, workflow,
+                                                                               outdir):
+    # a kill between the manifest's record of an outcome and the journal's leaves the journal behind
+    (fake,) = fakes(1)
+    result = run_cli("--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..2", "-o", str(outdir))
+    assert result.exit_code == 0, result.stderr
+    journal_file = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "journal.jsonl"
+    lines = journal_file.read_text().splitlines(keepends=True)
+    behind = journal_lines(cli_env)[-1]["prompt_id"]
+    assert journal_latest(cli_env)[behind]["status"] == "success"
+    while behind in lines[-1] and '"success"' in lines[-1]:
+        lines.pop()
+    journal_file.write_text("".join(lines))
+    assert journal_latest(cli_env)[behind]["status"] in ("queued", "running")
+
+    again = run_cli("run", "--resume", str(manifest_of(outdir)), "--json")
+    assert again.exit_code == 0, again.stderr
+    record = journal_latest(cli_env)[behind]
+    assert record["status"] == "success" and record["outputs"] and record["finished_at"]
+    assert len(posted_prompts(fake)) == 2  # nothing ran again
 
 
 def test_resume_without_the_server_of_a_submitted_item_journals_its_prompt_lost(run_cli, cli_env, fakes, workflow,

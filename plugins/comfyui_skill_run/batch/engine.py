@@ -26,7 +26,7 @@ from ..state import JobState, from_history, from_queue, history_entry, probe
 from ..submission import submit_once
 from ..workflow import upload_local_inputs
 from . import journaling
-from .lane import Item, Lane
+from .lane import ACTIVE, Item, Lane
 from .manifest import Manifest
 from .prepare import ItemGraphs
 
@@ -56,7 +56,6 @@ THROTTLE_CAP = 60.0
 UNPAID = re.compile(r"paid|payment|subscription|inactive", re.IGNORECASE)
 #: Looks at a server that does not know a prompt of ours before it is declared lost.
 LOST_AFTER = 3
-ACTIVE = ("submitting", "queued", "running")
 FAILED = ("error", "rejected", "lost", "cancelled")
 
 
@@ -107,6 +106,8 @@ class Engine:
         by_name = {lane.name: lane for lane in self.lanes}
         for item in items:
             lane = by_name.get(item.server or "")
+            if item.status not in ACTIVE:
+                journaling.settled(item)
             if item.status == "success":
                 continue
             if item.status in ACTIVE and item.prompt_id and lane is not None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import journal
 from ..workflow import Workflow
-from .lane import Item, Lane
+from .lane import ACTIVE, Item, Lane
 
 
 def _identity(manifest: Path, lane: Lane, item: Item) -> dict[str, Any]:
@@ -41,6 +41,16 @@ def reattached(manifest: Path, lane: Lane, item: Item, workflow: str) -> None:
     if journal.latest(item.prompt_id) is None:
         fields.update(workflow=workflow, args=item.params, status=item.status)
     journal.record(item.prompt_id, **fields)
+
+
+def settled(item: Item) -> None:
+    """A resumed batch's item that had ended: its prompt's record is completed from the manifest when
+    the run was killed between the manifest's record of the outcome and the journal's."""
+    known = journal.latest(item.prompt_id) if item.prompt_id else None
+    if known is not None and known.get("status") in ACTIVE:
+        fields = {"outputs": item.outputs} if item.status == "success" else {"error": item.error}
+        journal.record(item.prompt_id, status=item.status, finished_at=item.finished_at, elapsed=item.elapsed,
+                       **fields)
 
 
 def ended(item: Item, status: str, **fields: Any) -> None:

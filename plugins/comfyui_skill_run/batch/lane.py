@@ -27,6 +27,9 @@ RECONNECT_DELAY = 0.5
 #: (one that sends an oversized frame on every socket would otherwise be reconnected to endlessly).
 MAX_DROPS = 5
 
+#: the statuses of an item (and of its prompt in the run journal) that has not ended
+ACTIVE = ("submitting", "queued", "running")
+
 
 @dataclass
 class Item:
