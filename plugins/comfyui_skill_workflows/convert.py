@@ -90,15 +90,8 @@ class _Converter:
                 continue
             value = node["widgets_values"][0]
             for output in node.get("outputs") or []:
-                for link_id in output.get("links") or []:
-                    link = graph.links.get(link_id)
-                    target = graph.nodes.get(link.target_id) if link else None
-                    if link is None or target is None:
-                        continue
-                    slots = target.get("inputs") or []
-                    if link.target_slot >= len(slots):
-                        continue
-                    name = (slots[link.target_slot].get("widget") or {}).get("name") or slots[link.target_slot].get("name")
+                for link, socket in graph.link_targets(output.get("links") or []):
+                    name = (socket.get("widget") or {}).get("name") or socket.get("name")
                     values = self.values(graph, link.target_id)
                     if name in values:
                         values[name] = value
@@ -202,14 +195,8 @@ class _Converter:
     def _inner_widget_value(self, graph: Graph, declared: Mapping[str, Any]) -> Value | None:
         """The value of the first inner widget a subgraph input feeds (None: it feeds no widget, so
         the frontend promotes no widget for it)."""
-        for link_id in declared.get("linkIds") or []:
-            link = graph.links.get(link_id)
-            target = graph.nodes.get(link.target_id) if link else None
-            if link is None or target is None:
-                continue
-            sockets = target.get("inputs") or []
-            widget = (sockets[link.target_slot].get("widget") or {}).get("name") \
-                if link.target_slot < len(sockets) else None
+        for link, socket in graph.link_targets(declared.get("linkIds") or []):
+            widget = (socket.get("widget") or {}).get("name")
             values = self.values(graph, link.target_id)
             if widget in values:
                 return Value(values[widget])

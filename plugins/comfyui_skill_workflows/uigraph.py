@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,16 @@ class Graph:
     links: dict[int, Link]
     inputs: list[dict[str, Any]] = field(default_factory=list)
     outputs: list[dict[str, Any]] = field(default_factory=list)
+
+    def link_targets(self, link_ids: Iterable[Any]) -> Iterator[tuple[Link, dict[str, Any]]]:
+        """Each link of ``link_ids`` that reaches an existing input socket, with that socket (links
+        to a missing node or past its last socket are skipped, as the frontend skips them)."""
+        for link_id in link_ids:
+            link = self.links.get(link_id)
+            target = self.nodes.get(link.target_id) if link else None
+            sockets = (target.get("inputs") or []) if target else []
+            if link is not None and link.target_slot < len(sockets):
+                yield link, sockets[link.target_slot]
 
 
 def is_editor_format(document: Any) -> bool:
