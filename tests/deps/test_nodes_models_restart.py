@@ -124,6 +124,9 @@ def test_restart_waits_for_the_server_to_come_back_with_the_new_classes(run_cli,
 
 def test_restart_without_a_websocket_polls_until_the_server_is_back(run_cli, manager4):
     manager4.faults.refuse_websocket = True
+    # Without a socket the restart is seen by polling, so the server must be down for longer than a
+    # poll takes (a real ComfyUI is away for 10-20 s; the fake's default 0.2 s can fall between polls).
+    manager4.manager.reboot_delay = 1.5
     manager4.manager.install_now(manager4.manager.add_registry_pack("fancy-pack", ["FancyNode"]))
     result = run_cli("deps", "restart", "--wait", "--json", server=manager4)
     assert result.exit_code == 0, result.stderr
