@@ -7,6 +7,8 @@ names (the HTTP client, the backend base class) load on first access, so importi
 
 from __future__ import annotations
 
+import sys
+
 from ._version import __version__
 
 TYPE_CHECKING = False  # ``typing`` itself costs start-up time
@@ -18,7 +20,7 @@ _LAZY = {
     "Command": "extension", "ServerKind": "extension", "Setting": "extension",
     # what handlers receive and return
     "Context": "context", "Result": "output", "Output": "output", "render_table": "output",
-    "human_bytes": "output", "is_terminal": "output", "Event": "events", "EVENT_TYPES": "events",
+    "Shortcut": "shortcuts", "human_bytes": "output", "is_terminal": "output", "Event": "events", "EVENT_TYPES": "events",
     # talking to servers
     "Backend": "backend", "ServerConfig": "config", "ComfyClient": "client",
     "new_prompt_id": "client", "new_client_id": "client", "Message": "transport.ws",
@@ -46,9 +48,9 @@ def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'comfyui_skill' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
+    qualified = f"{__name__}.{module}"
+    __import__(qualified)  # importlib.import_module's work, without importing importlib (start-up time)
+    value = getattr(sys.modules[qualified], name)
     globals()[name] = value
     return value
 
@@ -74,5 +76,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .paths import cache_dir, cache_path, data_dir
     from .redaction import mask, redact
     from .schemas import json_schema
+    from .shortcuts import Shortcut
     from .transport.files import safe_relative_path, save_stream
     from .transport.ws import ConnectionClosed, Message

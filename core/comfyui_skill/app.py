@@ -18,7 +18,7 @@ from .config import Config
 from .context import Context
 from .errors import CliError, ConfigError, ExitCode, UsageError
 from .extension import Command, resolve
-from .output import MODES, Output, Result, envelope
+from .output import MODES, Output, Result, emit_result, silence_broken_pipe
 from .paths import config_path
 from .plugins import LoadPolicy, PluginHost
 from .records import FrozenRecord
@@ -280,7 +280,12 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         _resume_collector()
         returned = function(ctx, args)
         result = returned if isinstance(returned, Result) else Result(data=returned)
-        return emit_result(output, command_path, result)
+        code = emit_result(output, command_path, result)
+        if ctx.shortcut is not None and code == ExitCode.OK and not output.warned:
+            from . import shortcuts
+
+            shortcuts.remember(argv, command_path, *ctx.shortcut)
+        return code
     except CliError as error:
         if error.hint is None and ctx is not None:
             error.hint = ctx.hint_for(error)
@@ -291,7 +296,7 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
     except SystemExit as exit_:  # argparse's own --help at a nested level
         return int(exit_.code or 0)
     except BrokenPipeError:
-        _silence_broken_pipe(stdout)
+        silence_broken_pipe(stdout)
         return ExitCode.OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if output.verbose:
@@ -333,34 +338,6 @@ def _cached_top_level(argv: Sequence[str], parser: ArgumentParser, host: PluginH
     return ExitCode.OK
 
 
-def emit_result(output: Output, command: str, result: Result) -> int:
-    """Print a result in the current mode; return its exit code."""
-    error = result.error
-    if error is None and result.exit_code != ExitCode.OK:
-        error = CliError(f"{command} did not succeed", code="internal")
-    if output.mode in ("json", "ndjson"):
-        import json  # not needed by a text result: kept off the start-up path
-
-        document = envelope(command, data=result.data, error=error)
-        text = json.dumps(document, default=str, indent=2 if output.mode == "json" else None)
-        output.stdout.write(text + "\n")
-        output.stdout.flush()
-    elif result.text is not None:
-        if callable(result.text):
-            result.text(output)
-        elif result.text:
-            output.line(result.text)
-    elif result.data is not None:
-        import json
-
-        output.line(json.dumps(result.data, indent=2, default=str))
-    if error is not None and (output.mode == "text" or result.exit_code != ExitCode.OK):
-        print(f"comfyui-skill: error: {error.message}", file=output.stderr)
-        if error.hint:
-            print(f"  hint: {error.hint}", file=output.stderr)
-    return int(result.exit_code)
-
-
 def _command_path(args: argparse.Namespace) -> str:
     parser = getattr(args, "_parser", None)
     prog = parser.prog if parser is not None else PROG
@@ -379,11 +356,3 @@ def _plugin_of(exc: BaseException, host: PluginHost | None) -> str | None:
         plugin = packages.get(package, plugin)
         tb = tb.tb_next
     return plugin
-
-
-def _silence_broken_pipe(stdout: IO[str]) -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass

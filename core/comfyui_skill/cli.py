@@ -2,7 +2,9 @@
 
 Kept tiny: ``comfyui-skill --help`` is answered from a cache of the assembled help text when
 nothing it depends on changed, without importing argparse, pluggy or any plugin (see
-:mod:`comfyui_skill.helpcache`). Everything else goes through :func:`comfyui_skill.app.run`.
+:mod:`comfyui_skill.helpcache`); a command a plugin offered a shortcut for is answered by that
+shortcut alone (see :mod:`comfyui_skill.shortcuts`). Everything else goes through
+:func:`comfyui_skill.app.run`.
 
 As the process's entry point (``main()`` without arguments, as the console script and
 ``python -m comfyui_skill`` call it) two costs of a short-lived process are cut: the garbage
@@ -36,8 +38,13 @@ def _run(args: list[str]) -> int:
         if cached is not None:
             sys.stdout.write(cached)
             return 0
+        from . import shortcuts
+
+        code = shortcuts.answer(args, stdout=sys.stdout, stderr=sys.stderr)
+        if code is not None:
+            return code
         from .app import run
-    except KeyboardInterrupt:  # Ctrl-C while the first modules load, before run() can catch it
+    except KeyboardInterrupt:  # Ctrl-C while the first modules load or a shortcut runs, before run() can catch it
         sys.stderr.write("comfyui-skill: error: interrupted\n")
         return 130  # ExitCode.INTERRUPTED, without importing it
     return run(args)

@@ -300,8 +300,8 @@ def _is_private(path: Path) -> bool:
         return False
 
 
-def atomic_write(path: str | os.PathLike[str], text: str, *, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never a mix.
+def atomic_write(path: str | os.PathLike[str], text: str | bytes, *, mode: int = 0o644) -> None:
+    """Write ``text`` (or bytes) to ``path`` so that readers see the old or the new file, never a mix.
 
     The temporary file is created with ``mode`` already set, so a secret is never readable by
     others, not even for a moment.
@@ -316,7 +316,8 @@ def atomic_write(path: str | os.PathLike[str], text: str, *, mode: int = 0o644) 
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -40,6 +40,8 @@ class Context:
         self._server: ServerConfig | None = None
         self._client: ComfyClient | None = None
         self._clients: dict[str, ComfyClient] = {}
+        #: the shortcut the handler offered: ``(function reference, state)`` (see :meth:`offer_shortcut`)
+        self.shortcut: tuple[str, Any] | None = None
 
     # ----------------------------------------------------------------- servers
     @property
@@ -141,6 +143,22 @@ class Context:
 
     def hint_for(self, error: BaseException) -> str | None:
         return self.plugins.first_result("comfyui_skill_error_hint", ctx=self, error=error)
+
+    def offer_shortcut(self, function: str, state: Any) -> None:
+        """Offer a faster way to answer this same command the next time (see :mod:`comfyui_skill.shortcuts`).
+
+        ``function`` (``"package.module:function"``) receives a :class:`~comfyui_skill.Shortcut`
+        and returns a :class:`~comfyui_skill.Result`, or None to give way to this handler. Its
+        module must load fast (no argparse, no HTTP stack). ``state`` is what it needs to find the
+        answer: plain values (dicts, lists, strings, numbers), no secrets, since it is stored in the
+        cache folder. The shortcut is kept only if the command succeeds without a warning, and only
+        until the config, the ``COMFYUI_SKILL_*`` environment, the installed packages or the
+        plugin's files change: a shortcut must not depend on anything else.
+        """
+        import marshal
+
+        marshal.dumps(state)  # raises ValueError now, in the plugin's handler, for what cannot be stored
+        self.shortcut = (function, state)
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A global setting: its environment variable, else the config file, else its default."""

@@ -39,7 +39,7 @@ def discover(group: str) -> list[EntryPoint]:
     import os
 
     from .helpcache import install_key
-    from .paths import cache_path
+    from .paths import cache_path, is_private
 
     if os.environ.get("COMFYUI_SKILL_NO_CACHE"):
         return scan(group)
@@ -47,7 +47,7 @@ def discover(group: str) -> list[EntryPoint]:
     key = install_key()
     try:
         with open(path, "rb") as handle:
-            cached_key, rows = marshal.load(handle)
+            cached_key, rows = marshal.loads(handle.read()) if is_private(handle) else (None, [])
         if cached_key == key:
             return [EntryPoint(n, v, Distribution(d, dv) if d is not None else None) for n, v, d, dv in rows]
     except (OSError, ValueError, EOFError, TypeError):
@@ -55,12 +55,10 @@ def discover(group: str) -> list[EntryPoint]:
     found = scan(group)
     rows = [(ep.name, ep.value, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None)
             for ep in found]
+    from .config import atomic_write
+
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as handle:
-            marshal.dump((key, rows), handle)
-        os.replace(tmp, path)
+        atomic_write(path, marshal.dumps((key, rows)), mode=0o600)  # private: it names modules to import
     except OSError:
         pass
     return found

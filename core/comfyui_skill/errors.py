@@ -9,7 +9,10 @@ The table below is the single source of truth: README, man page and ``describe``
 from __future__ import annotations
 
 import enum
-from typing import Any
+
+TYPE_CHECKING = False  # ``typing`` is not needed at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ExitCode(enum.IntEnum):

@@ -7,7 +7,7 @@ keep one plugin's failure from breaking the others.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 from .records import FrozenRecord
 
@@ -40,7 +40,8 @@ def resolve(ref: Handler) -> Callable[..., Any]:
     module_name, sep, attribute = ref.partition(":")
     if not sep or not module_name or not attribute:
         raise ValueError(f"handler reference {ref!r} is not of the form 'package.module:function'")
-    target: Any = importlib.import_module(module_name)
+    __import__(module_name)  # what importlib.import_module does for an absolute name, without importing importlib
+    target: Any = sys.modules[module_name]
     for part in attribute.split("."):
         target = getattr(target, part)
     return target

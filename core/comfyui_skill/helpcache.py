@@ -64,7 +64,7 @@ def cache_file() -> str:
 def _load() -> dict:
     try:
         with open(cache_file(), "rb") as handle:
-            document = marshal.load(handle)
+            document = marshal.loads(handle.read())
     except (OSError, ValueError, EOFError, TypeError):
         return {}
     return document if isinstance(document, dict) else {}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import CliError, ExitCode
 from .records import Record
 from .terminal import terminal_columns
 
@@ -20,6 +19,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from typing import IO, Any
+
+    from .errors import CliError
 
 SCHEMA = "comfyui-skill/1"
 MODES = ("text", "json", "ndjson")
@@ -36,7 +37,7 @@ class Result(Record):
     error: CliError | None
 
     def __init__(self, data: Any = None, text: str | Callable[[Output], None] | None = None,
-                 exit_code: int = ExitCode.OK, error: CliError | None = None) -> None:
+                 exit_code: int = 0, error: CliError | None = None) -> None:
         self._set(data, text, exit_code, error)
 
 
@@ -54,6 +55,7 @@ class Output(Record):
                  quiet: bool = False, verbose: int = 0) -> None:
         self._set(mode, sys.stdout if stdout is None else stdout, sys.stderr if stderr is None else stderr,
                   quiet, verbose)
+        self.warned = False  #: whether a warning was printed (not a field: it takes no part in equality)
 
     @property
     def is_text(self) -> bool:
@@ -78,6 +80,7 @@ class Output(Record):
             print(text, file=self.stderr)
 
     def warn(self, text: str) -> None:
+        self.warned = True
         print(f"comfyui-skill: warning: {text}", file=self.stderr)
 
     def debug(self, text: str) -> None:
@@ -107,6 +110,46 @@ def envelope(command: str, *, data: Any = None, error: CliError | None = None) -
         "data": data,
         "error": error.to_json() if error is not None else None,
     }
+
+
+def emit_result(output: Output, command: str, result: Result) -> int:
+    """Print a result in the current mode; return its exit code."""
+    error = result.error
+    if error is None and result.exit_code:
+        from .errors import CliError  # the enum of exit codes is not needed to print a success
+
+        error = CliError(f"{command} did not succeed", code="internal")
+    if output.mode in ("json", "ndjson"):
+        import json  # not needed by a text result: kept off the start-up path
+
+        document = envelope(command, data=result.data, error=error)
+        text = json.dumps(document, default=str, indent=2 if output.mode == "json" else None)
+        output.stdout.write(text + "\n")
+        output.stdout.flush()
+    elif result.text is not None:
+        if callable(result.text):
+            result.text(output)
+        elif result.text:
+            output.line(result.text)
+    elif result.data is not None:
+        import json
+
+        output.line(json.dumps(result.data, indent=2, default=str))
+    if error is not None and (output.mode == "text" or result.exit_code):
+        print(f"comfyui-skill: error: {error.message}", file=output.stderr)
+        if error.hint:
+            print(f"  hint: {error.hint}", file=output.stderr)
+    return int(result.exit_code)
+
+
+def silence_broken_pipe(stdout: IO[str]) -> None:
+    """After the reader of stdout went away (``| head``): send what is still buffered nowhere, so
+    the flush at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def render_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, width: int = 100,

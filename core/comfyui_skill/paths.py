@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
+    from typing import IO
 
 APP = "comfyui-skill"
 
@@ -44,6 +45,16 @@ def cache_path(environ: Mapping[str, str] | None = None) -> str:
     if explicit:
         return os.path.expanduser(explicit)
     return _platform_dir(env, "XDG_CACHE_HOME", ".cache", "Caches", "LOCALAPPDATA")
+
+
+def is_private(handle: IO[bytes]) -> bool:
+    """Whether an open file is one only this user could have written: owned by them and writable by
+    no one else. A cache that names modules to import is trusted only then (anyone able to write it
+    could otherwise run code as this user)."""
+    if not hasattr(os, "getuid"):
+        return True  # Windows: the per-user profile folder's ACL protects it
+    stat = os.fstat(handle.fileno())
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
 
 
 def data_dir() -> Path:
