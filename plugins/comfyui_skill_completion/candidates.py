@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Sequence
 
 from comfyui_skill import Context, cache_dir, data_dir
@@ -75,12 +74,15 @@ def workflow_names() -> list[str]:
 
 
 def node_classes() -> list[str]:
-    """Class names in every cached node catalog (``cache_dir()/nodes/*.json``), never the network."""
+    """Class names in every node catalog the ``nodes`` plugin cached (``cache_dir()/nodes/*.marshal``,
+    a marshal dump with a list of ``nodes``), never the network."""
+    import marshal
+
     names: set[str] = set()
-    for path in (cache_dir() / "nodes").glob("*.json"):
+    for path in (cache_dir() / "nodes").glob("*.marshal"):
         try:
-            nodes = json.loads(path.read_text(encoding="utf-8")).get("nodes") or []
-        except (OSError, ValueError, AttributeError):
+            nodes = marshal.loads(path.read_bytes()).get("nodes") or []
+        except (OSError, ValueError, EOFError, TypeError, AttributeError):
             continue
         names.update(str(node["name"]) for node in nodes if isinstance(node, dict) and "name" in node)
     return sorted(names)

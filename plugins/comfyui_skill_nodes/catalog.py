@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import time
-import zlib
 from typing import TYPE_CHECKING, Any
 
-from comfyui_skill import ConfigError, Context, ServerConfig, atomic_write, cache_path
+from comfyui_skill import ConfigError, Context
+
+from .index_file import checked_within, index_path, mark_checked, read_index, write_index
+from .matching import search_texts
 
 if TYPE_CHECKING:  # the client (and the HTTP stack) loads only when the cache must be checked
     from comfyui_skill import ComfyClient
@@ -38,22 +39,30 @@ def index_entry(name: str, info: dict[str, Any]) -> Entry:
     return entry
 
 
-def load_index(ctx: Context, *, refresh: bool = False) -> list[Entry]:
-    """The server's catalog index, sorted by class name: from the cache when it was checked against
-    the server less than the TTL ago (no request at all, not even a connection), or when its key
-    still matches (the file's mtime records that check)."""
-    path = _cache_file(ctx.server)
-    cached = None if refresh else _read(path)
-    if cached is not None and _checked_within(path, cache_ttl(ctx)):
-        return cached["nodes"]
+def load_index(ctx: Context, *, refresh: bool = False) -> dict[str, Any]:
+    """The server's catalog index: ``nodes`` sorted by class name and their ``texts`` to search
+    (:func:`~.matching.search_texts`). From the cache when it was checked against the server less
+    than the TTL ago (no request at all, not even a connection), or when its key still matches (the
+    file's mtime records that check)."""
+    path = index_path(ctx.server.url)
+    cached = None if refresh else read_index(path)
+    if cached is not None and checked_within(path, cache_ttl(ctx)):
+        return cached
     key = catalog_key(ctx.client)
     if cached is not None and cached.get("key") == key and time.time() - cached.get("built", 0) < MAX_AGE:
-        _mark_checked(path)
-        return cached["nodes"]
+        mark_checked(path)
+        return cached
     nodes = [index_entry(name, info) for name, info in sorted(ctx.client.object_info().items())
              if isinstance(info, dict)]  # a broken server may send anything
-    atomic_write(path, json.dumps({"key": key, "built": time.time(), "server": ctx.server.url, "nodes": nodes}))
-    return nodes
+    document = {"key": key, "built": time.time(), "server": ctx.server.url, "nodes": nodes,
+                "texts": [search_texts(node) for node in nodes]}
+    write_index(path, document)
+    return document
+
+
+def shortcut_state(ctx: Context) -> dict[str, Any]:
+    """What the ``nodes list``/``nodes search`` shortcut needs: the index file and its freshness."""
+    return {"index": index_path(ctx.server.url), "ttl": cache_ttl(ctx)}
 
 
 def cache_ttl(ctx: Context) -> float:
@@ -75,33 +84,3 @@ def catalog_key(client: ComfyClient) -> str:
 
     digest = hashlib.sha256(json.dumps([version, sorted(extensions)]).encode()).hexdigest()
     return f"{version}-{digest[:16]}"
-
-
-def _cache_file(server: ServerConfig) -> str:
-    """A file name per URL: zlib's checksums need no OpenSSL (unlike hashlib), a string path no pathlib."""
-    url = server.url.encode()
-    return os.path.join(cache_path(), "nodes", f"{zlib.crc32(url):08x}{zlib.adler32(url):08x}.json")
-
-
-def _checked_within(path: str, ttl: float) -> bool:
-    try:
-        age = time.time() - os.stat(path).st_mtime
-    except OSError:
-        return False
-    return 0 <= age < ttl  # a file from the future (clock moved back) is checked again
-
-
-def _mark_checked(path: str) -> None:
-    try:
-        os.utime(path)
-    except OSError:
-        pass  # a read-only cache: the key is checked again next time
-
-
-def _read(path: str) -> dict[str, Any] | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.loads(handle.read())
-    except (OSError, ValueError):
-        return None  # missing or damaged: rebuilt
-    return data if isinstance(data, dict) and isinstance(data.get("nodes"), list) else None

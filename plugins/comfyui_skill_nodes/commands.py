@@ -8,34 +8,27 @@ from typing import Any
 
 from comfyui_skill import Context, NotFoundError, Output, Result, UsageError, render_table
 
-from .catalog import load_index, pack_of
-from .matching import in_category, rank, score, words_of
+from .catalog import load_index, pack_of, shortcut_state
+from .listing import listing, ranking
 from .specs import describe_inputs, describe_outputs
 
 MAX_CHOICES = 40  #: choices shown per input in text form (--json has them all)
+QUICK = "comfyui_skill_nodes.quick"  #: the shortcuts of 'nodes list' and 'nodes search'
 
 
 def list_nodes(ctx: Context, args: argparse.Namespace) -> Result:
-    nodes = _index(ctx, args)
-    words = words_of(args.nodes_search or "")
-    chosen = [n for n in nodes
-              if (not args.nodes_category or in_category(n, args.nodes_category))
-              and (not args.nodes_pack or n["pack"].lower() == args.nodes_pack.lower())
-              and (not args.nodes_deprecated or n["deprecated"])
-              and (not args.nodes_api or n["api_node"])
-              and (not words or score(n, words))]
-    return Result(data=chosen, text=lambda out: _render_list(out, chosen, len(nodes)))
+    index = _index(ctx, args)
+    ctx.offer_shortcut(f"{QUICK}:list_nodes", shortcut_state(ctx))
+    return listing(index["nodes"], index["texts"], category=args.nodes_category, search=args.nodes_search,
+                   pack=args.nodes_pack, deprecated=args.nodes_deprecated, api_nodes=args.nodes_api)
 
 
 def search_nodes(ctx: Context, args: argparse.Namespace) -> Result:
     if args.nodes_limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
-    ranked = rank(_index(ctx, args), words_of(args.nodes_text))
-    total = len(ranked)
-    if args.nodes_limit:
-        ranked = ranked[:args.nodes_limit]
-    found = [{**entry, "score": value} for value, entry in ranked]
-    return Result(data=found, text=lambda out: _render_list(out, found, total, ranked=True))
+    index = _index(ctx, args)
+    ctx.offer_shortcut(f"{QUICK}:search_nodes", shortcut_state(ctx))
+    return ranking(index["nodes"], index["texts"], args.nodes_text, args.nodes_limit)
 
 
 def node_info(ctx: Context, args: argparse.Namespace) -> Result:
@@ -43,7 +36,7 @@ def node_info(ctx: Context, args: argparse.Namespace) -> Result:
     try:
         info = ctx.client.object_info(name).get(name)
     except NotFoundError as exc:
-        known = [n["name"] for n in load_index(ctx)]
+        known = [n["name"] for n in load_index(ctx)["nodes"]]
         close = _close_names(name, known)
         exc.hint = f"did you mean: {', '.join(close)}?" if close else "see 'comfyui-skill nodes search TEXT'"
         exc.details = {"class": name, "suggestions": close}
@@ -62,7 +55,7 @@ def node_info(ctx: Context, args: argparse.Namespace) -> Result:
     return Result(data=data, text=lambda out: _render_info(out, data))
 
 
-def _index(ctx: Context, args: argparse.Namespace) -> list[dict[str, Any]]:
+def _index(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     return load_index(ctx, refresh=args.nodes_refresh)
 
 
@@ -75,17 +68,6 @@ def _close_names(name: str, known: Sequence[str]) -> list[str]:
 
 
 # ----------------------------------------------------------------- text rendering
-def _render_list(out: Output, nodes: Sequence[dict[str, Any]], total: int, *, ranked: bool = False) -> None:
-    if not nodes:
-        out.line("no node classes match")
-        return
-    rows = [(n["name"], n["display_name"] if n["display_name"] not in (None, n["name"]) else "", n["category"], n["pack"])
-            for n in nodes]
-    out.table(rows, ("CLASS", "DISPLAY NAME", "CATEGORY", "PACK"), shrink=(3, 1, 2, 0))
-    shown = f"{len(nodes)} of {total} matching" if ranked else f"{len(nodes)} of {total}"
-    out.note(f"{shown} node classes")
-
-
 def _render_info(out: Output, data: dict[str, Any]) -> None:
     """A header, a table of inputs and one of outputs (the facts, aligned), each followed by the free
     text of its rows (tooltips, choices) wrapped to the terminal width."""

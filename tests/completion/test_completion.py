@@ -3,7 +3,6 @@ from local files only; the bash script works end to end."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -48,13 +47,12 @@ def test_stored_workflows_and_cached_node_classes(run_cli: CliRunner, cli_env: d
         (workflows / f"{name}.json").write_text("{}")
     assert complete(run_cli, "run", "po") == ["portrait", "poster"]
     assert complete(run_cli, "nodes", "info", "KS") == []  # nothing cached yet, and no server asked
-    nodes = Path(cli_env["COMFYUI_SKILL_CACHE_DIR"]) / "nodes"
-    nodes.mkdir(parents=True)
-    (nodes / "0123456789abcdef.json").write_text(json.dumps(
-        {"key": "k", "nodes": [{"name": "KSampler"}, {"name": "KSamplerAdvanced"}, {"name": "VAEDecode"}]}))
-    (nodes / "damaged.json").write_text("{not json")
-    assert complete(run_cli, "--url", fake_comfy.url, "nodes", "info", "KS") == ["KSampler", "KSamplerAdvanced"]
-    assert fake_comfy.requests == []  # TAB never touches the network
+    assert run_cli("--url", fake_comfy.url, "nodes", "list", "--search", "vae").exit_code == 0  # fills the cache
+    (Path(cli_env["COMFYUI_SKILL_CACHE_DIR"]) / "nodes" / "damaged.marshal").write_bytes(b"\x00 not marshal")
+    asked = len(fake_comfy.requests)
+    assert complete(run_cli, "--url", fake_comfy.url, "nodes", "info", "KSampler") == [
+        "KSampler", "KSamplerAdvanced", "KSamplerSelect"]
+    assert len(fake_comfy.requests) == asked  # TAB never touches the network
 
 
 def test_scripts_and_a_missing_shell(run_cli: CliRunner) -> None:
