@@ -20,7 +20,8 @@ _LAZY = {
     "Command": "extension", "ServerKind": "extension", "Setting": "extension",
     # what handlers receive and return
     "Context": "context", "Result": "output", "Output": "output", "render_table": "output",
-    "Shortcut": "shortcuts", "human_bytes": "output", "is_terminal": "output", "Event": "events", "EVENT_TYPES": "events",
+    "human_bytes": "output", "is_terminal": "output", "Event": "events", "EVENT_TYPES": "events",
+    "Shortcut": "shortcuts",
     # talking to servers
     "Backend": "backend", "ServerConfig": "config", "ComfyClient": "client",
     "new_prompt_id": "client", "new_client_id": "client", "Message": "transport.ws",

@@ -39,7 +39,7 @@ def discover(group: str) -> list[EntryPoint]:
     import os
 
     from .helpcache import install_key
-    from .paths import cache_path, is_private
+    from .paths import cache_path, written_only_by_owner
 
     if os.environ.get("COMFYUI_SKILL_NO_CACHE"):
         return scan(group)
@@ -47,7 +47,7 @@ def discover(group: str) -> list[EntryPoint]:
     key = install_key()
     try:
         with open(path, "rb") as handle:
-            cached_key, rows = marshal.loads(handle.read()) if is_private(handle) else (None, [])
+            cached_key, rows = marshal.loads(handle.read()) if written_only_by_owner(handle) else (None, [])
         if cached_key == key:
             return [EntryPoint(n, v, Distribution(d, dv) if d is not None else None) for n, v, d, dv in rows]
     except (OSError, ValueError, EOFError, TypeError):

@@ -47,9 +47,9 @@ def cache_path(environ: Mapping[str, str] | None = None) -> str:
     return _platform_dir(env, "XDG_CACHE_HOME", ".cache", "Caches", "LOCALAPPDATA")
 
 
-def is_private(handle: IO[bytes]) -> bool:
-    """Whether an open file is one only this user could have written: owned by them and writable by
-    no one else. A cache that names modules to import is trusted only then (anyone able to write it
+def written_only_by_owner(handle: IO[bytes]) -> bool:
+    """Whether an open file is one only this user could have written: theirs, and writable by no
+    one else. A cache that names modules to import is trusted only then (whoever could write it
     could otherwise run code as this user)."""
     if not hasattr(os, "getuid"):
         return True  # Windows: the per-user profile folder's ACL protects it

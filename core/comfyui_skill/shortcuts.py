@@ -33,7 +33,7 @@ import os
 from .extension import resolve
 from .helpcache import install_key
 from .output import MODES, Output, emit_result, is_terminal, silence_broken_pipe
-from .paths import cache_path, config_path, is_private
+from .paths import cache_path, config_path, written_only_by_owner
 from .records import FrozenRecord
 
 TYPE_CHECKING = False
@@ -269,7 +269,7 @@ def _load() -> dict[bytes, dict[str, Any]]:
     """The remembered shortcuts by key (a damaged file counts as none: it is rewritten)."""
     try:
         with open(shortcut_file(), "rb") as handle:
-            if not is_private(handle):
+            if not written_only_by_owner(handle):
                 return {}  # it names modules to import: only a file nobody else could have written
             entries = marshal.loads(handle.read())  # marshal.load(handle) reads in small pieces: slower
     except (OSError, ValueError, EOFError, TypeError):

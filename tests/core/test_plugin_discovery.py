@@ -159,3 +159,26 @@ def test_dash_p_loads_a_module_as_a_plugin(tmp_path: Path, env: dict[str, str]) 
     (tmp_path / "devplugin.py").write_text(HELLO_PLUGIN)
     result = run_subprocess(["-p", "devplugin", "hello", "--name", "dev"], path=tmp_path, env=env)
     assert result.stdout.strip() == "hello dev", result.stderr
+
+
+def test_the_entry_point_cache_is_trusted_only_when_no_one_else_could_write_it(tmp_path: Path,
+                                                                                env: dict[str, str]) -> None:
+    """The cache names modules to import: one writable by others would let them run code as us."""
+    import marshal
+
+    site = make_distribution(tmp_path / "site", "comfyui-skill-hello", {"comfyui_skill_hello": HELLO_PLUGIN},
+                             {"hello": "comfyui_skill_hello"})
+    cached = {k: v for k, v in env.items() if k != "COMFYUI_SKILL_NO_CACHE"}
+
+    def listed() -> set[str]:
+        result = run_subprocess(["plugins", "list", "--json"], path=site, env=cached)
+        return {plugin["name"] for plugin in json.loads(result.stdout)["data"]}
+
+    assert "hello" in listed()
+    cache = Path(cached["COMFYUI_SKILL_CACHE_DIR"]) / "entry-points-comfyui_skill.marshal"
+    assert cache.stat().st_mode & 0o777 == 0o600
+    key, rows = marshal.loads(cache.read_bytes())
+    cache.write_bytes(marshal.dumps((key, [row for row in rows if row[0] != "hello"])))
+    assert "hello" not in listed()  # the cache is what the CLI goes by
+    cache.chmod(0o666)
+    assert "hello" in listed()  # ... unless others could have written it: then the real entry points

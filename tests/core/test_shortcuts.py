@@ -149,6 +149,16 @@ def test_no_secret_of_the_command_line_or_environment_reaches_the_cache(greet):
     assert (cache / "shortcuts.marshal").stat().st_mode & 0o077 == 0
 
 
+def test_a_shortcut_file_others_could_have_written_is_ignored(greet):
+    """It names modules to import: a file someone else could write would let them run code as us."""
+    greet("greet", "bob")
+    shortcuts = Path(greet.env["COMFYUI_SKILL_CACHE_DIR"]) / "shortcuts.marshal"
+    shortcuts.chmod(0o666)
+    assert greet("greet", "bob")[1] == ["handler"]
+    assert shortcuts.stat().st_mode & 0o777 == 0o600  # written anew, privately
+    assert greet("greet", "bob")[1] == ["shortcut []"]
+
+
 def test_a_reader_that_goes_away_gets_no_traceback(greet):
     greet("greet", "big")
     Path(greet.env["GREET_LOG"]).write_text("")
