@@ -37,13 +37,8 @@ from measure import child
 ROOT = Path(__file__).resolve().parent.parent
 W1 = ROOT / "tests" / "fixtures" / "workflows" / "W1_empty_image_save.json"
 
-MINIMAL_STDLIB = r"""
-import json, sys, uuid, urllib.parse, urllib.request, websocket
-url, workflow, out = sys.argv[1], sys.argv[2], sys.argv[3]
-client_id = uuid.uuid4().hex
-ws = websocket.create_connection(url.replace("http", "ws", 1) + "/ws?clientId=" + client_id)
-body = json.dumps({"prompt": json.load(open(workflow)), "client_id": client_id}).encode()
-prompt_id = json.load(urllib.request.urlopen(urllib.request.Request(url + "/prompt", data=body)))["prompt_id"]
+#: the part both minimal clients share: wait on the WebSocket for the prompt's end, noting its images
+FOLLOW = r"""
 files = []
 while True:
     message = ws.recv()
@@ -57,6 +52,16 @@ while True:
         files += data["output"].get("images", [])
     if message["type"] == "executing" and data.get("node") is None:
         break
+"""
+
+MINIMAL_STDLIB = r"""
+import json, sys, uuid, urllib.parse, urllib.request, websocket
+url, workflow, out = sys.argv[1], sys.argv[2], sys.argv[3]
+client_id = uuid.uuid4().hex
+ws = websocket.create_connection(url.replace("http", "ws", 1) + "/ws?clientId=" + client_id)
+body = json.dumps({"prompt": json.load(open(workflow)), "client_id": client_id}).encode()
+prompt_id = json.load(urllib.request.urlopen(urllib.request.Request(url + "/prompt", data=body)))["prompt_id"]
+""" + FOLLOW + r"""
 for item in files:
     query = urllib.parse.urlencode({k: item[k] for k in ("filename", "subfolder", "type")})
     with urllib.request.urlopen(url + "/view?" + query) as response, open(out + "/" + item["filename"], "wb") as f:
@@ -72,19 +77,7 @@ client_id = uuid.uuid4().hex
 ws = websocket.create_connection(url.replace("http", "ws", 1) + "/ws?clientId=" + client_id)
 body = json.dumps({"prompt": json.load(open(workflow)), "client_id": client_id}).encode()
 prompt_id = http.request("POST", url + "/prompt", body=body).json()["prompt_id"]
-files = []
-while True:
-    message = ws.recv()
-    if isinstance(message, bytes):
-        continue
-    message = json.loads(message)
-    data = message.get("data", {})
-    if data.get("prompt_id") != prompt_id:
-        continue
-    if message["type"] == "executed":
-        files += data["output"].get("images", [])
-    if message["type"] == "executing" and data.get("node") is None:
-        break
+""" + FOLLOW + r"""
 for item in files:
     fields = {k: item[k] for k in ("filename", "subfolder", "type")}
     with open(out + "/" + item["filename"], "wb") as f:
