@@ -32,6 +32,11 @@ class OutputItem:
     #: The bytes of an image the server only streamed over the WebSocket (never in the JSON).
     data: bytes | None = field(default=None, repr=False)
 
+    @property
+    def identity(self) -> tuple:
+        """What tells this output from the prompt's others (not where it was saved)."""
+        return self.node, self.kind, self.type, self.subfolder, self.filename, self.text
+
     def to_json(self) -> dict[str, Any]:
         data = {"node": self.node, "kind": self.kind}
         if self.text is not None:
@@ -77,25 +82,34 @@ def output_dir(ctx: Context, given: str | None) -> Path:
 
 
 def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, deadline: float | None,
-                 on_saved: Callable[[OutputItem], None], save_text: bool = False) -> None:
+                 on_saved: Callable[[OutputItem], None], save_text: bool = False,
+                 ready: dict[tuple, tuple[str | None, bool]] | None = None) -> None:
     """Save every file item under ``root`` (and texts too with ``save_text``), never overwriting.
 
-    ``on_saved`` is called for every item once it is ready, texts included (saved or not)."""
+    ``on_saved`` is called for every item once it is ready, texts included (saved or not).
+    ``ready``, kept across calls for the same prompt, records each item made ready (by
+    :attr:`OutputItem.identity`: its path and whether it was renamed): a call after one that
+    stopped half-way (the server went away) does not save those items again, nor report them twice."""
+    done = {} if ready is None else ready
     for item in items:
-        if item.text is not None and not save_text:
-            on_saved(item)
+        if item.identity in done:
+            item.path, item.renamed = done[item.identity]
             continue
-        if item.text is not None:
+        if item.text is not None and save_text:
             wanted = safe_relative_path("", f"text_{item.node}.txt")
             saved = save_stream([item.text.encode("utf-8")], root, wanted)
+        elif item.text is not None:
+            saved = wanted = None
         elif item.data is not None:
             wanted = safe_relative_path(item.subfolder, item.filename or "")
             saved = save_stream([item.data], root, wanted)
         else:
             wanted = safe_relative_path(item.subfolder, item.filename or "")
             saved = _download(client, item, root, deadline)
-        item.path = str(saved)
-        item.renamed = saved.name != wanted.name
+        if saved is not None and wanted is not None:
+            item.path = str(saved)
+            item.renamed = saved.name != wanted.name
+        done[item.identity] = (item.path, item.renamed)
         on_saved(item)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -136,6 +137,36 @@ def test_a_download_cut_by_the_server_going_away_is_retried_from_it(run_cli, fak
     assert all(item["status"] == "success" and item["moved"] == 0 for item in items)
     assert len(posted_prompts(a)) == 2
     assert all(item["outputs"] for item in items)
+
+
+def test_a_download_started_over_saves_each_output_once(run_cli, fakes, workflow, outdir):
+    """Two images; the server goes away while the second downloads and comes back: only the second is
+    fetched again, and the first is neither saved twice nor reported twice."""
+    (a,) = fakes(1)
+    relay = Relay(a.port)
+    a.faults.delay_http("/view", 0.5, times=1)  # the first image: time to aim at the second
+
+    def cut_during_the_second() -> None:
+        wait_for(lambda: any(r.path == "/view" for r in a.requests))
+        a.faults.delay_http("/view", 1.0, times=1)
+        wait_for(lambda: sum(r.path == "/view" for r in a.requests) == 2)
+        relay.down()
+        time.sleep(1.5)
+        relay.up()
+    thread = _in_background(cut_during_the_second)
+    graph = workflow("W1", {"1": {"class_type": "EmptyImage",
+                                  "inputs": {"width": 8, "height": 8, "batch_size": 2, "color": 0}}})
+    result = run_cli("run", graph, "--sweep", "1.color=1", "--servers", relay.url, "-o", str(outdir),
+                     "--output", "ndjson")
+    thread.join(10)
+    relay.down()
+    assert result.exit_code == 0, result.stderr
+    assert sum(r.path == "/view" for r in a.requests) == 3  # the first image once, the second twice
+    saved = sorted(path.name for path in outdir.rglob("*.png"))
+    assert len(saved) == 2 and not any("_1." in name for name in saved), saved  # no copy under a new name
+    assert len(_events(result, "output")) == 2
+    (item,) = result.ndjson()[-1]["data"]["items"]
+    assert sorted(Path(output["path"]).name for output in item["outputs"]) == saved
 
 
 def test_a_finished_item_whose_server_is_drained_before_the_download_runs_again_elsewhere(run_cli, fakes,

@@ -339,7 +339,7 @@ class Engine:
             root = self.options.root / item.folder
             try:
                 download_all(lane.downloads, outputs, root, deadline=self.options.deadline,
-                             save_text=self.options.save_text,
+                             save_text=self.options.save_text, ready=item.ready_outputs,
                              on_saved=lambda output: self._event("output", item, **output.to_json()))
             except UnreachableError as exc:
                 item.finished_remotely = True
@@ -377,6 +377,7 @@ class Engine:
         journaling.ended(item, ended, error=reason)
         item.status, item.prompt_id, item.server = "pending", None, None
         item.server_status, item.finished_remotely = None, False
+        item.ready_outputs.clear()  # a new prompt: new outputs
         self.manifest.update(item.index, durable=True, status="pending", prompt_id=None, server=None, note=reason)
         self.pending.appendleft(item)
 
