@@ -163,8 +163,9 @@ def remember(argv: Sequence[str], command: str, handler: str, state: Any) -> Non
     if invocation is None:
         return
     selecting, _, rest = invocation
-    words = rest[:len(command.split())]
-    if len(words) != len(command.split()) or any(word.startswith("-") for word in words):
+    count = len(command.split())
+    words = rest[:count]
+    if len(words) != count or any(word.startswith("-") for word in words):
         return  # e.g. 'nodes --json list': an option among the command words
     entry = {"command": command, "words": tuple(words), "handler": handler, "state": state,
              "files": _package_files(handler)}
