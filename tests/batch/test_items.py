@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +13,7 @@ from comfyui_skill import ExitCode, UsageError
 from comfyui_skill_run.batch.items import parse_sweep
 
 from ..agent.contract import assert_ndjson
-from .conftest import manifest_of, posted_prompts, read_manifest
+from .conftest import manifest_of, posted_prompts, read_manifest, wait_for
 
 
 def test_sweeps_make_the_cartesian_product(run_cli, fakes, workflow, outdir):
@@ -109,9 +111,26 @@ def test_unknown_template_field_is_a_usage_error(run_cli, fakes, workflow):
     assert "no field 'nope'" in result.stderr and posted_prompts(fake) == []
 
 
+def _statuses_so_far(outdir: Path, item: int) -> list[str]:
+    """The statuses the manifest has recorded for ``item`` while the batch runs."""
+    try:
+        return [r["status"] for r in read_manifest(manifest_of(outdir))[1] if r["item"] == item]
+    except (AssertionError, ValueError):  # not created yet, or a line being written
+        return []
+
+
 def test_manifest_records_each_item(run_cli, fakes, workflow, outdir):
     (fake,) = fakes(1)
+    # the first item runs until its 'running' is recorded (a fast run may end before the engine sees it run)
+    fake.faults.hold_execution = True
+
+    def release() -> None:
+        wait_for(lambda: "running" in _statuses_so_far(outdir, 0))
+        fake.faults.hold_execution = False
+    releaser = threading.Thread(target=release, daemon=True)
+    releaser.start()
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=8,9", "-o", str(outdir), server=fake)
+    releaser.join(5)
     assert result.exit_code == 0, result.stderr
     header, records, latest = read_manifest(manifest_of(outdir))
     assert header["format"] == "comfyui-skill/batch/1" and header["items"] == 2
