@@ -163,7 +163,7 @@ def test_a_download_started_over_saves_each_output_once(run_cli, fakes, workflow
     assert result.exit_code == 0, result.stderr
     assert sum(r.path == "/view" for r in a.requests) == 3  # the first image once, the second twice
     saved = sorted(path.name for path in outdir.rglob("*.png"))
-    assert len(saved) == 2 and not any("_1." in name for name in saved), saved  # no copy under a new name
+    assert len(saved) == 2 and not any(" (1)." in name for name in saved), saved  # no copy under a new name
     assert len(_events(result, "output")) == 2
     (item,) = result.ndjson()[-1]["data"]["items"]
     assert sorted(Path(output["path"]).name for output in item["outputs"]) == saved
