@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from .config import server_env_var
+from .errors import ConfigError
 from .redaction import mask
 
 if TYPE_CHECKING:
@@ -142,6 +143,14 @@ class Backend:
             insecure=bool(self.server.get("insecure", False)),
             secrets=self.secrets(),
         )
+
+    def max_download_bytes(self) -> int:
+        """The ``max_download_gib`` setting in bytes: the most one downloaded file may have."""
+        value = self.server.get("max_download_gib", 4.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ConfigError(f"server {self.server.name!r}: max_download_gib must be a positive number of GiB, "
+                              f"not {value!r}")
+        return max(1, int(value * 1024 ** 3))
 
     #: ``sort_by`` names of ``GET /api/jobs`` for our sort keys (local ComfyUI >= 0.6 spelling).
     jobs_sort_names = {"created": "created_at", "duration": "execution_duration"}

@@ -41,6 +41,7 @@ class ComfyClient:
 
     def __init__(self, backend: Backend, transport: HttpTransport | None = None) -> None:
         self.backend = backend
+        self.max_download_bytes = backend.max_download_bytes()  # checked now: before any work, not after it
         self.http = transport or HttpTransport(backend.transport_options())
 
     @property
@@ -271,7 +272,8 @@ class ComfyClient:
             expected = int(length) if length and length.isdigit() and not resp.headers.get("Content-Encoding") else None
             try:
                 return save_stream(resp.stream(256 * 1024, decode_content=True), root, relative,
-                                   expected_size=expected, deadline=deadline)
+                                   expected_size=expected, deadline=deadline,
+                                   max_bytes=self.max_download_bytes)
             except (ProtocolError, ReadTimeoutError) as exc:
                 raise UnreachableError(f"download of {filename} from server {self.server_name!r} broke off "
                                        f"({exc.__class__.__name__})", details={"reason": "dropped"}) from None

@@ -41,6 +41,8 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("output_dir", str, None, "Where outputs of this server's runs are saved.", scope="server"),
     Setting("connect_timeout", float, 10.0, "Seconds to wait for a connection.", scope="server"),
     Setting("read_timeout", float, 60.0, "Seconds to wait for a response to a request.", scope="server"),
+    Setting("max_download_gib", float, 4.0, "Largest output file a download accepts, in GiB (a server "
+            "sending more is stopped there, and nothing is left on disk).", scope="server"),
 )
 
 GLOBAL_SETTINGS: tuple[Setting, ...] = (

@@ -45,6 +45,24 @@ def test_a_download_announcing_more_than_the_cap_is_refused_before_writing(run_c
     assert files_in(out) == []
 
 
+def test_the_cap_is_a_server_setting(run_cli, fake_comfy, workflow_file, tmp_path):
+    assert run_cli("server", "add", "small", fake_comfy.url).exit_code == 0
+    out = tmp_path / "out"
+    assert run_cli("config", "set", "servers.small.max_download_gib", "0.0000001").exit_code == 0  # 107 bytes
+    refused = run_cli("-s", "small", "run", workflow_file("W1"), "-o", str(out), "--json")
+    assert refused.exit_code == ExitCode.SERVER_ERROR, refused.stderr
+    error = refused.json()["error"]
+    assert "larger than the 107 B a file may have" in error["message"] and "max_download_gib" in error["hint"]
+    assert files_in(out) == []
+    assert run_cli("config", "set", "servers.small.max_download_gib", "1").exit_code == 0
+    assert run_cli("-s", "small", "run", workflow_file("W1"), "-o", str(out), "--json").exit_code == 0
+    assert len(files_in(out)) == 1
+    nonsense = run_cli("-s", "small", "run", workflow_file("W1"), "-o", str(out), "--json",
+                       env={"COMFYUI_SKILL_SERVER_SMALL_MAX_DOWNLOAD_GIB": "-1"})
+    assert nonsense.exit_code == ExitCode.CONFIG and "max_download_gib" in nonsense.json()["error"]["message"]
+    assert len(fake_comfy.history_ids()) == 2  # refused before submitting anything
+
+
 def test_a_file_that_keeps_coming_stops_at_the_cap(tmp_path):
     with pytest.raises(ServerError, match="larger than the 1.0 MiB a file may have .it kept coming."):
         save_stream(itertools.repeat(b"x" * 1000), tmp_path, safe_relative_path("", "endless.png"),

@@ -25,7 +25,8 @@ from ..output import human_bytes
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 _RESERVED_WINDOWS = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
-#: The largest file a download may write (a server streaming forever must not fill the disk).
+#: The largest file a download may write by default (a server streaming forever must not fill the
+#: disk); a server's ``max_download_gib`` setting changes it.
 MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3
 
 
@@ -99,7 +100,8 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
 def _too_large(relative: PurePosixPath, limit: int, announced: int | None = None) -> ServerError:
     size = f"announced as {human_bytes(announced)}" if announced is not None else "it kept coming"
     return ServerError(f"download of {relative} is larger than the {human_bytes(limit)} a file may have "
-                       f"({size}); refusing to write further", details={"limit": limit, "announced": announced})
+                       f"({size}); refusing to write further", details={"limit": limit, "announced": announced},
+                       hint="if such a file is expected, raise the server's max_download_gib setting")
 
 
 def _umask() -> int:
