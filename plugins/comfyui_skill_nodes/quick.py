@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 LIST_VALUES = {"--category": "category", "--search": "search", "--pack": "pack"}
 LIST_FLAGS = {"--deprecated": "deprecated", "--api-nodes": "api_nodes"}
 SEARCH_VALUES = {"-n": "limit", "--limit": "limit"}
+#: the default of --limit in plugin.py (not imported from there: that module loads pluggy; the
+#: equivalence tests of tests/inspect/test_nodes_shortcut.py fail if the two ever differ)
 DEFAULT_LIMIT = 25
 
 
