@@ -33,6 +33,8 @@ _LAZY = {
     "build_parser": "app",
     # the JSON Schema files of the --json / --output ndjson contract
     "json_schema": "schemas",
+    # the model folder a ComfyUI loader input reads (``/object_info`` does not say)
+    "loader_folder": "loaders",
     "node_order": "graph", "find_node": "graph", "split_address": "graph", "resolve_address": "graph",
     "Config": "config", "find_setting": "config", "server_env_var": "config", "make_server": "config",
     # errors
@@ -73,6 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .events import EVENT_TYPES, Event
     from .extension import Command, ServerKind, Setting
     from .graph import find_node, node_order, resolve_address, split_address
+    from .loaders import loader_folder
     from .markers import hookimpl
     from .output import Output, Result, human_bytes, is_terminal, render_table
     from .paths import cache_dir, cache_path, data_dir

@@ -1,15 +1,20 @@
-"""Model files a workflow names, found by comparing combo choices with the server's model folders.
+"""Model files a workflow names, and the model folder each belongs in.
 
-An input is a model input when the server's choices for it contain every file of a model folder
-(``/models/FOLDER``); no list of loader classes is involved. When the server offers no choices at
-all (an empty folder), a value with a model file extension still counts, and its folder comes from
-the editor document's own ``models`` metadata when it has one.
+An input's folder is, first, the one its class reads: ComfyUI's loaders fill a combo with
+``folder_paths.get_filename_list(FOLDER)``, which ``/object_info`` does not name, so the folders of
+ComfyUI's own loaders come from ``comfyui_skill.loader_folder`` (used when the server has that
+folder), also while the folder is empty. Otherwise an input is a model input when the server's choices for it contain every file of a model folder
+(``/models/FOLDER``): that covers custom loaders without any list. When neither tells (a custom
+loader whose folder is empty), a value with a model file extension still counts, and its folder
+comes from the editor document's own ``models`` metadata when it has one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from comfyui_skill import loader_folder
 
 DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
 MODEL_EXTENSIONS = (".safetensors", ".sft", ".ckpt", ".pt", ".pt2", ".pth", ".bin", ".gguf", ".onnx", ".pkl")
@@ -40,6 +45,12 @@ def combo_choices(info: Mapping[str, Any], name: str) -> list[Any] | None:
     if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict):
         return [o.get("key") if isinstance(o, dict) else o for o in spec[1].get("options") or []]
     return None
+
+
+def declared_folder(class_type: str, name: str, folders: Mapping[str, list[str]]) -> str | None:
+    """The folder ComfyUI's loader ``class_type`` reads input ``name`` from, when the server has that folder."""
+    folder = loader_folder(class_type, name.rpartition(".")[2])  # ``model.ckpt_name``: a dynamic combo's option
+    return folder if folder in folders else None
 
 
 def folder_of(choices: list[Any], folders: Mapping[str, list[str]]) -> str | None:
@@ -75,7 +86,7 @@ def model_inputs(graph: Mapping[str, Any], object_info: Mapping[str, Any], folde
             choices = combo_choices(info, name) if isinstance(value, str) else None
             if choices is None:
                 continue
-            folder = folder_of(choices, folders)
+            folder = declared_folder(str(node.get("class_type")), name, folders) or folder_of(choices, folders)
             hint = known.get(value) or {}
             if folder is None and not (value.lower().endswith(MODEL_EXTENSIONS) and value not in choices):
                 continue

@@ -13,29 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ...loaders import loader_folder
 from .files import Dirs, image_files
 
 AUTOGROW = "COMFY_AUTOGROW_V3"
 DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
 MATCH_TYPE = "COMFY_MATCHTYPE_V3"
 INPUT_IMAGE_CLASSES = ("LoadImage", "LoadImageMask")
-MODEL_INPUTS = {
-    "ckpt_name": "checkpoints", "lora_name": "loras", "vae_name": "vae", "unet_name": "diffusion_models",
-    "clip_name": "text_encoders", "clip_name1": "text_encoders", "clip_name2": "text_encoders",
-    "clip_name3": "text_encoders", "clip_name4": "text_encoders", "text_encoder": "text_encoders",
-    "control_net_name": "controlnet", "style_model_name": "style_models", "gligen_name": "gligen",
-    "config_name": "configs", "hypernetwork_name": "hypernetworks", "photomaker_model_name": "photomaker",
-    "audio_encoder_name": "audio_encoders", "bg_removal_name": "background_removal",
-}
-"""Combo inputs (by name) listing the files of a model folder."""
-CLASS_MODEL_INPUTS = {
-    ("CLIPVisionLoader", "clip_name"): "clip_vision", ("UpscaleModelLoader", "model_name"): "upscale_models",
-    ("LatentUpscaleModelLoader", "model_name"): "latent_upscale_models",
-    ("FrameInterpolationModelLoader", "model_name"): "frame_interpolation",
-    ("OpticalFlowLoader", "model_name"): "optical_flow", ("ModelPatchLoader", "name"): "model_patches",
-}
-
-
 @dataclass(frozen=True)
 class InputSpec:
     category: str
@@ -80,7 +64,7 @@ class Catalog:
             for class_type, info in classes.items()
             for category, inputs in info.get("input", {}).items()
             for name, spec in (inputs or {}).items()
-            if (folder := CLASS_MODEL_INPUTS.get((class_type, name), MODEL_INPUTS.get(name)))
+            if (folder := loader_folder(class_type, name))
             and not isinstance(spec, str) and _combo_options(spec) is not None
         ]
         self._cache: tuple[tuple, dict[str, Any], bytes] | None = None
