@@ -5,21 +5,24 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import Context, ExitCode, NotFoundError, Output, RejectedError, Result, UsageError
+from comfyui_skill import Context, ExitCode, NotFoundError, Output, RejectedError, Result, UsageError, plural
 
 from .models import metadata, model_inputs
 
 
-def missing(ctx: Context, reference: str) -> dict[str, Any]:
-    """What the workflow ``reference`` needs that the server lacks (the data of ``deps check``)."""
+def missing(ctx: Context, reference: str, folders: Mapping[str, list[str]]) -> dict[str, Any]:
+    """What the workflow ``reference`` needs that the server lacks (the data of ``deps check``);
+    ``folders``: the server's model folders and their files (:func:`model_folders`)."""
     document = _load(ctx, reference)
     catalog = ctx.client.object_info()
     graph, missing_classes = _graph(ctx, document, reference, catalog)
     missing_nodes = [{"class_type": name, "nodes": nodes} for name, nodes in sorted(missing_classes.items())]
-    found = list(model_inputs(graph, catalog, _folders(ctx), metadata(document)))
+    found = list(model_inputs(graph, catalog, folders, metadata(document)))
     missing_models = [m for m in found if not m["present"]]
     return {"workflow": reference, "ok": not (missing_nodes or missing_models), "missing_nodes": missing_nodes,
             "missing_models": missing_models, "models": found}
@@ -27,14 +30,13 @@ def missing(ctx: Context, reference: str) -> dict[str, Any]:
 
 def check(ctx: Context, args: argparse.Namespace) -> Result:
     reference = args.deps_ref
-    data = missing(ctx, reference)
+    data = missing(ctx, reference, model_folders(ctx))
     missing_nodes, missing_models, found = data["missing_nodes"], data["missing_models"], data["models"]
     error = None
     if not data["ok"]:
-        error = NotFoundError(f"{len(missing_nodes)} node class(es) and {len(missing_models)} model file(s) "
-                              f"missing on the server", details={k: data[k] for k in ("missing_nodes", "missing_models")},
-                              hint="install the custom nodes that provide the classes; put each model file "
-                                   "in the folder named")
+        error = NotFoundError(_missing_message(missing_nodes, missing_models),
+                              details={k: data[k] for k in ("missing_nodes", "missing_models")},
+                              hint=_install_hint(reference, missing_nodes, missing_models))
 
     def render(out: Output) -> None:
         if missing_nodes:
@@ -45,9 +47,31 @@ def check(ctx: Context, args: argparse.Namespace) -> Result:
                         f"{m['node']}.{m['input']}", m["url"] or "") for m in found],
                       ("STATUS", "MODEL", "FOLDER", "NODE.INPUT", "URL"), shrink=(4, 1))
         if data["ok"]:
-            out.line(f"{reference}: the server has every node class and the {len(found)} model file(s) it names")
+            out.line(f"{reference}: the server has every node class and the "
+                     f"{plural(len(found), 'model file')} it names")
 
     return Result(data=data, text=render, exit_code=ExitCode.NOT_FOUND if error else ExitCode.OK, error=error)
+
+
+def _missing_message(missing_nodes: list[dict[str, Any]], missing_models: list[dict[str, Any]]) -> str:
+    """``2 node classes and 1 model file missing on the server``, naming only what is missing."""
+    parts = [plural(len(missing_nodes), "node class", "node classes") if missing_nodes else "",
+             plural(len(missing_models), "model file") if missing_models else ""]
+    return f"{' and '.join(p for p in parts if p)} missing on the server"
+
+
+def _install_hint(reference: str, missing_nodes: list[dict[str, Any]], missing_models: list[dict[str, Any]]) -> str:
+    """What to run next: ``deps install``, and what it needs that the workflow cannot tell it."""
+    needs = []
+    if missing_nodes:
+        needs.append("--repo URL for a node pack the Manager does not know")
+    if any(not m["url"] for m in missing_models):
+        needs.append("--model-url NAME=URL for a model file without a URL")
+    hint = f"install them through ComfyUI-Manager: comfyui-skill deps install {shlex.quote(reference)}"
+    hint += f" (add {' and '.join(needs)})" if needs else ""
+    if any(not m["folder"] for m in missing_models):
+        hint += "; a model file whose FOLDER is '?' installs with deps models install --url URL --folder FOLDER"
+    return hint
 
 
 def _load(ctx: Context, reference: str) -> Any:
@@ -100,7 +124,7 @@ def _muted(document: dict[str, Any], classes: set[str]) -> dict[str, Any]:
     return muted
 
 
-def _folders(ctx: Context) -> dict[str, list[str]]:
+def model_folders(ctx: Context) -> dict[str, list[str]]:
     """Every model folder's files (folders the server lists but cannot show are skipped)."""
     folders = {}
     for name in ctx.client.models():
