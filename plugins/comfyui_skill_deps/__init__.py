@@ -32,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     check.set_defaults(handler="comfyui_skill_deps.check:check")
 
     install = sub.add_parser("install", help="install what 'deps check' finds missing through ComfyUI-Manager "
-                             "(shows the plan and asks first; exit 5 when an item fails)")
+                             "(shows the plan and asks first; exit 5 when an item fails, 7 when every item "
+                             "was skipped)")
     install.add_argument("deps_ref", metavar="NAME|FILE", help="a stored workflow, a file, or '-' (stdin)")
     install.add_argument("--nodes", dest="deps_nodes", action="store_true", help="only node packs")
     install.add_argument("--models", dest="deps_models", action="store_true", help="only model files")
@@ -61,10 +62,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     models = sub.add_parser("models", help="model files installed through ComfyUI-Manager")
     models_sub = models.add_subparsers(dest="deps_action", metavar="ACTION")
     model_install = models_sub.add_parser("install", help="have the server download a model file from a URL")
-    model_install.add_argument("--url", dest="deps_url", required=True, help="where to download it from")
-    model_install.add_argument("--folder", dest="deps_folder", required=True,
-                               help="the model folder (checkpoints, loras, vae, ...)")
-    model_install.add_argument("--name", dest="deps_name", metavar="N",
+    model_install.add_argument("--url", dest="deps_url", required=True, metavar="URL",
+                               help="where to download it from")
+    model_install.add_argument("--folder", dest="deps_folder", required=True, metavar="FOLDER",
+                               help="one of the server's model folders (checkpoints, loras, vae, ...: "
+                                    "'models list' shows them)")
+    model_install.add_argument("--name", dest="deps_name", metavar="FILE",
                                help="file name to save it as (default: the URL's last part)")
     _timeout(model_install)
     model_install.set_defaults(handler="comfyui_skill_deps.commands:models_install")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from comfyui_skill import Context, NotFoundError, Output, Result
+from comfyui_skill import Context, NotFoundError, Output, Result, plural
 
-from .check import missing
+from .check import missing, model_folders
 from .items import Item
 from .manager import ManagerClient
-from .plan import (check_model_source, filename_from_url, model_item, model_items, node_items, parse_model_urls,
-                   repo_item, restrict_to_model_list)
+from .plan import (check_model_folder, check_model_source, filename_from_url, model_item, model_items, node_items,
+                   parse_model_urls, repo_item, restrict_to_model_list)
 from .runner import connect, execute, report
 
 
@@ -32,27 +32,29 @@ def install(ctx: Context, args: argparse.Namespace) -> Result:
     urls = parse_model_urls(args.deps_model_url)
     repos = [repo_item(url).name for url in args.deps_repo]
     manager = connect(ctx)
-    data = missing(ctx, args.deps_ref)
+    folders = model_folders(ctx)
+    data = missing(ctx, args.deps_ref, folders)
     nodes_wanted = args.deps_nodes or not args.deps_models
     models_wanted = args.deps_models or not args.deps_nodes
     items = node_items(data["missing_nodes"], manager.mappings(), repos, manager.installed()) if nodes_wanted else []
     if models_wanted:
-        items += model_items(data["missing_models"], urls)
+        items += model_items(data["missing_models"], urls, folders)
     _prepare_models(manager, items)
     planned = [item for item in items if item.status == "planned"]
-    if items:
+    if planned and not args.yes:  # the plan is what the question is about; the report shows it all again after
         _show_plan(ctx, manager, items)
     if planned:
         packs = sum(not item.is_model for item in planned)
-        ctx.confirm(f"Install {packs} node pack(s) and {len(planned) - packs} model(s) through "
+        ctx.confirm(f"Install {plural(packs, 'node pack')} and {plural(len(planned) - packs, 'model')} through "
                     f"{manager.dialect.label}?", assume_yes=args.yes)
     execute(ctx, manager, items, args.deps_timeout)
-    return report(manager.dialect, items, {"workflow": args.deps_ref})
+    return report(manager.dialect, items, {"workflow": args.deps_ref}, all_skipped_fails=True)
 
 
 def models_install(ctx: Context, args: argparse.Namespace) -> Result:
     filename = args.deps_name or filename_from_url(args.deps_url)
     check_model_source(args.deps_url, args.deps_folder, filename)
+    check_model_folder(args.deps_folder, ctx.client.models(), ctx.client.server_name)
     manager = connect(ctx)
     items = [model_item(filename, args.deps_url, args.deps_folder)]
     _prepare_models(manager, items)

@@ -3,7 +3,8 @@
 A class is matched to a pack through the Manager's own database (``customnode/getmappings``): a
 registry id is installed by id; a pack known only by a git URL is installed only when the user
 names that URL with ``--repo`` (nothing is cloned that the user did not ask for). A model needs a
-download URL from the user (``--model-url``) or the workflow's model metadata: none is ever guessed.
+download URL from the user (``--model-url``) or the workflow's model metadata: none is ever guessed,
+and a folder the server reads models from (the Manager would create any other, which ComfyUI never reads).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from posixpath import basename
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from comfyui_skill import UsageError
+from comfyui_skill import NotFoundError, UsageError, did_you_mean
 
 from .items import Item
 
@@ -104,8 +105,21 @@ def check_model_source(url: str, folder: str, filename: str) -> None:
         raise UsageError(f"cannot use {filename!r} as the model's file name", hint="give one with --name FILE")
 
 
-def model_items(missing_models: Iterable[Mapping[str, Any]], urls: Mapping[str, str]) -> list[Item]:
-    """One item per missing model file; skipped when its URL or folder is unknown."""
+def check_model_folder(folder: str, folders: Iterable[str], server: str) -> None:
+    """A NotFoundError, before anything is queued, for a folder the server does not read models from."""
+    folders = [name for name in folders if isinstance(name, str)]  # a broken server may send anything
+    if folder not in folders:
+        raise NotFoundError(f"server {server!r} has no model folder {folder!r} (the Manager would create it, and "
+                            "ComfyUI would never read it)",
+                            hint=did_you_mean(folder, folders) or f"the server's model folders: {', '.join(folders)}",
+                            details={"folder": folder, "folders": folders})
+
+
+def model_items(missing_models: Iterable[Mapping[str, Any]], urls: Mapping[str, str],
+                folders: Iterable[str]) -> list[Item]:
+    """One item per missing model file; skipped when its URL or folder is unknown, or the folder is not
+    one of the server's ``folders``."""
+    folders = list(folders)
     items: dict[str, Item] = {}
     for model in missing_models:
         name, folder = str(model.get("name")), model.get("folder")
@@ -117,6 +131,10 @@ def model_items(missing_models: Iterable[Mapping[str, Any]], urls: Mapping[str, 
             item.skip("no download URL: the workflow names none; give one with --model-url NAME=URL")
         elif not folder:
             item.skip("its model folder is unknown; use deps models install --url URL --folder FOLDER")
+        elif folder not in folders:
+            suggestion = did_you_mean(str(folder), folders)
+            item.skip(f"the workflow names model folder {folder!r}, which the server does not have"
+                      + (f" ({suggestion})" if suggestion else "") + "; use deps models install --url URL --folder FOLDER")
         elif any(c in name for c in UNSAFE_FILENAME):
             item.skip("a file in a subfolder; the Manager only installs into the folder itself")
     return list(items.values())

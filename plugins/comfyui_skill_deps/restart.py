@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from comfyui_skill import (AuthError, CliError, ConnectionClosed, Context, Output, RejectedError, Result,
-                           ServerError, TimeoutExpired, UnreachableError, new_client_id)
+                           ServerError, TimeoutExpired, UnreachableError, new_client_id, plural)
 
 from .manager import ManagerClient
 from .runner import SECURITY_HINT, connect
@@ -89,7 +89,8 @@ def _restarted(ctx: Context, args: argparse.Namespace, manager: ManagerClient, b
 
     def render(out: Output) -> None:
         out.line(f"ComfyUI is back after {data['seconds']:.1f} s")
-        out.line(f"{len(new_classes)} new node class(es)" + (f": {', '.join(new_classes)}" if new_classes else ""))
+        out.line(plural(len(new_classes), "new node class", "new node classes")
+                 + (f": {', '.join(new_classes)}" if new_classes else ""))
 
     return Result(data=data, text=render)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from comfyui_skill import (AuthError, Context, ExecutionFailed, ExitCode, Output, RejectedError, Result,
-                           ServerError, TimeoutExpired, UnreachableError, new_client_id)
+from comfyui_skill import (AuthError, CliError, Context, ExecutionFailed, ExitCode, NotFoundError, Output,
+                           RejectedError, Result, ServerError, TimeoutExpired, UnreachableError, new_client_id,
+                           plural)
 
 from .dialect import Dialect, detect
 from .follow import Follower
@@ -69,20 +70,18 @@ def _open_events(ctx: Context, manager: ManagerClient) -> Any:
         return None
 
 
-def report(dialect: Dialect, items: list[Item], extra: dict[str, Any] | None = None) -> Result:
-    """The final table, the per-item JSON, and a non-zero exit when anything failed."""
-    failed = [item for item in items if item.status in ("failed", "timed out")]
-    denied = any(item.denied for item in items)
+def report(dialect: Dialect, items: list[Item], extra: dict[str, Any] | None = None, *,
+           all_skipped_fails: bool = False) -> Result:
+    """The final table, the per-item JSON, and a non-zero exit when anything failed (or, with
+    ``all_skipped_fails``, when every item was skipped: nothing was done)."""
     restart = any(item.status in ("installed", "enabled", "updated", "uninstalled", "disabled")
                   and not item.is_model for item in items)
     data = {"manager": dialect.to_json(), "items": [item.to_json() for item in items], "restart_needed": restart,
             **(extra or {})}
-    error = None
-    if failed:
-        cls = (TimeoutExpired if any(item.status == "timed out" for item in failed)
-               else ServerError if any(item.server_error for item in failed) else ExecutionFailed)
-        error = cls(f"{len(failed)} of {len(items)} item(s) failed", hint=SECURITY_HINT if denied else None,
-                    details={"failed": [item.to_json() for item in failed]})
+    error = _error(items)
+    if error is None and all_skipped_fails and items and all(item.status == "skipped" for item in items):
+        error = NotFoundError(f"nothing was installed: {plural(len(items), 'item')} skipped",
+                              hint="the REASON column (\"reason\" in --json) says what each one needs")
 
     def render(out: Output) -> None:
         if items:
@@ -94,3 +93,15 @@ def report(dialect: Dialect, items: list[Item], extra: dict[str, Any] | None = N
             out.line(RESTART_NOTE)
 
     return Result(data=data, text=render, exit_code=error.exit_code if error else ExitCode.OK, error=error)
+
+
+def _error(items: list[Item]) -> CliError | None:
+    """The error of items that failed or timed out (None when none did)."""
+    failed = [item for item in items if item.status in ("failed", "timed out")]
+    if not failed:
+        return None
+    cls = (TimeoutExpired if any(item.status == "timed out" for item in failed)
+           else ServerError if any(item.server_error for item in failed) else ExecutionFailed)
+    return cls(f"{len(failed)} of {plural(len(items), 'item')} failed",
+               hint=SECURITY_HINT if any(item.denied for item in items) else None,
+               details={"failed": [item.to_json() for item in failed]})

@@ -8,6 +8,7 @@ import pytest
 
 from comfyui_skill import ExitCode
 from comfyui_skill.testing.fake_comfyui import FakeComfyUI
+from comfyui_skill.testing.fake_comfyui.server import recorded_catalog
 
 from .helpers import requests_to, workflow
 
@@ -88,7 +89,7 @@ def test_an_unreachable_registry_fails_with_the_servers_own_words(run_cli, manag
     managed.manager.registry_online = False
     item, result = failed_pack_install(run_cli, managed, tmp_path)
     assert (item["status"], item["reason"], item["security_denied"]) == ("failed", OFFLINE, False)
-    assert result["error"]["message"] == "1 of 1 item(s) failed"
+    assert result["error"]["message"] == "1 of 1 item failed"
     text = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", server=managed)
     assert text.exit_code == ExitCode.EXECUTION_FAILED
     assert "failed" in text.stdout and OFFLINE in text.stdout
@@ -166,7 +167,7 @@ def test_only_nodes_or_only_models(run_cli, manager4, model_url, tmp_path):
 def test_a_model_url_is_never_guessed(run_cli, manager4, tmp_path):
     offer(manager4)
     result = run_cli("deps", "install", workflow(tmp_path), "--models", "--yes", "--json", server=manager4)
-    assert result.exit_code == 0
+    assert result.exit_code == ExitCode.NOT_FOUND  # nothing could be installed
     item = items(result)["tiny.safetensors"]
     assert item["status"] == "skipped" and "--model-url" in item["reason"]
     assert not requests_to(manager4, "/queue/install_model")
@@ -186,7 +187,7 @@ def test_classes_nothing_provides_and_packs_only_on_git_are_skipped_unless_named
     managed.manager.add_repository(url, ["GitNode"])
     wf = workflow(tmp_path, node="GitNode")
     skipped = run_cli("deps", "install", wf, "--nodes", "--yes", "--json", server=managed)
-    assert skipped.exit_code == 0
+    assert skipped.exit_code == ExitCode.NOT_FOUND
     assert items(skipped)[url]["status"] == "skipped" and f"--repo {url}" in items(skipped)[url]["reason"]
     unknown = run_cli("deps", "install", workflow(tmp_path, node="NobodysNode"), "--nodes", "--yes", "--json",
                       server=managed)
@@ -293,3 +294,55 @@ def test_a_queue_done_without_our_results_is_settled_from_what_the_server_has(ru
     assert found["fancy-pack"]["status"] == "installed"
     assert found["tiny.safetensors"]["status"] == "failed"
     assert "queue done without a result for it" in found["tiny.safetensors"]["reason"]
+
+
+def test_installing_nothing_because_every_item_was_skipped_says_so_and_fails(run_cli, manager4, model_url,
+                                                                             tmp_path):
+    wf = workflow(tmp_path, node="NobodysNode")
+    text = run_cli("deps", "install", wf, "--yes", server=manager4, env={"COLUMNS": "300"})
+    assert text.exit_code == ExitCode.NOT_FOUND
+    assert "nothing was installed: 2 items skipped" in text.stderr
+    assert "NobodysNode" in text.stdout and "--model-url" in text.stdout  # each skipped item says why
+    document = run_cli("deps", "install", wf, "--yes", "--json", server=manager4).json()
+    assert document["error"]["code"] == "not_found"
+    assert {i["status"] for i in document["data"]["items"]} == {"skipped"}
+    assert not requests_to(manager4, "/queue/")
+
+    partly = run_cli("deps", "install", wf, "--model-url", f"tiny.safetensors={model_url}", "--yes", "--json",
+                     server=manager4)  # one item done, one skipped: something was installed
+    assert partly.exit_code == 0, partly.stderr
+    assert {i["name"]: i["status"] for i in partly.json()["data"]["items"]} == {
+        "NobodysNode": "skipped", "tiny.safetensors": "installed"}
+
+
+def test_the_plan_is_printed_once(run_cli, manager4, tmp_path):
+    """With --yes nothing is asked, so the plan is not printed before the report that lists the same items;
+    a run that asks prints it on stderr and the report on stdout."""
+    offer(manager4)
+    confirmed = run_cli("deps", "install", workflow(tmp_path), "--nodes", "--yes", server=manager4)
+    assert confirmed.exit_code == 0, confirmed.stderr
+    assert "plan (" not in confirmed.stderr and confirmed.stdout.count("fancy-pack") == 1
+    skipped = run_cli("deps", "install", workflow(tmp_path, node="NobodysNode"), "--nodes", server=manager4)
+    assert skipped.exit_code == ExitCode.NOT_FOUND  # nothing to ask about: no plan, no question
+    assert "plan (" not in skipped.stderr and "NobodysNode" not in skipped.stderr
+    assert [line.split()[1] for line in skipped.stdout.splitlines()[1:]] == ["NobodysNode"]  # the report, once
+
+
+def test_a_model_folder_the_server_lacks_is_skipped_with_the_close_name(run_cli, model_url, tmp_path):
+    """The workflow's own metadata names the folder of a custom loader's model; a folder the server does not
+    have would be created by the Manager and never read by ComfyUI."""
+    loader = {"input": {"required": {"weights": [[]]}}, "output": ["MODEL"], "output_is_list": [False],
+              "output_name": ["MODEL"], "name": "PackLoader", "display_name": "Pack Loader",
+              "category": "loaders", "output_node": False, "description": ""}
+    node = {"id": 1, "type": "PackLoader", "mode": 0, "inputs": [], "outputs": [], "widgets_values": ["pack.pth"],
+            "properties": {"models": [{"name": "pack.pth", "directory": "upscale_model", "url": model_url}]}}
+    path = tmp_path / "editor.json"
+    path.write_text(json.dumps({"last_node_id": 1, "last_link_id": 0, "nodes": [node], "links": [], "version": 0.4}))
+    with FakeComfyUI(object_info={**recorded_catalog(), "PackLoader": loader}, manager="4") as server:
+        result = run_cli("deps", "install", str(path), "--yes", "--json", server=server)
+        assert not requests_to(server, "/queue/")
+    assert result.exit_code == ExitCode.NOT_FOUND, result.stderr
+    reason = items(result)["pack.pth"]["reason"]
+    assert reason.startswith("the workflow names model folder 'upscale_model', which the server does not have "
+                             "(did you mean one of 'upscale_models', ")
+    assert reason.endswith("; use deps models install --url URL --folder FOLDER")

@@ -102,6 +102,22 @@ def test_manager_3_only_installs_models_of_its_list(run_cli, model_url):
     assert "model list" in result.json()["data"]["items"][0]["reason"]
 
 
+@pytest.mark.parametrize("dialect", ["4", "3"])
+def test_models_install_refuses_a_folder_the_server_lacks_and_names_the_close_one(run_cli, model_url, dialect):
+    """The Manager would create 'chekpoints' and report success; ComfyUI never reads such a folder."""
+    with FakeComfyUI(manager=dialect) as server:
+        server.manager.model_list.append({"name": "tiny", "type": "checkpoints", "base": "SD1.5",
+                                          "save_path": "chekpoints", "url": model_url,
+                                          "filename": "tiny.safetensors"})
+        result = run_cli("deps", "models", "install", "--url", model_url, "--folder", "chekpoints", "--json",
+                         server=server)
+        assert not requests_to(server, "/queue/") and "chekpoints" not in server.models
+    assert result.exit_code == ExitCode.NOT_FOUND, result.stderr
+    error = result.json()["error"]
+    assert "has no model folder 'chekpoints'" in error["message"] and error["hint"] == "did you mean 'checkpoints'?"
+    assert "checkpoints" in error["details"]["folders"]
+
+
 @pytest.mark.parametrize("args", [("--url", "file:///etc/passwd", "--folder", "checkpoints"),
                                   ("--url", "http://h/x.safetensors", "--folder", "../x"),
                                   ("--url", "http://h/", "--folder", "checkpoints")])
@@ -119,7 +135,7 @@ def test_restart_waits_for_the_server_to_come_back_with_the_new_classes(run_cli,
     assert managed.manager.reboots == 1
     assert requests_to(managed, "/manager/reboot")[0].method == "POST"
     text = run_cli("deps", "restart", "--wait", server=managed)
-    assert "ComfyUI is back" in text.stdout and "0 new node class(es)" in text.stdout
+    assert "ComfyUI is back" in text.stdout and "0 new node classes" in text.stdout
 
 
 def test_restart_without_a_websocket_polls_until_the_server_is_back(run_cli, manager4):
