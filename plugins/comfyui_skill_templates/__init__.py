@@ -26,23 +26,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     show.add_argument("template_name", metavar="NAME")
     show.set_defaults(handler=f"{HANDLERS}:show_template")
 
-    get = sub.add_parser("get", help="save a template's workflow as a JSON file")
+    get = sub.add_parser("get", help="save a template's workflow as a JSON file (NAME.json unless -o)")
     get.add_argument("template_name", metavar="NAME")
-    _file_options(get)
+    _file_options(get, "NAME.json")
     get.set_defaults(handler=f"{HANDLERS}:get_template")
 
     subgraphs = sub.add_parser("subgraphs", help="the global subgraphs (reusable node groups)")
     subgraphs.set_defaults(handler=f"{HANDLERS}:list_subgraphs")
 
-    subgraph = sub.add_parser("subgraph", help="save one global subgraph as a JSON file")
+    subgraph = sub.add_parser("subgraph", help="save one global subgraph as a JSON file (named after it unless -o)")
     subgraph.add_argument("subgraph_id", metavar="ID", help="its id, a unique prefix of it, or its exact name")
-    _file_options(subgraph)
+    _file_options(subgraph, "the subgraph's name, .json")
     subgraph.set_defaults(handler=f"{HANDLERS}:get_subgraph")
 
 
-def _file_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--out-file", dest="templates_file", metavar="FILE", required=True,
-                        help="where to write the workflow JSON ('-' for standard output)")
+def _file_options(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("-o", "--out-file", dest="templates_file", metavar="FILE",
+                        help=f"where to write the workflow JSON (default: {default} in the current folder; "
+                             "'-' for standard output)")
     parser.add_argument("--force", dest="templates_force", action="store_true", help="overwrite FILE if it exists")
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import textwrap
 from typing import Any
 from urllib.parse import quote
 
 from comfyui_skill import ComfyClient, Context, NotFoundError, Output, Result, ServerError, UsageError
 
-from .writing import write_json
+from .showing import render_template
+from .writing import default_file, write_json
 
 Template = dict[str, Any]
 SEARCHED = ("name", "title", "description", "tags", "models", "category", "pack")
@@ -34,21 +34,7 @@ def list_templates(ctx: Context, args: argparse.Namespace) -> Result:
 
 def show_template(ctx: Context, args: argparse.Namespace) -> Result:
     template = _find_template(ctx, args.template_name)
-
-    def render(out: Output) -> None:
-        shown = {k: v for k, v in template.items() if k not in ("io", "thumbnail") and v not in (None, "", [])}
-        for key, value in shown.items():
-            if isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
-            elif key == "size" and isinstance(value, (int, float)):
-                value = f"{value / 1e9:.1f} GB of models"
-            _labelled(out, key, value)
-        for direction in ("inputs", "outputs"):
-            for item in (template.get("io") or {}).get(direction) or []:
-                _labelled(out, direction[:-1], f"node {item.get('nodeId')} {item.get('nodeType')} "
-                                               f"({item.get('mediaType')}: {item.get('file')})")
-
-    return Result(data=template, text=render)
+    return Result(data=template, text=lambda out: render_template(out, template))
 
 
 def get_template(ctx: Context, args: argparse.Namespace) -> Result:
@@ -58,8 +44,8 @@ def get_template(ctx: Context, args: argparse.Namespace) -> Result:
     else:
         route = f"/api/workflow_templates/{quote(template['pack'])}/{quote(template['name'])}.json"
     workflow = ctx.client.get_json(route)
-    return write_json(ctx, workflow, args.templates_file, force=args.templates_force,
-                      what=f"template {template['name']!r}")
+    return write_json(ctx, workflow, args.templates_file or default_file(template["name"]),
+                      force=args.templates_force, what=f"template {template['name']!r}")
 
 
 def list_subgraphs(ctx: Context, args: argparse.Namespace) -> Result:
@@ -86,8 +72,9 @@ def get_subgraph(ctx: Context, args: argparse.Namespace) -> Result:
         workflow = None
     if not isinstance(workflow, dict):
         raise ServerError(f"server {ctx.server.name!r} sent subgraph {subgraph_id} without readable workflow data")
-    return write_json(ctx, workflow, args.templates_file, force=args.templates_force,
-                      what=f"subgraph {found.get('name') or subgraph_id!r}")
+    name = str(found.get("name") or subgraph_id)
+    return write_json(ctx, workflow, args.templates_file or default_file(name), force=args.templates_force,
+                      what=f"subgraph {name!r}")
 
 
 # ----------------------------------------------------------------- lookups
@@ -128,14 +115,6 @@ def _resolve_subgraph(ctx: Context, wanted: str) -> str:
         raise NotFoundError(f"server {ctx.server.name!r} has no subgraph {wanted!r}",
                             hint="see 'comfyui-skill templates subgraphs'")
     return matches[0]
-
-
-def _labelled(out: Output, label: str, value: Any) -> None:
-    """``label: value``, the value wrapped to the terminal width under itself."""
-    indent = " " * 14
-    lines = textwrap.wrap(str(value), width=max(out.width - 1, 40), initial_indent=indent, subsequent_indent=indent)
-    for number, line in enumerate(lines or [indent]):
-        out.line(f"{label + ':':<13} {line[14:]}" if number == 0 else line)
 
 
 def _haystack(template: Template) -> str:

@@ -6,10 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import CliError, Context, Result, UsageError, atomic_write
+from comfyui_skill import CliError, Context, Result, UsageError, atomic_write, safe_relative_path
+
+
+def default_file(name: str) -> str:
+    """``NAME.json`` in the current folder, made a safe file name (the name comes from the server)."""
+    return str(safe_relative_path(None, f"{name}.json"))
 
 
 def write_json(ctx: Context, workflow: Any, target: str, *, force: bool, what: str) -> Result:
+    """Write ``workflow`` to ``target`` (``-``: standard output); an existing file only with ``force``."""
     text = json.dumps(workflow, indent=2, ensure_ascii=False) + "\n"
     if target == "-":
         return Result(data={"file": None, "workflow": workflow}, text=text.rstrip("\n"))

@@ -38,6 +38,12 @@ def test_show_and_unknown_name(fake_comfy, run_cli):
     shown = run_cli("templates", "show", "image_z_image_turbo", server=fake_comfy, env={"COLUMNS": "80"})
     assert shown.exit_code == 0 and "title:" in shown.stdout and "Z-Image-Turbo" in shown.stdout
     assert all(len(line) <= 80 for line in shown.stdout.splitlines())
+    labels = [line.split(":")[0] for line in shown.stdout.splitlines() if not line.startswith(" ")]
+    assert labels == ["name", "title", "description", "source", "category", "tags", "models", "model size",
+                      "open source", "date", "author", "uses", "tutorial", "output"]  # no camelCase key
+    assert "open source:  yes" in shown.stdout and "model size:   19.4 GiB" in shown.stdout
+    raw = run_cli("templates", "show", "image_z_image_turbo", "--json", server=fake_comfy).json()["data"]
+    assert raw["openSource"] is True and raw["tutorialUrl"].startswith("https://")  # --json: the server's keys
     unknown = run_cli("templates", "show", "image_z_image_turb", "--json", server=fake_comfy)
     assert unknown.exit_code == 7
     assert unknown.json()["error"]["details"]["suggestions"][0] == "image_z_image_turbo"
@@ -75,3 +81,51 @@ def test_subgraphs_list_and_save_by_prefix_or_name(fake_comfy, run_cli, tmp_path
     assert unknown.exit_code == 7 and not (tmp_path / "c.json").exists()
     text = run_cli("templates", "subgraphs", server=fake_comfy, env={"COLUMNS": "80"}).stdout.splitlines()
     assert text[0].split() == ["ID", "NAME", "SOURCE", "PACK"] and all(len(line) <= 80 for line in text)
+
+
+def test_show_words_keys_it_does_not_know_and_names_providers(fake_comfy, run_cli):
+    index = [{"moduleName": "default", "title": "Image", "templates": [
+        {"name": "new", "title": "New", "requiresCustomNodes": ["comfyui-kjnodes"], "logos": [{"provider": "Google"}],
+         "vramEstimateBytes": 2048, "openSource": False, "size": 0, "searchRank": 5, "mediaType": "image"}]}]
+    fake_comfy.faults.respond_raw(r"^/templates/index\.json$", 200, json.dumps(index), "application/json")
+    shown = run_cli("templates", "show", "new", server=fake_comfy).stdout
+    assert "custom nodes: comfyui-kjnodes" in shown and "providers:    Google" in shown
+    assert "open source:  no" in shown and "vram estimate bytes: 2048" in shown
+    assert "model size" not in shown and "search" not in shown and "media" not in shown
+
+
+def test_get_saves_NAME_json_here_by_default_and_never_over_a_file(fake_comfy, run_cli, tmp_path, monkeypatch):
+    fake_comfy.faults.respond_raw(r"^/templates/image_z_image_turbo\.json$", 200, json.dumps(WORKFLOW),
+                                  "application/json")
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "image_z_image_turbo.json"
+    saved = run_cli("templates", "get", "image_z_image_turbo", server=fake_comfy)
+    assert saved.exit_code == 0, saved.stderr
+    assert json.loads(target.read_text()) == WORKFLOW and "image_z_image_turbo.json" in saved.stdout
+    target.write_text("mine")
+    again = run_cli("templates", "get", "image_z_image_turbo", server=fake_comfy)
+    assert again.exit_code == 2 and "image_z_image_turbo.json already exists" in again.stderr
+    assert "--force" in again.stderr and target.read_text() == "mine"
+    piped = run_cli("templates", "get", "image_z_image_turbo", "-o", "-", server=fake_comfy)
+    assert piped.exit_code == 0 and json.loads(piped.stdout) == WORKFLOW
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["image_z_image_turbo.json"]
+
+
+def test_a_default_file_name_from_the_server_stays_in_the_current_folder(fake_comfy, run_cli, tmp_path,
+                                                                         monkeypatch):
+    fake_comfy.faults.respond_raw(r"^/workflow_templates$", 200, json.dumps({"my-pack": ["sub/demo"]}),
+                                  "application/json")
+    fake_comfy.faults.respond_raw(r"^/api/workflow_templates/my-pack/sub/demo\.json$", 200, json.dumps(WORKFLOW),
+                                  "application/json")
+    monkeypatch.chdir(tmp_path)
+    saved = run_cli("templates", "get", "sub/demo", server=fake_comfy)
+    assert saved.exit_code == 0, saved.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.json"]
+
+
+def test_subgraph_saves_under_its_name_by_default(fake_comfy, run_cli, tmp_path, monkeypatch):
+    chosen = run_cli("templates", "subgraphs", "--json", server=fake_comfy).json()["data"][0]
+    monkeypatch.chdir(tmp_path)
+    saved = run_cli("templates", "subgraph", chosen["id"][:10], server=fake_comfy)
+    assert saved.exit_code == 0, saved.stderr
+    assert isinstance(json.loads((tmp_path / f"{chosen['name']}.json").read_text()), dict)
