@@ -47,8 +47,8 @@ def check(ctx: Context, args: argparse.Namespace) -> Result:
                         f"{m['node']}.{m['input']}", m["url"] or "") for m in found],
                       ("STATUS", "MODEL", "FOLDER", "NODE.INPUT", "URL"), shrink=(4, 1))
         if data["ok"]:
-            out.line(f"{reference}: the server has every node class and the "
-                     f"{plural(len(found), 'model file')} it names")
+            models = f" and the {plural(len(found), 'model file')} it names" if found else ""
+            out.line(f"{reference}: the server has every node class{models}")
 
     return Result(data=data, text=render, exit_code=ExitCode.NOT_FOUND if error else ExitCode.OK, error=error)
 

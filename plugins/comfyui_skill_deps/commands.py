@@ -44,9 +44,10 @@ def install(ctx: Context, args: argparse.Namespace) -> Result:
     if planned and not args.yes:  # the plan is what the question is about; the report shows it all again after
         _show_plan(ctx, manager, items)
     if planned:
-        packs = sum(not item.is_model for item in planned)
-        ctx.confirm(f"Install {plural(packs, 'node pack')} and {plural(len(planned) - packs, 'model')} through "
-                    f"{manager.dialect.label}?", assume_yes=args.yes)
+        packs, models = sum(not item.is_model for item in planned), sum(item.is_model for item in planned)
+        counted = [plural(packs, "node pack") if packs else "", plural(models, "model file") if models else ""]
+        ctx.confirm(f"Install {' and '.join(c for c in counted if c)} through {manager.dialect.label}?",
+                    assume_yes=args.yes)
     execute(ctx, manager, items, args.deps_timeout)
     return report(manager.dialect, items, {"workflow": args.deps_ref}, all_skipped_fails=True)
 

@@ -118,3 +118,14 @@ def test_the_message_names_only_what_is_missing_and_the_hint_says_how_to_install
     assert nodes_only["error"]["hint"] == ("install them through ComfyUI-Manager: comfyui-skill deps install "
                                            f"'{tmp_path / 'my flow.json'}' (add --repo URL for a node pack the "
                                            "Manager does not know)")
+
+
+def test_a_workflow_without_model_files_is_not_said_to_name_0_of_them(run_cli, fake_comfy, tmp_path):
+    sampler = {"3": API["3"]}
+    result = run_cli("deps", "check", write(tmp_path, sampler), server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().endswith(": the server has every node class")
+    fake_comfy.models["checkpoints"] = ["wanted.safetensors"]
+    one = run_cli("deps", "check", write(tmp_path, {"1": API["1"]}), server=fake_comfy)
+    assert one.exit_code == 0, one.stderr
+    assert one.stdout.strip().endswith(": the server has every node class and the 1 model file it names")

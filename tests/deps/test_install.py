@@ -151,6 +151,7 @@ def test_the_plan_is_confirmed_on_a_terminal_only(run_cli, manager4, tmp_path):
         assert result.exit_code == ExitCode.USAGE
         assert "not an interactive terminal" in (result.stderr + result.stdout)
     assert "install        fancy-pack" in result.stderr  # the plan was shown first
+    assert "Install 1 node pack through ComfyUI-Manager" in result.stdout + result.stderr  # not '0 model(s)'
     assert not [r for r in manager4.requests if r.method == "POST"]
 
 
