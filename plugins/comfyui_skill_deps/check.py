@@ -53,11 +53,15 @@ def check(ctx: Context, args: argparse.Namespace) -> Result:
     return Result(data=data, text=render, exit_code=ExitCode.NOT_FOUND if error else ExitCode.OK, error=error)
 
 
+def nonzero_counts(*counts: tuple[int, str, str | None]) -> str:
+    """``2 node classes and 1 model file`` from ``(count, noun, plural form)``, leaving out the zeros."""
+    return " and ".join(plural(count, noun, plural_form) for count, noun, plural_form in counts if count)
+
+
 def _missing_message(missing_nodes: list[dict[str, Any]], missing_models: list[dict[str, Any]]) -> str:
-    """``2 node classes and 1 model file missing on the server``, naming only what is missing."""
-    parts = [plural(len(missing_nodes), "node class", "node classes") if missing_nodes else "",
-             plural(len(missing_models), "model file") if missing_models else ""]
-    return f"{' and '.join(p for p in parts if p)} missing on the server"
+    counted = nonzero_counts((len(missing_nodes), "node class", "node classes"),
+                             (len(missing_models), "model file", None))
+    return f"{counted} missing on the server"
 
 
 def _install_hint(reference: str, missing_nodes: list[dict[str, Any]], missing_models: list[dict[str, Any]]) -> str:

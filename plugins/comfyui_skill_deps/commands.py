@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from comfyui_skill import Context, NotFoundError, Output, Result, plural
+from comfyui_skill import Context, NotFoundError, Output, Result
 
-from .check import missing, model_folders
+from .check import missing, model_folders, nonzero_counts
 from .items import Item
 from .manager import ManagerClient
 from .plan import (check_model_folder, check_model_source, filename_from_url, model_item, model_items, node_items,
@@ -44,10 +44,9 @@ def install(ctx: Context, args: argparse.Namespace) -> Result:
     if planned and not args.yes:  # the plan is what the question is about; the report shows it all again after
         _show_plan(ctx, manager, items)
     if planned:
-        packs, models = sum(not item.is_model for item in planned), sum(item.is_model for item in planned)
-        counted = [plural(packs, "node pack") if packs else "", plural(models, "model file") if models else ""]
-        ctx.confirm(f"Install {' and '.join(c for c in counted if c)} through {manager.dialect.label}?",
-                    assume_yes=args.yes)
+        models = sum(item.is_model for item in planned)
+        counted = nonzero_counts((len(planned) - models, "node pack", None), (models, "model file", None))
+        ctx.confirm(f"Install {counted} through {manager.dialect.label}?", assume_yes=args.yes)
     execute(ctx, manager, items, args.deps_timeout)
     return report(manager.dialect, items, {"workflow": args.deps_ref}, all_skipped_fails=True)
 

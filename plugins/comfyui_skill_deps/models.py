@@ -3,10 +3,11 @@
 An input's folder is, first, the one its class reads: ComfyUI's loaders fill a combo with
 ``folder_paths.get_filename_list(FOLDER)``, which ``/object_info`` does not name, so the folders of
 ComfyUI's own loaders come from ``comfyui_skill.loader_folder`` (used when the server has that
-folder), also while the folder is empty. Otherwise an input is a model input when the server's choices for it contain every file of a model folder
-(``/models/FOLDER``): that covers custom loaders without any list. When neither tells (a custom
-loader whose folder is empty), a value with a model file extension still counts, and its folder
-comes from the editor document's own ``models`` metadata when it has one.
+folder), also while the folder is empty. Otherwise an input is a model input when the server's
+choices for it contain every file of a model folder (``/models/FOLDER``): that covers custom loaders
+without any list. When neither tells (a custom loader whose folder is empty), a value with a model
+file extension still counts, and its folder comes from the editor document's own ``models`` metadata
+when it has one.
 """
 
 from __future__ import annotations

@@ -134,7 +134,8 @@ def model_items(missing_models: Iterable[Mapping[str, Any]], urls: Mapping[str, 
         elif folder not in folders:
             suggestion = did_you_mean(str(folder), folders)
             item.skip(f"the workflow names model folder {folder!r}, which the server does not have"
-                      + (f" ({suggestion})" if suggestion else "") + "; use deps models install --url URL --folder FOLDER")
+                      + (f" ({suggestion})" if suggestion else "")
+                      + "; use deps models install --url URL --folder FOLDER")
         elif any(c in name for c in UNSAFE_FILENAME):
             item.skip("a file in a subfolder; the Manager only installs into the folder itself")
     return list(items.values())
