@@ -44,7 +44,7 @@ def _file_options(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("-o", "--out-file", dest="templates_file", metavar="FILE",
                         help=f"where to write the workflow JSON (default: {default} in the current folder; "
                              "'-' for standard output)")
-    parser.add_argument("--force", dest="templates_force", action="store_true", help="overwrite FILE if it exists")
+    parser.add_argument("--force", dest="templates_force", action="store_true", help="overwrite the file if it exists")
 
 
 @hookimpl
