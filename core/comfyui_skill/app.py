@@ -43,6 +43,14 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message, hint=f"see '{self.prog} --help'")
 
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as error:  # a value outside the choices: suggest the close ones
+            from .unknown import invalid_choice
+
+            raise invalid_choice(self, action, value, str(error)) from None
+
     def _get_formatter(self) -> argparse.HelpFormatter:
         # The width HelpFormatter would work out itself, without its import of shutil (and of the
         # compression modules shutil loads): argparse makes a formatter for every add_argument.
@@ -251,10 +259,7 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         parser = build_parser(host, configure=configure, alone=invocation.certain)
         if tuple(argv) in helpcache.FORMS:
             return _cached_top_level(argv, parser, host, stdout)
-        args, extra = parser.parse_known_args(argv)
-        if extra and not getattr(args, "accepts_extra_args", False):
-            parser_of_command = getattr(args, "_parser", parser)
-            parser_of_command.error(f"unrecognized arguments: {' '.join(extra)}")
+        args, extra = _parse(parser, argv, host, invocation, config, env)
         args.extra_args = extra
         output.mode = output_mode(args, env)
         output.quiet = bool(getattr(args, "quiet", False))
@@ -313,6 +318,31 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def _parse(parser: ArgumentParser, argv: Sequence[str], host: PluginHost, invocation: Invocation, config: Config,
+           environ: dict[str, str]) -> tuple[argparse.Namespace, list[str]]:
+    """``argv`` parsed; what no parser knows is a usage error (an unknown command or option, with the
+    close real ones) unless the command takes undeclared options (``run W --seed 42``)."""
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except UsageError as error:
+        command = error.details.get("unknown_command")
+        if command is None:
+            raise
+        from .unknown import unavailable_command
+
+        raise unavailable_command(command, host, plugin_options=invocation.plugin_options, config=config,
+                                  environ=environ) or error from None
+    if extra:
+        from . import unknown
+
+        before_command = unknown.unknown_global_options(parser, argv)
+        if before_command:
+            raise unknown.global_option_error(parser, before_command)
+        if not getattr(args, "accepts_extra_args", False):
+            raise unknown.unrecognized(getattr(args, "_parser", parser), extra)
+    return args, extra
 
 
 def _resume_collector() -> None:

@@ -285,7 +285,7 @@ class PluginHost:
                            code="plugin") from exc
         fix = f"disable it with 'comfyui-skill plugins disable {record.name}'"
         if record.distribution and not record.builtin:
-            fix += f" or remove it with 'pip uninstall {record.distribution}'"
+            fix += f" or remove it with 'comfyui-skill plugins uninstall {record.distribution}'"
         self._warn(f"plugin {record.name!r} ({_who(record)}) {what}: {record.error}; {fix}")
 
     def _conflict(self, what: str, name: str, first: str, second: str) -> None:

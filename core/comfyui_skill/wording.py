@@ -34,10 +34,15 @@ def close_matches(typed: str, candidates: Iterable[str], *, limit: int = 3, cuto
     return [name for name in dict.fromkeys(found) if name != typed][:limit]
 
 
-def did_you_mean(typed: str, candidates: Iterable[str], *, limit: int = 3, quote: str = "'") -> str | None:
-    """A hint such as ``did you mean 'checkpoints'?`` (or "one of 'a', 'b'?"), or None when nothing is close."""
+def did_you_mean(typed: str, candidates: Iterable[str], *, limit: int = 3, quote: str = "'",
+                 prefix: str = "") -> str | None:
+    """A hint such as ``did you mean 'checkpoints'?`` (or "one of 'a', 'b'?"), or None when nothing is close.
+
+    ``prefix`` is written before each suggestion but not compared: ``did_you_mean("promt", names,
+    prefix="--")`` gives ``did you mean '--prompt'?``.
+    """
     matches = close_matches(typed, candidates, limit=limit)
     if not matches:
         return None
-    listed = ", ".join(f"{quote}{m}{quote}" for m in matches)
+    listed = ", ".join(f"{quote}{prefix}{m}{quote}" for m in matches)
     return f"did you mean {listed}?" if len(matches) == 1 else f"did you mean one of {listed}?"

@@ -69,7 +69,7 @@ def test_broken_plugin_is_skipped_with_one_line_and_shown_failed(
     assert len(warnings) == 1, result.stderr
     assert "comfyui-skill-broken 1.0" in warnings[0]
     assert "comfyui-skill plugins disable broken" in warnings[0]
-    assert "pip uninstall comfyui-skill-broken" in warnings[0]
+    assert "comfyui-skill plugins uninstall comfyui-skill-broken" in warnings[0]
     record = next(p for p in json.loads(result.stdout)["data"] if p["name"] == "broken")
     assert record["status"] == "failed"
     assert record["error"]
@@ -131,7 +131,34 @@ def test_disabling_a_plugin(how: str, tmp_path: Path, env: dict[str, str]) -> No
     assert record["status"] == "blocked"
     refused = run_subprocess([*prefix, "hello"], path=site, env=extra_env)
     assert refused.returncode == 2
-    assert "invalid choice: 'hello'" in refused.stderr
+    assert "command 'hello' belongs to plugin 'hello', which is disabled" in refused.stderr
+    assert ENABLE_HINTS[how] in refused.stderr
+
+
+#: how to get a disabled plugin back, by the way it was disabled
+ENABLE_HINTS = {"--no-plugins": "drop --no-plugins", "-p no:hello": "drop '-p no:hello'",
+                "env": "remove 'hello' from $COMFYUI_SKILL_DISABLE_PLUGINS",
+                "config": "run 'comfyui-skill plugins enable hello'",
+                "by-distribution": "run 'comfyui-skill plugins enable comfyui-skill-hello'"}
+
+
+def test_a_command_of_a_disabled_plugin_not_named_after_it(tmp_path: Path, env: dict[str, str]) -> None:
+    greeter = HELLO_PLUGIN.replace('Command("hello"', 'Command("greet"')
+    site = make_distribution(tmp_path / "site", "comfyui-skill-hello", {"comfyui_skill_hello": greeter},
+                             {"hello": "comfyui_skill_hello"})
+    refused = run_subprocess(["-p", "no:hello", "greet"], path=site, env=env)
+    assert refused.returncode == 2
+    assert "command 'greet' belongs to plugin 'hello', which is disabled" in refused.stderr
+    assert "drop '-p no:hello'" in refused.stderr
+
+
+def test_a_command_of_a_broken_plugin_says_it_failed(tmp_path: Path, env: dict[str, str]) -> None:
+    site = make_distribution(tmp_path / "site", "comfyui-skill-broken", {"comfyui_skill_broken": BROKEN["import_error"]},
+                             {"broken": "comfyui_skill_broken"})
+    refused = run_subprocess(["broken"], path=site, env=env)
+    assert refused.returncode == 2
+    assert "command 'broken' belongs to plugin 'broken', which failed to load: ModuleNotFoundError" in refused.stderr
+    assert "comfyui-skill plugins uninstall comfyui-skill-broken" in refused.stderr
 
 
 def test_enable_reverses_disable(tmp_path: Path, env: dict[str, str]) -> None:

@@ -27,3 +27,7 @@ def test_did_you_mean_phrasing():
     assert did_you_mean("lst", ["list", "add"]) == "did you mean 'list'?"
     assert did_you_mean("xyz", ["list"]) is None
     assert did_you_mean("seed", ["seed2", "seeds"]).startswith("did you mean one of ")
+
+
+def test_did_you_mean_compares_names_without_the_prefix_it_shows():
+    assert did_you_mean("promt", ["prompt", "negative"], prefix="--") == "did you mean '--prompt'?"
