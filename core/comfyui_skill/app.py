@@ -294,6 +294,10 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
     except CliError as error:
         if error.hint is None and ctx is not None:
             error.hint = ctx.hint_for(error)
+        if ctx is not None and error.details.get("unknown_options"):
+            from .unknown import add_options_hint
+
+            add_options_hint(error, ctx.args._parser)  # noqa: SLF001
         return emit_result(output, command_path, Result(exit_code=error.exit_code, error=error))
     except KeyboardInterrupt:
         error = CliError("interrupted", code="interrupted")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from .errors import ConfigError, UsageError
+from .errors import CliError, ConfigError, UsageError
 from .wording import close_matches, did_you_mean
 
 TYPE_CHECKING = False  # ``typing`` is not needed at run time
@@ -102,6 +102,14 @@ def global_option_error(parser: argparse.ArgumentParser, unknown: Sequence[str])
     see = f"see '{parser.prog} --help' for the global options"
     return UsageError(f"unknown global option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
                       hint=f"{hint} ({see})" if hint else see, details={"unknown_options": list(unknown)})
+
+
+def add_options_hint(error: CliError, parser: argparse.ArgumentParser) -> None:
+    """A handler of a command that takes undeclared options (``run W --seed 42``) names those it did
+    not understand in ``details["unknown_options"]``: put the command's close options in the hint."""
+    close = options_hint(error.details.get("unknown_options") or (), parser)
+    if close:
+        error.hint = f"{close} (an option of '{parser.prog}')" + (f"; or {error.hint}" if error.hint else "")
 
 
 # ----------------------------------------------------------------- commands of plugins not loaded

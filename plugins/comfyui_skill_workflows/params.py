@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import RejectedError, UsageError, node_order, resolve_address, split_address
+from comfyui_skill import RejectedError, UsageError, did_you_mean, node_order, resolve_address, split_address
 
 from .nodeinfo import SEED_NAMES, InputSpec, all_input_specs, is_link
 
@@ -102,9 +102,14 @@ def _text_roles(graph: Mapping[str, Any]) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------- binding values
-def parse_options(extra_args: Sequence[str]) -> dict[str, str]:
-    """``--name value`` / ``--name=value`` pairs of the command line, as strings."""
-    values: dict[str, str] = {}
+#: The value of an option given without one (``run W --bogus``): :func:`bind` says what is wrong.
+NO_VALUE = object()
+
+
+def parse_options(extra_args: Sequence[str]) -> dict[str, Any]:
+    """``--name value`` / ``--name=value`` pairs of the command line, as strings; :data:`NO_VALUE`
+    for a name followed by nothing or by the next ``--option`` (give ``--name=--text`` for such a value)."""
+    values: dict[str, Any] = {}
     items = list(extra_args)
     while items:
         item = items.pop(0)
@@ -112,17 +117,20 @@ def parse_options(extra_args: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"unexpected argument {item!r}", hint="parameters are given as --NAME VALUE")
         name, sep, value = item[2:].partition("=")
         if not sep:
-            if not items:
-                raise UsageError(f"--{name} needs a value")
-            value = items.pop(0)
+            value = items.pop(0) if items and not _is_option(items[0]) else NO_VALUE
         values[name] = value
     return values
+
+
+def _is_option(item: str) -> bool:
+    return item.startswith("--") and len(item) > 2
 
 
 def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
          object_info: Mapping[str, Any]) -> None:
     """Validate and coerce every value, then write them all; RejectedError lists every problem."""
     index = _index(graph, params)
+    _check_valueless(graph, params, index, values, object_info)
     problems, bound = [], []
     for key, raw in values.items():
         param = index.get(key) or _declared(graph, object_info, key)
@@ -137,11 +145,46 @@ def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
     if problems:
         names = sorted(p.name for p in params if p.name)
         lines = [f"{p['parameter']}: {p['problem']}" for p in problems]
-        raise RejectedError("invalid workflow parameters: " + "; ".join(lines),
-                            hint=f"parameters: {', '.join(names)}; or NODE.INPUT ('workflow show' lists them)",
-                            details={"problems": problems, "parameters": names})
+        unknown = [p["parameter"] for p in problems if p["problem"] == "unknown parameter"]
+        raise RejectedError("invalid workflow parameters: " + "; ".join(lines), hint=parameters_hint(unknown, params),
+                            details={"problems": problems, "parameters": names,
+                                     "unknown_options": [f"--{name}" for name in unknown]})
     for param, value in bound:
         graph[param.node].setdefault("inputs", {})[param.input] = value
+
+
+def _check_valueless(graph: Mapping[str, Any], params: list[Param], index: Mapping[str, Param],
+                     values: Mapping[str, Any], object_info: Mapping[str, Any]) -> None:
+    """An option given without a value is a usage error: a parameter's needs a value; any other is
+    an option nobody knows (not a parameter short of its value)."""
+    valueless = [key for key, raw in values.items() if raw is NO_VALUE]
+    unknown = [key for key in valueless if key not in index and _declared(graph, object_info, key) is None]
+    if unknown:
+        listed = ", ".join(f"--{key}" for key in unknown)
+        raise UsageError(f"unknown option{'s' if len(unknown) > 1 else ''} or parameter{'s' if len(unknown) > 1 else ''} "
+                         f"{listed}", hint=parameters_hint(unknown, params),
+                         details={"unknown_options": [f"--{key}" for key in unknown]})
+    if valueless:
+        raise UsageError(f"--{valueless[0]} needs a value",
+                         hint=f"give it as --{valueless[0]}=VALUE when the value itself starts with '--'")
+
+
+#: Up to this many named parameters, a hint lists them all when none is close to what was typed.
+LISTED_PARAMETERS = 12
+
+
+def parameters_hint(typed: Sequence[str], params: list[Param]) -> str:
+    """The parameters close to each mistyped name; when none is, all the named ones if they are few."""
+    names = sorted({p.name for p in params if p.name})
+    addresses = [p.address for p in params]
+    close = [(key, hint) for key in typed
+             if (hint := did_you_mean(key, addresses if "." in key else names, prefix="--"))]
+    if close:
+        shown = close[0][1] if len(typed) == 1 else "; ".join(f"--{key}: {hint}" for key, hint in close)
+        return f"{shown} ('workflow show' lists every parameter)"
+    if names and len(names) <= LISTED_PARAMETERS:
+        return f"parameters: {', '.join(names)}; or NODE.INPUT ('workflow show' lists them)"
+    return "'workflow show' lists the parameters (named, and every NODE.INPUT)"
 
 
 def _index(graph: Mapping[str, Any], params: list[Param]) -> dict[str, Param]:

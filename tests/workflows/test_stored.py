@@ -110,3 +110,30 @@ def test_unknown_option_without_parameters_is_usage(run_cli, fake_comfy):
     run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1")
     result = run_cli("run", "w1", "stray", server=fake_comfy)
     assert result.exit_code == ExitCode.USAGE and "stray" in result.stderr
+
+
+def test_an_unknown_option_without_a_value_is_named_not_short_of_a_value(run_cli, fake_comfy):
+    run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1")
+    for command in ("run", "submit"):
+        for tail in (["--bogus"], ["--bogus", "--width", "8"]):
+            result = run_cli(command, "w1", *tail, server=fake_comfy)
+            assert result.exit_code == ExitCode.USAGE
+            assert "unknown option or parameter --bogus" in result.stderr
+            assert "needs a value" not in result.stderr
+            assert "parameters: batch, height, prefix, width" in result.stderr  # few: all listed
+    short = run_cli("run", "w1", "--width", "--height", "8", server=fake_comfy)
+    assert short.exit_code == ExitCode.USAGE and "--width needs a value" in short.stderr
+    assert posted_prompts(fake_comfy) == []
+
+
+def test_a_mistyped_parameter_or_option_hints_only_the_close_names(run_cli, fake_comfy):
+    run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1")
+    typo = run_cli("run", "w1", "--widht", "8", "--json", server=fake_comfy)
+    assert typo.exit_code == ExitCode.REJECTED
+    hint = typo.json()["error"]["hint"]
+    assert "did you mean '--width'?" in hint and "height" not in hint and "prefix" not in hint
+    address = run_cli("run", "w1", "--1.widht", "8", server=fake_comfy)
+    assert "'--1.width'" in address.stderr
+    option = run_cli("run", "w1", "--timout", "30", server=fake_comfy)
+    assert "did you mean '--timeout'? (an option of 'comfyui-skill run')" in option.stderr
+    assert posted_prompts(fake_comfy) == []
