@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
-from comfyui_skill import Context, NotFoundError, Output, Result, UsageError, render_table
+from comfyui_skill import (Context, NotFoundError, Output, Result, UsageError, close_matches, did_you_mean,
+                           render_table)
 
 from .catalog import load_index, pack_of, shortcut_state
 from .listing import listing, ranking
@@ -33,16 +34,15 @@ def search_nodes(ctx: Context, args: argparse.Namespace) -> Result:
 
 def node_info(ctx: Context, args: argparse.Namespace) -> Result:
     name = args.nodes_class
-    try:
-        info = ctx.client.object_info(name).get(name)
-    except NotFoundError as exc:
-        known = [n["name"] for n in load_index(ctx)["nodes"]]
-        close = _close_names(name, known)
-        exc.hint = f"did you mean: {', '.join(close)}?" if close else "see 'comfyui-skill nodes search TEXT'"
-        exc.details = {"class": name, "suggestions": close}
-        raise
-    if not isinstance(info, dict):
-        raise NotFoundError(f"server {ctx.server.name!r} has no node class {name!r}")
+    info = _class_info(ctx, name)
+    if info is None:
+        close = close_matches(name, [n["name"] for n in load_index(ctx)["nodes"]], limit=5)
+        if close and close[0].lower() == name.lower():  # only the case differs: that class
+            name, info = close[0], _class_info(ctx, close[0])
+        if info is None:
+            hint = did_you_mean(name, close) if close else "see 'comfyui-skill nodes search TEXT'"
+            raise NotFoundError(f"server {ctx.server.name!r} has no node class {name!r}", hint=hint,
+                                details={"class": name, "suggestions": close})
     data = {
         "name": name, "display_name": info.get("display_name"), "category": info.get("category"),
         "pack": pack_of(info.get("python_module") or ""), "python_module": info.get("python_module"),
@@ -59,12 +59,13 @@ def _index(ctx: Context, args: argparse.Namespace) -> dict[str, Any]:
     return load_index(ctx, refresh=args.nodes_refresh)
 
 
-def _close_names(name: str, known: Sequence[str]) -> list[str]:
-    import difflib  # only for an unknown class name
-
-    by_lower = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=5, cutoff=0.6)
-    return [by_lower[c] for c in close]
+def _class_info(ctx: Context, name: str) -> dict[str, Any] | None:
+    """The server's description of node class ``name``, or None when it has no such class."""
+    try:
+        info = ctx.client.object_info(name).get(name)
+    except NotFoundError:
+        return None
+    return info if isinstance(info, dict) else None
 
 
 # ----------------------------------------------------------------- text rendering

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from comfyui_skill import Result
 
-from .matching import in_category, rank, score, words_of
+from .matching import corrections, in_category, rank, score, words_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,13 +35,28 @@ def listing(nodes: list[Entry], texts: list[Sequence[str]], *, category: str | N
 
 
 def ranking(nodes: list[Entry], texts: list[Sequence[str]], text: str | Sequence[str], limit: int) -> Result:
-    """The classes matching every word of ``text``, best first; at most ``limit`` (0: all)."""
-    ranked = rank(nodes, texts, words_of(text))
+    """The classes matching every word of ``text``, best first; at most ``limit`` (0: all). When none
+    does, a fuzzy fallback: the classes matching the words with their typos corrected (each marked
+    ``fuzzy``)."""
+    words = words_of(text)
+    ranked, fuzzy = rank(nodes, texts, words), None
+    for guess in () if ranked else corrections(words, texts):
+        ranked = rank(nodes, texts, guess)
+        if ranked:
+            fuzzy = guess
+            break
     total = len(ranked)
     if limit:
         ranked = ranked[:limit]
-    found = [{**entry, "score": value} for value, entry in ranked]
-    return Result(data=found, text=lambda out: render_list(out, found, total, ranked=True))
+    found = [{**entry, "score": value, **({"fuzzy": True} if fuzzy else {})} for value, entry in ranked]
+
+    def render(out: Output) -> None:
+        if fuzzy:
+            out.note(f"no node class matches {' '.join(words)!r}; fuzzy fallback, showing matches for "
+                     f"{' '.join(fuzzy)!r}:")
+        render_list(out, found, total, ranked=True)
+
+    return Result(data=found, text=render)
 
 
 def render_list(out: Output, nodes: Sequence[Entry], total: int, *, ranked: bool = False) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # the shortcut of 'nodes list' loads this module: no typing at run time
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
     from typing import Any
 
     Entry = dict[str, Any]
@@ -50,6 +50,24 @@ def rank(entries: Iterable[Entry], texts: Iterable[Sequence[str]], words: Sequen
     """The entries matching every word, best first (then shorter names, then by name)."""
     scored = [(score(t, words), e) for e, t in zip(entries, texts)]
     return sorted(((s, e) for s, e in scored if s), key=lambda pair: (-pair[0], len(pair[1]["name"]), pair[1]["name"].lower()))
+
+
+def corrections(words: Sequence[str], texts: Iterable[Sequence[str]]) -> Iterator[list[str]]:
+    """``words`` with each one found in no class replaced by close words of the classes' names,
+    display names, aliases and categories (typos: ``upscle modle`` -> ``upscale model``), the
+    likeliest first; nothing when a word has no close one, or none needed replacing."""
+    import itertools
+    import re  # only when a search found nothing
+
+    from comfyui_skill import close_matches
+
+    texts = list(texts)
+    missing = [w for w in words if not any(w in text for t in texts for text in t)]
+    if not missing:
+        return
+    vocabulary = {word for t in texts for text in t[:4] for word in re.split(r"[^a-z0-9]+", text) if len(word) > 2}
+    options = [close_matches(w, vocabulary) if w in missing else [w] for w in words]
+    yield from (list(choice) for choice in itertools.product(*options))
 
 
 def in_category(entry: Entry, category: str) -> bool:

@@ -28,12 +28,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     listing.set_defaults(handler=f"{HANDLERS}:list_nodes")
 
     info = sub.add_parser("info", help="one class: inputs (type, default, range, choices), outputs, pack")
-    info.add_argument("nodes_class", metavar="CLASS", help="the class name, e.g. KSampler")
+    info.add_argument("nodes_class", metavar="CLASS", help="the class name, e.g. KSampler (any case)")
     info.set_defaults(handler=f"{HANDLERS}:node_info")
 
     search = sub.add_parser("search", help="classes matching TEXT, best first",
                             description="Classes matching every word of TEXT, ranked: a match in the class "
-                                        "name counts most, then display name, aliases, category, description.")
+                                        "name counts most, then display name, aliases, category, description. When "
+                                        "none matches, a fuzzy fallback corrects the words' typos ('upscle' "
+                                        "-> 'upscale'; said on stderr, and 'fuzzy: true' on each --json entry).")
     search.add_argument("nodes_text", metavar="TEXT", nargs="+")
     search.add_argument("-n", "--limit", dest="nodes_limit", type=int, default=25, metavar="N",
                         help="at most N results (default 25; 0 = all)")

@@ -150,6 +150,27 @@ def test_info_text_is_an_aligned_table_that_fits_the_terminal(fake_comfy, run_cl
 
 
 def test_info_unknown_class_suggests_close_names(fake_comfy, run_cli):
-    result = run_cli("nodes", "info", "ksampler", "--json", server=fake_comfy)
+    result = run_cli("nodes", "info", "KSamplr", "--json", server=fake_comfy)
     assert result.exit_code == 7
-    assert "KSampler" in result.json()["error"]["details"]["suggestions"]
+    assert result.json()["error"]["details"]["suggestions"][0] == "KSampler"
+    assert result.json()["error"]["hint"].startswith("did you mean one of 'KSampler', ")
+    nothing = run_cli("nodes", "info", "Zzqqxxyy", server=fake_comfy)
+    assert nothing.exit_code == 7 and "nodes search TEXT" in nothing.stderr
+
+
+def test_info_resolves_a_class_name_typed_in_another_case(fake_comfy, run_cli):
+    result = run_cli("nodes", "info", "ksampler", "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["data"]["name"] == "KSampler"
+
+
+def test_search_without_hits_falls_back_to_close_words(fake_comfy, run_cli):
+    result = run_cli("nodes", "search", "upscle", "modle", server=fake_comfy)
+    assert result.exit_code == 0
+    assert "fuzzy fallback, showing matches for 'upscale model'" in result.stderr
+    assert result.stdout.splitlines()[1].split()[0] in {"UpscaleModelLoader", "ImageUpscaleWithModel"}
+    found = run_cli("nodes", "search", "upscle", "--json", server=fake_comfy).json()["data"]
+    assert found and all(entry["fuzzy"] for entry in found)
+    assert all("fuzzy" not in entry for entry in run_cli("nodes", "search", "upscale", "--json",
+                                                         server=fake_comfy).json()["data"])
+    assert run_cli("nodes", "search", "zzqqxx", server=fake_comfy).stdout == "no node classes match\n"

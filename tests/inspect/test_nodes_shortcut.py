@@ -58,6 +58,8 @@ ANSWERED = [
     ["nodes", "search", "-n", "3", "image", "--json"],
     ["nodes", "search", "latent", "--limit=0"],
     ["nodes", "search", "ksampler", "--output=json"],
+    ["nodes", "search", "upscle", "modle"],  # the fuzzy fallback
+    ["nodes", "search", "ksamplr", "--json"],
     ["--json", "nodes", "search", "upscale", "model"],
     ["-q", "--output", "text", "nodes", "list", "--search", "mask"],
 ]
