@@ -63,8 +63,10 @@ def load(ctx: Context, reference: str, prepare: Callable[[Any], dict[str, Any]] 
     else:
         graph = ctx.plugins.first_result("comfyui_skill_resolve_workflow", ctx=ctx, reference=reference)
         if graph is None:
-            raise NotFoundError(f"workflow {reference!r} is neither a file nor a known workflow",
-                                hint="give the path of an API-format JSON file, or '-' to read standard input")
+            error = NotFoundError(f"workflow {reference!r} is neither a file nor a known workflow",
+                                  details={"workflow": reference})
+            error.hint = ctx.hint_for(error) or "give the path of an API-format JSON file, or '-' to read standard input"
+            raise error
     if prepare is not None:
         return Workflow(prepare(graph), reference)
     return Workflow(_check_api_format(graph, reference), reference)

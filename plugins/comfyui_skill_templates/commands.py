@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 from typing import Any
 from urllib.parse import quote
 
-from comfyui_skill import ComfyClient, Context, NotFoundError, Output, Result, ServerError, UsageError
+from comfyui_skill import (ComfyClient, Context, NotFoundError, Output, Result, ServerError, UsageError, close_matches,
+                           did_you_mean)
 
 from .showing import render_template
 from .writing import default_file, write_json
@@ -94,9 +94,9 @@ def _find_template(ctx: Context, name: str) -> Template:
     for template in templates:
         if template["name"] == name:
             return template
-    close = difflib.get_close_matches(name, [t["name"] for t in templates], n=5, cutoff=0.5)
+    close = close_matches(name, [t["name"] for t in templates], limit=5)
     raise NotFoundError(f"server {ctx.server.name!r} has no template {name!r}",
-                        hint=f"did you mean: {', '.join(close)}?" if close else "see 'comfyui-skill templates list'",
+                        hint=did_you_mean(name, close) or "see 'comfyui-skill templates list'",
                         details={"name": name, "suggestions": close})
 
 

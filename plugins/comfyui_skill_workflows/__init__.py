@@ -88,6 +88,19 @@ def comfyui_skill_resolve_workflow(ctx: Context, reference: str) -> Any:
 
 
 @hookimpl
+def comfyui_skill_error_hint(ctx: Context, error: BaseException) -> str | None:
+    """A WORKFLOW that ``run`` could not find (``details["workflow"]``): the stored ones named like it."""
+    reference = getattr(error, "details", {}).get("workflow")
+    if not isinstance(reference, str):
+        return None
+    from comfyui_skill import did_you_mean
+
+    from . import store
+
+    return did_you_mean(reference, store.names())
+
+
+@hookimpl
 def comfyui_skill_workflow_preparer(ctx: Context) -> Any:
     from .prepare import make_preparer
 

@@ -41,8 +41,7 @@ def load_document(ctx: Context, reference: str) -> Any:
         return store.read(reference)
     if reference == "-" or Path(reference).expanduser().is_file():
         return _read_file(ctx, reference)
-    raise NotFoundError(f"{reference!r} is neither a stored workflow nor a file",
-                        hint="'workflow list' shows the stored workflows")
+    raise NotFoundError(f"{reference!r} is neither a stored workflow nor a file", hint=store.missing_hint(reference))
 
 
 def _valid_name(name: str) -> bool:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import NotFoundError, UsageError, atomic_write, data_dir
+from comfyui_skill import NotFoundError, UsageError, atomic_write, data_dir, did_you_mean
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_. +-]{0,127}$")
 
@@ -38,11 +38,15 @@ def names() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
 
+def missing_hint(name: str) -> str:
+    """The stored workflows named like ``name``, else where to see them all."""
+    return did_you_mean(name, names()) or "'workflow list' shows the stored workflows"
+
+
 def read(name: str) -> dict[str, Any]:
     path = path_of(name)
     if not path.is_file():
-        raise NotFoundError(f"no stored workflow {name!r}", hint="'workflow list' shows the stored ones",
-                            details={"name": name})
+        raise NotFoundError(f"no stored workflow {name!r}", hint=missing_hint(name), details={"name": name})
     return json.loads(path.read_text(encoding="utf-8"))
 
 

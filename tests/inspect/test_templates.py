@@ -47,6 +47,9 @@ def test_show_and_unknown_name(fake_comfy, run_cli):
     unknown = run_cli("templates", "show", "image_z_image_turb", "--json", server=fake_comfy)
     assert unknown.exit_code == 7
     assert unknown.json()["error"]["details"]["suggestions"][0] == "image_z_image_turbo"
+    assert unknown.json()["error"]["hint"].startswith("did you mean one of 'image_z_image_turbo', ")
+    nothing = run_cli("templates", "show", "zzqqxxyy", server=fake_comfy)
+    assert nothing.exit_code == 7 and "see 'comfyui-skill templates list'" in nothing.stderr
 
 
 def test_get_writes_a_file_and_never_overwrites_without_force(fake_comfy, run_cli, tmp_path):

@@ -137,3 +137,15 @@ def test_a_mistyped_parameter_or_option_hints_only_the_close_names(run_cli, fake
     option = run_cli("run", "w1", "--timout", "30", server=fake_comfy)
     assert "did you mean '--timeout'? (an option of 'comfyui-skill run')" in option.stderr
     assert posted_prompts(fake_comfy) == []
+
+
+def test_a_mistyped_stored_workflow_name_suggests_the_stored_one(run_cli, fake_comfy):
+    run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "empty-image")
+    for argv in (["workflow", "show", "empty-imag"], ["workflow", "delete", "empty-imag", "-y"],
+                 ["run", "empty-imge"], ["submit", "Empty-Image"]):
+        result = run_cli(*argv, server=fake_comfy)
+        assert result.exit_code == ExitCode.NOT_FOUND, argv
+        assert "did you mean 'empty-image'?" in result.stderr, argv
+    unrelated = run_cli("run", "zzqqxx", server=fake_comfy)
+    assert "did you mean" not in unrelated.stderr and "API-format JSON file" in unrelated.stderr
+    assert posted_prompts(fake_comfy) == []
