@@ -6,8 +6,8 @@ import argparse
 import time
 from typing import Any
 
-from comfyui_skill import (Context, NotFoundError, Output, Result, Setting, UsageError, find_setting,
-                           mask, server_env_var)
+from comfyui_skill import (Context, NotFoundError, Output, Result, Setting, UsageError, close_matches,
+                           did_you_mean, find_setting, mask, server_env_var)
 
 
 def _settings(ctx: Context) -> list[Setting]:
@@ -18,8 +18,23 @@ def _known(ctx: Context, key: str) -> Setting:
     setting = find_setting(_settings(ctx), key)
     if setting is None:
         known = sorted(s.key if s.scope == "global" else f"servers.NAME.{s.key}" for s in _settings(ctx))
-        raise UsageError(f"unknown setting {key!r}", hint="known settings: " + ", ".join(known))
+        close = _close_keys(key, _settings(ctx))
+        hint = did_you_mean(key, close) if close else "known settings: " + ", ".join(known)
+        raise UsageError(f"unknown setting {key!r}", hint=hint, details={"key": key, "suggestions": close})
     return setting
+
+
+def _close_keys(typed: str, settings: list[Setting]) -> list[str]:
+    """The setting keys close to ``typed``, in full: under a server (``servers.local.read_timout``)
+    the server keys close to the last part; else the global keys and the server keys (``read_timout``
+    gives ``servers.NAME.read_timeout``)."""
+    parts = typed.split(".", 2)
+    server_keys = [s.key for s in settings if s.scope == "server"]
+    if parts[0] == "servers" and len(parts) == 3:
+        return [f"servers.{parts[1]}.{key}" for key in close_matches(parts[2], server_keys)]
+    shown = {s.key: s.key for s in settings if s.scope == "global"}
+    shown.update({key: f"servers.NAME.{key}" for key in server_keys if key not in shown})
+    return [shown[key] for key in close_matches(typed, shown)]
 
 
 def _shown(setting: Setting | None, value: Any, reveal: bool = False) -> Any:
@@ -36,7 +51,9 @@ def get_value(ctx: Context, args: argparse.Namespace) -> Result:
     if value is None and setting is not None:
         value = setting.default
     if value is None and setting is None:
-        raise NotFoundError(f"{args.key} is not set in {ctx.config.path}")
+        close = _close_keys(args.key, _settings(ctx))
+        raise NotFoundError(f"{args.key} is not set in {ctx.config.path}", hint=did_you_mean(args.key, close),
+                            details={"key": args.key, "suggestions": close})
     shown = _shown(setting, value, args.show_secret)
     return Result(data={"key": args.key, "value": shown}, text=str(shown) if not isinstance(shown, (dict, list))
                   else _toml_inline(shown))

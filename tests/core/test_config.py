@@ -155,6 +155,18 @@ def test_unknown_setting_lists_the_known_ones(run_cli: CliRunner) -> None:
     assert "servers.NAME.read_timeout" in result.stderr
 
 
+def test_a_mistyped_setting_key_suggests_the_close_ones(run_cli: CliRunner) -> None:
+    bare = run_cli("config", "set", "read_timout", "5")
+    assert bare.exit_code == 2
+    assert "did you mean 'servers.NAME.read_timeout'?" in bare.stderr
+    assert "known settings" not in bare.stderr  # only the close ones, not the whole list
+    under = run_cli("config", "set", "servers.local.read_timout", "5", "--json").json()["error"]
+    assert under["details"]["suggestions"][0] == "servers.local.read_timeout"
+    assert "did you mean 'default_server'?" in run_cli("config", "set", "defualt_server", "x").stderr
+    unset = run_cli("config", "get", "nodes.cache_tl")
+    assert unset.exit_code == 7 and "did you mean 'nodes.cache_ttl'?" in unset.stderr
+
+
 def test_typed_values_are_checked(run_cli: CliRunner) -> None:
     result = run_cli("config", "set", "servers.local.insecure", "perhaps")
     assert result.exit_code == 2 and "true or false" in result.stderr
