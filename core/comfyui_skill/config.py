@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from .errors import ConfigError, NotFoundError
 from .extension import Setting
 from .records import Record
+from .wording import did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class Config:
         if name not in tables:
             known = ", ".join(sorted(tables)) or "none"
             raise NotFoundError(f"no server named {name!r} in {self.path} (configured: {known})",
-                                hint="add one with 'comfyui-skill server add NAME URL'")
+                                hint=did_you_mean(name, tables) or "add one with 'comfyui-skill server add NAME URL'")
         options = dict(tables[name])
         for key in {s.key for s in SERVER_SETTINGS} | set(options) | {"api_key"} | keys:
             override = env.get(server_env_var(name, key))

@@ -10,6 +10,7 @@ from .config import make_server
 from .errors import CliError, ConfigError, UsageError
 from .extension import resolve
 from .output import is_terminal
+from .wording import did_you_mean
 
 TYPE_CHECKING = False  # ``typing`` is not needed at run time
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class Context:
         if name not in kinds:
             known = ", ".join(sorted(kinds)) or "none (is the 'local' plugin disabled?)"
             raise ConfigError(f"unknown server kind {name!r} (known kinds: {known})",
-                              hint="install the plugin that provides it, or fix the server's 'kind'")
+                              hint=did_you_mean(name, kinds) or "install the plugin that provides it, or fix the server's 'kind'")
         return kinds[name].item
 
     def backend(self, server: ServerConfig | None = None) -> Backend:

@@ -80,7 +80,8 @@ def set_value(ctx: Context, args: argparse.Namespace) -> Result:
     if setting.scope == "server":
         server = args.key.split(".")[1]
         if server not in ctx.config.server_tables():
-            raise NotFoundError(f"no server named {server!r}", hint="add it with 'comfyui-skill server add'")
+            raise NotFoundError(f"no server named {server!r}", hint=did_you_mean(server, ctx.config.server_tables())
+                                or "add it with 'comfyui-skill server add'")
     ctx.config.set_value(args.key, value, private=setting.secret)
     return Result(data={"key": args.key, "value": _shown(setting, value)},
                   text=f"{args.key} = {_shown(setting, value)!r} in {ctx.config.path}")

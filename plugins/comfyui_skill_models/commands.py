@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from concurrent.futures import ThreadPoolExecutor
 
-from comfyui_skill import Context, NotFoundError, Output, Result
+from comfyui_skill import Context, NotFoundError, Output, Result, did_you_mean
 
 #: Folders ``/models`` lists that hold no models: node packs (``custom_nodes``, whose file list is every
 #: file of every pack), training data (``datasets``) and the legacy model config files (``configs``,
@@ -19,7 +19,7 @@ def list_models(ctx: Context, args: argparse.Namespace) -> Result:
     if args.models_folder:
         if args.models_folder not in folders:
             raise NotFoundError(f"server {ctx.server.name!r} has no model folder {args.models_folder!r}",
-                                hint=f"valid folders: {', '.join(folders)}",
+                                hint=did_you_mean(args.models_folder, folders) or f"valid folders: {', '.join(folders)}",
                                 details={"folder": args.models_folder, "folders": folders})
         files = client.models(args.models_folder)
         return Result(data={"folder": args.models_folder, "files": files},

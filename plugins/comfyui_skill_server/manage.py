@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from comfyui_skill import (ConfigError, Context, NotFoundError, Output, Result, ServerConfig, UsageError, make_server,
-                           mask)
+                           did_you_mean, mask)
 
 
 def _describe(server: ServerConfig, default: str) -> dict[str, Any]:
@@ -73,7 +73,8 @@ def show_server(ctx: Context, args: argparse.Namespace) -> Result:
 
 def remove_server(ctx: Context, args: argparse.Namespace) -> Result:
     if ctx.config.get(f"servers.{args.name}") is None:
-        raise NotFoundError(f"no server named {args.name!r} in {ctx.config.path}")
+        raise NotFoundError(f"no server named {args.name!r} in {ctx.config.path}",
+                            hint=did_you_mean(args.name, ctx.config.server_tables()))
     ctx.config.unset(f"servers.{args.name}")
     note = ""
     if ctx.config.get("default_server") == args.name:
@@ -84,7 +85,8 @@ def remove_server(ctx: Context, args: argparse.Namespace) -> Result:
 
 def use_server(ctx: Context, args: argparse.Namespace) -> Result:
     if args.name not in ctx.config.server_tables():
-        raise NotFoundError(f"no server named {args.name!r}", hint="see 'comfyui-skill server list'")
+        raise NotFoundError(f"no server named {args.name!r}",
+                            hint=did_you_mean(args.name, ctx.config.server_tables()) or "see 'comfyui-skill server list'")
     if not ctx.config.server_tables():
         raise ConfigError("no servers configured")
     ctx.config.set_value("default_server", args.name)

@@ -79,3 +79,14 @@ def test_a_command_of_a_disabled_builtin_plugin_says_how_to_enable_it(run_cli: C
     by_config = run_cli("nodes", "list")
     assert "command 'nodes' belongs to plugin 'nodes', which is disabled" in by_config.stderr
     assert "run 'comfyui-skill plugins enable nodes'" in by_config.stderr
+
+
+def test_a_mistyped_server_name_or_kind_suggests_the_close_one(run_cli: CliRunner, fake_comfy) -> None:
+    assert run_cli("server", "add", "studio", fake_comfy.url).exit_code == 0
+    for argv in (["-s", "studi", "queue", "list"], ["server", "show", "studi"], ["server", "use", "studi"],
+                 ["server", "remove", "studi"], ["config", "set", "servers.studi.read_timeout", "5"]):
+        result = run_cli(*argv)
+        assert result.exit_code == 7, argv
+        assert "did you mean 'studio'?" in result.stderr, argv
+    kind = run_cli("--url", fake_comfy.url, "--kind", "lcal", "queue", "list")
+    assert kind.exit_code == 10 and "did you mean 'local'?" in kind.stderr

@@ -26,6 +26,12 @@ def test_unknown_folder_lists_the_valid_ones(fake_comfy, run_cli):
     assert "nosuch" in result.stderr and "checkpoints" in result.stderr and "loras" in result.stderr
 
 
+def test_a_mistyped_folder_suggests_the_close_one(fake_comfy, run_cli):
+    result = run_cli("models", "list", "checkpoint", server=fake_comfy)
+    assert result.exit_code == 7
+    assert "did you mean 'checkpoints'?" in result.stderr and "loras" not in result.stderr
+
+
 def test_folders_that_hold_no_models_are_named_but_not_counted(fake_comfy, run_cli):
     assert {"configs", "custom_nodes"} <= set(fake_comfy.models)  # as a real ComfyUI 0.33 serves them
     fake_comfy.models["custom_nodes"] = ["pack/__init__.py", "pack/nodes.py"]
