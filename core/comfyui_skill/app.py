@@ -294,10 +294,11 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
     except CliError as error:
         if error.hint is None and ctx is not None:
             error.hint = ctx.hint_for(error)
-        if ctx is not None and error.details.get("unknown_options"):
+        command_parser = getattr(ctx.args, "_parser", None) if ctx is not None else None
+        if command_parser is not None and error.details.get("unknown_options"):
             from .unknown import add_options_hint
 
-            add_options_hint(error, ctx.args._parser)  # noqa: SLF001
+            add_options_hint(error, command_parser)
         return emit_result(output, command_path, Result(exit_code=error.exit_code, error=error))
     except KeyboardInterrupt:
         error = CliError("interrupted", code="interrupted")
@@ -334,10 +335,13 @@ def _parse(parser: ArgumentParser, argv: Sequence[str], host: PluginHost, invoca
         command = error.details.get("unknown_command")
         if command is None:
             raise
-        from .unknown import unavailable_command
+        from . import unknown
 
-        raise unavailable_command(command, host, plugin_options=invocation.plugin_options, config=config,
-                                  environ=environ) or error from None
+        before_command = unknown.unknown_global_options(parser, argv)  # '--bogus 3 run': 3 is not the command
+        if before_command:
+            raise unknown.global_option_error(parser, before_command) from None
+        raise unknown.unavailable_command(command, host, plugin_options=invocation.plugin_options, config=config,
+                                          environ=environ) or error from None
     if extra:
         from . import unknown
 

@@ -74,7 +74,8 @@ class Context:
         if name not in kinds:
             known = ", ".join(sorted(kinds)) or "none (is the 'local' plugin disabled?)"
             raise ConfigError(f"unknown server kind {name!r} (known kinds: {known})",
-                              hint=did_you_mean(name, kinds) or "install the plugin that provides it, or fix the server's 'kind'")
+                              hint=did_you_mean(name, kinds)
+                              or "install the plugin that provides it, or fix the server's 'kind'")
         return kinds[name].item
 
     def backend(self, server: ServerConfig | None = None) -> Backend:

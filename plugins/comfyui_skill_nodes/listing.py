@@ -40,11 +40,9 @@ def ranking(nodes: list[Entry], texts: list[Sequence[str]], text: str | Sequence
     ``fuzzy``)."""
     words = words_of(text)
     ranked, fuzzy = rank(nodes, texts, words), None
-    for guess in () if ranked else corrections(words, texts):
-        ranked = rank(nodes, texts, guess)
-        if ranked:
-            fuzzy = guess
-            break
+    if not ranked:
+        fuzzy, ranked = next(((guess, found) for guess in corrections(words, texts)
+                              if (found := rank(nodes, texts, guess))), (None, []))
     total = len(ranked)
     if limit:
         ranked = ranked[:limit]

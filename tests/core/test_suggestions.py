@@ -90,3 +90,9 @@ def test_a_mistyped_server_name_or_kind_suggests_the_close_one(run_cli: CliRunne
         assert "did you mean 'studio'?" in result.stderr, argv
     kind = run_cli("--url", fake_comfy.url, "--kind", "lcal", "queue", "list")
     assert kind.exit_code == 10 and "did you mean 'local'?" in kind.stderr
+
+
+def test_an_unknown_global_option_with_a_value_is_not_taken_for_an_unknown_command(run_cli: CliRunner) -> None:
+    result = run_cli("--bogus", "3", "server", "list")
+    assert result.exit_code == 2
+    assert "unknown global option --bogus" in result.stderr and "unknown command" not in result.stderr
