@@ -70,6 +70,12 @@ class Output(Record):
     def width(self) -> int:
         return terminal_columns(100)
 
+    @property
+    def columns(self) -> int | None:
+        """How wide a line of stdout may be: the terminal's width, or None (no limit) when stdout is
+        not a terminal, so that a pipe or a file gets every character."""
+        return self.width if is_terminal(self.stdout) else None
+
     def line(self, text: str = "") -> None:
         """A line of the command's text output (stdout)."""
         print(text, file=self.stdout)
@@ -97,7 +103,7 @@ class Output(Record):
 
     def table(self, rows: Sequence[Sequence[Any]], headers: Sequence[str], *,
               shrink: Iterable[int] = ()) -> None:
-        for line in render_table(rows, headers, width=self.width, shrink=shrink):
+        for line in render_table(rows, headers, width=self.columns, shrink=shrink):
             self.line(line)
 
 
@@ -152,26 +158,33 @@ def silence_broken_pipe(stdout: IO[str]) -> None:
         pass
 
 
-def render_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, width: int = 100,
+def render_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], *, width: int | None = 100,
                  shrink: Iterable[int] = ()) -> list[str]:
-    """Aligned columns that fit ``width``: the ``shrink`` columns (default: the widest) are cut
-    with an ellipsis rather than wrapped."""
+    """Aligned columns that fit ``width`` (None: any width, nothing is cut). Only the ``shrink``
+    columns (default: all) are cut, with an ellipsis rather than wrapped, and the widest of them
+    gives up space first: a short column is never cut while a longer one has room to spare."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     gap = 2
-    total = sum(widths) + gap * (len(widths) - 1)
-    candidates = list(shrink) or sorted(range(len(widths)), key=lambda i: -widths[i])
-    for index in candidates:
-        if total <= width:
-            break
-        floor = max(len(headers[index]), 8)
-        cut = min(widths[index] - floor, total - width)
-        if cut > 0:
-            widths[index] -= cut
-            total -= cut
+    if width is not None:
+        excess = sum(widths) + gap * (len(widths) - 1) - width
+        _narrow(widths, [min(widths[i], max(len(headers[i]), 8)) for i in range(len(widths))],
+                list(shrink) or range(len(widths)), excess)
     lines = [_join(headers, widths, gap)]
     lines.extend(_join(row, widths, gap) for row in cells)
     return lines
+
+
+def _narrow(widths: list[int], floors: Sequence[int], columns: Iterable[int], excess: int) -> None:
+    """Take ``excess`` characters off ``columns``, one at a time from the widest, none below its floor."""
+    columns = list(columns)
+    while excess > 0:
+        cuttable = [i for i in columns if widths[i] > floors[i]]
+        if not cuttable:
+            return
+        widest = max(cuttable, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
 
 
 def _join(values: Sequence[str], widths: Sequence[int], gap: int) -> str:

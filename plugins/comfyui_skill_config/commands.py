@@ -105,7 +105,7 @@ def list_values(ctx: Context, args: argparse.Namespace) -> Result:
     def render(out: Output) -> None:
         out.table([(r["key"], _toml_inline(r["value"]) if r["value"] is not None else "-", r["source"])
                    for r in rows if r["value"] is not None or r["source"] != "default"],
-                  ("KEY", "VALUE", "SOURCE"), shrink=(1,))
+                  ("KEY", "VALUE", "SOURCE"), shrink=(1, 2))
 
     return Result(data={"path": str(ctx.config.path), "settings": rows}, text=render)
 

@@ -112,14 +112,18 @@ def _render_inputs(out: Output, inputs: list[dict[str, Any]]) -> None:
                 add(nested, indent + "    ")
 
     add(inputs, "")
-    lines = render_table(rows, ("INPUT", "TYPE", "DEFAULT", "RANGE", "NOTES"), width=out.width,
-                         shrink=(4, 1, 2, 0, 3))  # RANGE last: a seed's 0 … 18446744073709551615 is 25 wide
+    lines = render_table(rows, ("INPUT", "TYPE", "DEFAULT", "RANGE", "NOTES"), width=out.columns)
     for index, line in enumerate(lines):
         for label in labels.get(index - 1, []):  # lines[0] is the header
-            out.line(label[:out.width - 1])
+            out.line(_fitted(label, out.columns))
         out.line(line)
     for label in labels.get(len(rows), []):
-        out.line(label[:out.width - 1])
+        out.line(_fitted(label, out.columns))
+
+
+def _fitted(text: str, columns: int | None) -> str:
+    """``text`` cut to a terminal's ``columns`` (None: not a terminal, nothing is cut)."""
+    return text if columns is None or len(text) < columns else text[:columns - 2] + "…"
 
 
 def _range(item: dict[str, Any]) -> str:

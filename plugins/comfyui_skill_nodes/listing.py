@@ -63,6 +63,6 @@ def render_list(out: Output, nodes: Sequence[Entry], total: int, *, ranked: bool
         return
     rows = [(n["name"], n["display_name"] if n["display_name"] not in (None, n["name"]) else "", n["category"], n["pack"])
             for n in nodes]
-    out.table(rows, ("CLASS", "DISPLAY NAME", "CATEGORY", "PACK"), shrink=(3, 1, 2, 0))
+    out.table(rows, ("CLASS", "DISPLAY NAME", "CATEGORY", "PACK"))
     shown = f"{len(nodes)} of {total} matching" if ranked else f"{len(nodes)} of {total}"
     out.note(f"{shown} node classes")

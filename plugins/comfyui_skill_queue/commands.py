@@ -28,7 +28,7 @@ def list_queue(ctx: Context, args: argparse.Namespace) -> Result:
         now = time.time()
         rows = [("running", *_columns(item, now)) for item in running]
         rows += [(str(position), *_columns(item, now)) for position, item in enumerate(pending, 1)]
-        out.table(rows, ("POS", "PROMPT ID", "CLIENT ID", "AGE", "OUTPUT NODES"), shrink=(4, 2, 1))
+        out.table(rows, ("POS", "PROMPT ID", "CLIENT ID", "AGE", "OUTPUT NODES"), shrink=(4, 2))  # not the prompt id
 
     return Result(data=data, text=render)
 

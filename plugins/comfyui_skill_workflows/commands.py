@@ -164,22 +164,22 @@ def show(ctx: Context, args: argparse.Namespace) -> Result:
     data = {"workflow": args.workflow_ref, "parameters": [p.to_json() for p in listed]}
 
     def render(out: Output) -> None:
-        rows = [(p.name or "", p.address, p.spec.type_name, _short(p.default), _limits(p)) for p in listed]
+        rows = [(p.name or "", p.address, p.spec.type_name, _one_line(p.default), _limits(p)) for p in listed]
         out.table(rows, ("NAME", "NODE.INPUT", "TYPE", "DEFAULT", "RANGE/CHOICES"), shrink=(3, 4))
 
     return Result(data=data, text=render)
 
 
-def _short(value: Any, width: int = 40) -> str:
+def _one_line(value: Any) -> str:
+    """A value on one line, whole (on a terminal, the table cuts what does not fit)."""
     text = value if isinstance(value, str) else json.dumps(value)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return " ".join(text.split())
 
 
 def _limits(param: params.Param) -> str:
     choices = param.spec.choices
     if choices is not None:
-        return _short(", ".join(map(str, choices)), 60) if choices else ""
+        return ", ".join(map(str, choices))
     opts = param.spec.options
     if "min" in opts or "max" in opts:
         return f"{opts.get('min')}..{opts.get('max')}" + (f" step {opts['step']}" if "step" in opts else "")

@@ -39,7 +39,7 @@ def test_search_ranks_names_first(fake_comfy, run_cli):
     assert run_cli("nodes", "search", "ksampler", "--json", server=fake_comfy).json()["data"][0]["name"] == "KSampler"
     limited = run_cli("nodes", "search", "image", "-n", "3", "--json", server=fake_comfy).json()["data"]
     assert len(limited) == 3
-    text = run_cli("nodes", "search", "image", server=fake_comfy, env={"COLUMNS": "80"})
+    text = run_cli("nodes", "search", "image", server=fake_comfy, env={"COLUMNS": "80"}, terminal=True)
     assert text.stdout.splitlines()[0].split() == ["CLASS", "DISPLAY", "NAME", "CATEGORY", "PACK"]
     assert all(len(line) <= 80 for line in text.stdout.splitlines())
 
@@ -124,17 +124,17 @@ def test_info_v3_combo_dynamic_combo_and_autogrow(fake_comfy, run_cli):
     assert grow["type"] == "IMAGE" and grow["autogrow"]["prefix"] == "image" and grow["autogrow"]["max"] == 50
     formatted = run_cli("nodes", "info", "StringFormat", "--json", server=fake_comfy).json()["data"]
     assert formatted["inputs"][0]["autogrow"]["names"][:3] == ["a", "b", "c"]
-    text = run_cli("nodes", "info", "ResizeImageMaskNode", server=fake_comfy, env={"COLUMNS": "80"}).stdout
+    text = run_cli("nodes", "info", "ResizeImageMaskNode", server=fake_comfy, env={"COLUMNS": "80"}, terminal=True).stdout
     assert "  when resize_type is 'scale dimensions':\n    width " in text
     assert "resize_type=scale dimensions: crop: " in text and "    choices: disabled, center\n" in text
     assert all(len(line) <= 80 for line in text.splitlines())
 
 
 def test_info_text_is_an_aligned_table_that_fits_the_terminal(fake_comfy, run_cli):
-    narrow = run_cli("nodes", "info", "KSampler", server=fake_comfy, env={"COLUMNS": "60"}).stdout
+    narrow = run_cli("nodes", "info", "KSampler", server=fake_comfy, env={"COLUMNS": "60"}, terminal=True).stdout
     assert all(len(line) <= 60 for line in narrow.splitlines()), narrow
     for width in (80, 120):
-        lines = run_cli("nodes", "info", "KSampler", server=fake_comfy, env={"COLUMNS": str(width)}).stdout.splitlines()
+        lines = run_cli("nodes", "info", "KSampler", server=fake_comfy, env={"COLUMNS": str(width)}, terminal=True).stdout.splitlines()
         assert all(len(line) <= width for line in lines)
         header = next(line for line in lines if line.startswith("INPUT"))
         rows = {line.split()[0]: line for line in lines[lines.index(header) + 1:lines.index(header) + 11]}

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from comfyui_skill import shortcuts
 from comfyui_skill.app import run
+from comfyui_skill.testing import TerminalCapture
 
 from .helpers import requested
 
@@ -31,14 +32,14 @@ def env(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, s
     return environ
 
 
-def ordinary(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
+def ordinary(argv: list[str], terminal: bool = False) -> tuple[int, str, str]:
+    out, err = TerminalCapture() if terminal else io.StringIO(), io.StringIO()
     code = run(argv, stdout=out, stderr=err, environ=dict(os.environ))
     return code, out.getvalue(), err.getvalue()
 
 
-def short(argv: list[str]) -> tuple[int, str, str] | None:
-    out, err = io.StringIO(), io.StringIO()
+def short(argv: list[str], terminal: bool = False) -> tuple[int, str, str] | None:
+    out, err = TerminalCapture() if terminal else io.StringIO(), io.StringIO()
     code = shortcuts.answer(argv, stdout=out, stderr=err)
     if code is None:
         assert out.getvalue() == err.getvalue() == "", "a shortcut that gives way prints nothing"
@@ -73,6 +74,16 @@ def test_the_shortcut_prints_what_the_handler_prints(fake_comfy, env, argv):
     served = requested(fake_comfy, "GET", "/object_info")
     assert short(argv) == ordinary(argv) == first
     assert requested(fake_comfy, "GET", "/object_info") == served
+
+
+@pytest.mark.parametrize("argv", [["nodes", "search", "upscale"], ["nodes", "list", "--search", "image"]],
+                         ids=" ".join)
+def test_on_a_terminal_the_shortcut_fits_the_width_as_the_handler_does(fake_comfy, env, argv):
+    argv = ["--url", fake_comfy.url, *argv]
+    first = ordinary(argv, terminal=True)
+    assert first[0] == 0 and all(len(line) <= 80 for line in first[1].splitlines())
+    assert first != ordinary(argv)  # in a pipe, nothing is cut
+    assert short(argv, terminal=True) == first
 
 
 GIVE_WAY = [

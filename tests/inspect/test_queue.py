@@ -41,7 +41,7 @@ def test_list_shows_running_then_pending_in_run_order(fake_comfy, run_cli, busy)
     assert [item[1] for item in data["queue_running"]] == [busy["running"]]
     assert [item[1] for item in data["queue_pending"]] == busy["pending"]
     assert data["queue_pending"][0][3]["client_id"] == "test-client"  # raw items, extra_data included
-    text = run_cli("queue", "list", server=fake_comfy, env={"COLUMNS": "80"}).stdout.splitlines()
+    text = run_cli("queue", "list", server=fake_comfy, env={"COLUMNS": "80"}, terminal=True).stdout.splitlines()
     assert text[0].split() == ["POS", "PROMPT", "ID", "CLIENT", "ID", "AGE", "OUTPUT", "NODES"]
     assert text[1].startswith("running") and busy["running"][:8] in text[1]
     assert [line.split()[0] for line in text[2:]] == ["1", "2", "3"]

@@ -46,7 +46,7 @@ def test_all_servers_side_by_side_checked_concurrently(fake_comfy, run_cli, cli_
     assert reports["down"]["reason"] == "dns"
     assert elapsed < 1.5, f"four 0.5 s probes took {elapsed:.2f} s: not concurrent"
     fake_comfy.faults.clear()
-    text = run_cli("server", "status", "--all", env={"COLUMNS": "80"})
+    text = run_cli("server", "status", "--all", env={"COLUMNS": "80"}, terminal=True)
     lines = text.stdout.splitlines()
     assert lines[0].split()[:3] == ["SERVER", "STATUS", "COMFYUI"]
     assert any(line.startswith("down") and "dns" in line for line in lines)

@@ -19,7 +19,7 @@ def test_list_and_search(fake_comfy, run_cli):
     assert [t["name"] for t in found] == ["video_minimax_h3_i2v", "video_minimax_h3_r2v", "video_minimax_h3_t2v"]
     none = run_cli("templates", "list", "--search", "no-such-template", server=fake_comfy)
     assert none.exit_code == 0 and "no templates match" in none.stdout
-    text = run_cli("templates", "list", server=fake_comfy, env={"COLUMNS": "80"}).stdout.splitlines()
+    text = run_cli("templates", "list", server=fake_comfy, env={"COLUMNS": "80"}, terminal=True).stdout.splitlines()
     assert text[0].split()[:2] == ["NAME", "TITLE"] and all(len(line) <= 80 for line in text)
 
 
@@ -35,7 +35,7 @@ def test_custom_node_templates_are_listed(fake_comfy, run_cli):
 
 
 def test_show_and_unknown_name(fake_comfy, run_cli):
-    shown = run_cli("templates", "show", "image_z_image_turbo", server=fake_comfy, env={"COLUMNS": "80"})
+    shown = run_cli("templates", "show", "image_z_image_turbo", server=fake_comfy, env={"COLUMNS": "80"}, terminal=True)
     assert shown.exit_code == 0 and "title:" in shown.stdout and "Z-Image-Turbo" in shown.stdout
     assert all(len(line) <= 80 for line in shown.stdout.splitlines())
     labels = [line.split(":")[0] for line in shown.stdout.splitlines() if not line.startswith(" ")]
@@ -82,7 +82,7 @@ def test_subgraphs_list_and_save_by_prefix_or_name(fake_comfy, run_cli, tmp_path
     assert by_name.exit_code == 0 and (tmp_path / "b.json").read_text() == target.read_text()
     unknown = run_cli("templates", "subgraph", "ffffffffff", "-o", str(tmp_path / "c.json"), server=fake_comfy)
     assert unknown.exit_code == 7 and not (tmp_path / "c.json").exists()
-    text = run_cli("templates", "subgraphs", server=fake_comfy, env={"COLUMNS": "80"}).stdout.splitlines()
+    text = run_cli("templates", "subgraphs", server=fake_comfy, env={"COLUMNS": "80"}, terminal=True).stdout.splitlines()
     assert text[0].split() == ["ID", "NAME", "SOURCE", "PACK"] and all(len(line) <= 80 for line in text)
 
 

@@ -45,7 +45,7 @@ def test_list_newest_first_with_times_in_seconds(run_cli, fake_comfy, finished):
 
 
 def test_text_listing_fits_80_columns_with_whole_ids(run_cli, fake_comfy, finished):
-    lines = run_cli("jobs", "list", server=fake_comfy, env={"COLUMNS": "80"}).stdout.splitlines()
+    lines = run_cli("jobs", "list", server=fake_comfy, env={"COLUMNS": "80"}, terminal=True).stdout.splitlines()
     assert lines[0].split() == ["ID", "STATUS", "CREATED", "DURATION", "FILES"]
     assert all(len(line) <= 80 for line in lines)
     assert [line.split()[0] for line in lines[1:]] == finished[::-1]

@@ -169,7 +169,7 @@ def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy
     assert now["progress"]["max"] == 24 and 0 <= now["progress"]["value"] <= 24
     text = run_cli("status", running, server=fake_comfy, env={"COLUMNS": "120"}).stdout
     assert f"{running}  running  node 3 (ColorTransfer)  [" in text and "/24" in text
-    narrow = run_cli("status", running, server=fake_comfy, env={"COLUMNS": "80"}).stdout
+    narrow = run_cli("status", running, server=fake_comfy, env={"COLUMNS": "80"}, terminal=True).stdout
     assert f"{running}  running  node 3 (ColorTransfer)  " in narrow and "/24" in narrow and "[" not in narrow
     assert all(len(line) <= 80 for line in narrow.splitlines())
     run_cli("cancel", running, pending, server=fake_comfy)

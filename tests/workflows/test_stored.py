@@ -70,7 +70,7 @@ def test_show_lists_friendly_parameters_with_server_limits(run_cli, fake_comfy):
     steps = by_name["steps"]
     assert (steps["type"], steps["default"], steps["min"], steps["max"]) == ("INT", 20, 1, 10000)
     assert "euler" in by_name["sampler"]["choices"]
-    text = run_cli("workflow", "show", "sd", server=fake_comfy)
+    text = run_cli("workflow", "show", "sd", server=fake_comfy, terminal=True)
     assert text.exit_code == 0 and all(len(line) <= 100 for line in text.stdout.splitlines())
 
 

@@ -6,7 +6,8 @@ Use them from a ``conftest.py`` with ``pytest_plugins = ["comfyui_skill.testing"
   port (HTTP and WebSocket), reproducing a real ComfyUI 0.33 from recordings;
 * ``cli_env``: an isolated config, data and cache dir (no user file is read or written);
 * ``run_cli``: runs ``comfyui-skill`` in-process and returns a :class:`CliResult`; pass
-  ``server=fake_comfy`` to point it at the fake server.
+  ``server=fake_comfy`` to point it at the fake server, and ``terminal=True`` to have its stdout
+  taken for a terminal (``$COLUMNS`` wide) rather than a pipe.
 
 This module is never imported by the CLI itself.
 """
@@ -53,16 +54,23 @@ class CliRunner:
         self.host = host
 
     def __call__(self, *argv: str, input: str | None = None, env: dict[str, str] | None = None,
-                 server: Any = None) -> CliResult:
+                 server: Any = None, terminal: bool = False) -> CliResult:
         environ = {**self.env, **(env or {})}
         args: Sequence[str] = list(argv)
         if server is not None:
             args = ["--url", server.url, *args]
-        out, err = io.StringIO(), io.StringIO()
+        out, err = TerminalCapture() if terminal else io.StringIO(), io.StringIO()
         stdin = io.StringIO(input or "")
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _patched_environ(environ):
             code = run(args, host=self.host, stdin=stdin, environ=environ)
         return CliResult(int(code), out.getvalue(), err.getvalue())
+
+
+class TerminalCapture(io.StringIO):
+    """Captured output that says it is a terminal (as stdout on a terminal would)."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 @contextlib.contextmanager
