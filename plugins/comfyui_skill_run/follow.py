@@ -3,8 +3,10 @@
 The socket is opened (by the caller) *before* the POST with the prompt's client id, so a prompt that
 ends in a millisecond still has its messages waiting. When the socket cannot be opened the follower
 polls the server with backoff; when it drops mid-run it reconnects with the same client id and asks
-the server where the prompt stands (it may have ended while nobody listened). Silence on the socket
-also triggers such a check, so a lost message can never make the follower wait forever.
+the server where the prompt stands (it may have ended while nobody listened). Silence about the
+prompt (messages about other prompts do not count) also triggers such a check, so a lost message can
+never make the follower wait forever; while the prompt waits in the queue, every change of the queue
+(a ``status`` message) does too, so its position is reported as it moves.
 
 A job whose status is outside the jobs API's vocabulary (Comfy Cloud may add some, e.g. a wait for a
 GPU) is taken as still in flight, but only while it shows signs of life: when neither its status
@@ -112,16 +114,21 @@ class Follower:
                 if state is not None:
                     return state
                 continue
-            if message is None:
-                if settle_until is not None and time.monotonic() >= settle_until:
-                    return self._finish("success")
+            now = time.monotonic()
+            if settle_until is not None and now >= settle_until:
+                return self._finish("success")
+            if message is None or now >= next_check:  # silence about this prompt, however busy the socket
                 state = self._check()
                 if state is not None:
                     return state
                 next_check = time.monotonic() + QUIET_CHECK
-                continue
-            next_check = time.monotonic() + QUIET_CHECK
+                if message is None:
+                    continue
             drops = 0
+            if message.data.get("prompt_id") == self.prompt_id:
+                next_check = time.monotonic() + QUIET_CHECK
+            elif message.type == "status" and self.phase == "pending":  # the queue moved: where is it now?
+                next_check = min(next_check, time.monotonic() + FIRST_CHECK)  # once the messages waiting are read
             outcome = self._handle(message)
             if outcome == "success":
                 settle_until = time.monotonic() + SETTLE
