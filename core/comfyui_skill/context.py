@@ -14,6 +14,7 @@ from .wording import did_you_mean
 
 TYPE_CHECKING = False  # ``typing`` is not needed at run time
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import IO, Any
 
     from .backend import Backend
@@ -39,6 +40,9 @@ class Context:
         self.stdin = stdin or sys.stdin
         self.environ = dict(os.environ) if environ is None else environ
         self._server: ServerConfig | None = None
+        self._bound = False  # aimed at a server by for_server()
+        #: the folders files may be read from and written to (None: anywhere, as on the command line)
+        self.roots: tuple[Path, ...] | None = None
         self._client: ComfyClient | None = None
         self._clients: dict[str, ComfyClient] = {}
         #: the shortcut the handler offered: ``(function reference, state)`` (see :meth:`offer_shortcut`)
@@ -51,16 +55,41 @@ class Context:
         return getattr(self.args, "server", None)
 
     @property
+    def server_chosen(self) -> bool:
+        """Whether the server was asked for (``--server``, ``--url``, :meth:`for_server`), not the default."""
+        return bool(self.server_name or getattr(self.args, "url", None) or self._bound)
+
+    def for_server(self, server: str | None, *, output: Output | None = None) -> Context:
+        """A context like this one aimed at ``server``: a configured name, a URL (a one-off server of
+        kind local) or None for the default; its own clients, and ``output`` if given."""
+        bound = Context(config=self.config, output=output or self.output, plugins=self.plugins, command=self.command,
+                        stdin=self.stdin, environ=self.environ)
+        bound.roots = self.roots
+        if server:
+            bound._server = one_off_server(server) if "://" in server else self.get_server(server)
+            bound._bound = True
+        return bound
+
+    @property
     def server(self) -> ServerConfig:
         """The selected server: ``--url``, else ``--server``/``$COMFYUI_SKILL_SERVER``, else the default."""
         if self._server is None:
             url = getattr(self.args, "url", None)
             if url:
-                self._server = make_server("url", {"url": url, "kind": getattr(self.args, "kind", None) or "local"})
-                self._server.one_off = True
+                self._server = one_off_server(url, getattr(self.args, "kind", None))
             else:
                 self._server = self.get_server(self.server_name)
         return self._server
+
+    def confine(self, path: Path, purpose: str) -> Path:
+        """``path``, resolved; a UsageError when :attr:`roots` are set and it is outside all of them
+        (``purpose`` says what was wanted: read, write, upload)."""
+        resolved = path.expanduser().resolve()
+        if self.roots is not None and not any(resolved.is_relative_to(root) for root in self.roots):
+            raise UsageError(f"refusing to {purpose} {resolved}: it is outside the allowed folders "
+                             f"({', '.join(map(str, self.roots)) or 'none'})",
+                             hint="use a path inside them, or start the server with --root DIR")
+        return resolved
 
     def get_server(self, name: str | None) -> ServerConfig:
         keys = frozenset(p.item.key for p in self.plugins.settings() if p.item.scope == "server")
@@ -169,3 +198,10 @@ class Context:
             if setting.scope == "global" and setting.key == key and setting.env and setting.env in self.environ:
                 return setting.coerce(self.environ[setting.env])
         return self.config.get(key, default)
+
+
+def one_off_server(url: str, kind: str | None = None) -> ServerConfig:
+    """A server given by URL only (``--url``): named "url", of kind ``kind`` (default local)."""
+    server = make_server("url", {"url": url, "kind": kind or "local"})
+    server.one_off = True
+    return server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from comfyui_skill import (AuthError, CliError, Context, ExitCode, Output, PromptLost, Result, UnreachableError,
@@ -13,6 +14,8 @@ from .batch import requested as batch_requested, stray_options
 from .execute import Reporter, conclude, deadline_of, follow_journaled, interrupted, post, prepare, render_outputs
 from .follow import Follower, stall_timeout_of
 from .lookup import lookup, server_for
+from .request import (OutputOptions, RunRequest, SubmitOptions, WorkflowInputs, inputs_from_args,
+                      run_request_from_args, submit_options_from_args)
 from .workflow import Workflow
 
 
@@ -27,14 +30,19 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     if stray:
         raise UsageError(f"{', '.join(stray)} only apply to a batch",
                          hint="make it one with --count, --sweep, --batch, --servers or --pool (docs/batch.md)")
-    workflow, uploaded = prepare(ctx, args)
-    deadline = deadline_of(args.run_timeout)
+    return run_workflow(ctx, run_request_from_args(args))
+
+
+def run_workflow(ctx: Context, request: RunRequest) -> Result:
+    """Submit one prompt, follow it to its end and save its outputs (``run`` without a batch)."""
+    workflow, uploaded = prepare(ctx, request.inputs)
+    deadline = deadline_of(request.timeout)
     started = time.monotonic()
-    resubmits = 1 if args.run_resubmit_on_loss else 0
+    resubmits = 1 if request.resubmit_on_loss else 0
     while True:
         prompt_id = new_prompt_id()
         try:
-            data, answer = _run_once(ctx, args, workflow, prompt_id, deadline, started)
+            data, answer = _run_once(ctx, request, workflow, prompt_id, deadline, started)
             break
         except PromptLost as exc:
             if not resubmits:
@@ -46,25 +54,26 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     return Result(data=data, text=render_outputs(data))
 
 
-def _run_once(ctx: Context, args: argparse.Namespace, workflow: Workflow, prompt_id: str, deadline: float | None,
+def _run_once(ctx: Context, request: RunRequest, workflow: Workflow, prompt_id: str, deadline: float | None,
               started: float) -> tuple[dict[str, Any], dict[str, Any]]:
     """Submit the workflow as ``prompt_id``, follow it and save its outputs: (result data, POST answer)."""
     client_id = new_client_id()
     report = Reporter(ctx, ctx.client, prompt_id)
     stream = _open_socket(ctx, client_id)  # before the POST: no message of ours can be missed
+    outputs = request.outputs
     try:
         try:  # Ctrl-C during the POST too: the server may already have taken (and started) the prompt
-            answer = post(ctx, workflow, args, prompt_id, client_id, report)
+            answer = post(ctx, workflow, request.submit, prompt_id, client_id, report)
             follower = Follower(ctx.client, prompt_id, client_id, report, deadline=deadline, stream=stream,
                                 titles=workflow.title, class_types=workflow.class_type,
                                 stall_timeout=stall_timeout_of(ctx.server))
             stream = None  # the follower owns (and closes) it now
             state = follow_journaled(follower)
         except KeyboardInterrupt:
-            raise interrupted(ctx, prompt_id, report, detach=args.run_detach) from None
-        data = conclude(ctx, ctx.client, prompt_id, state, report, download=not args.run_no_download,
-                        outdir=args.run_output_dir, include_temp=args.run_include_temp,
-                        save_text=args.run_save_text, deadline=deadline, started=started, titles=workflow.title)
+            raise interrupted(ctx, prompt_id, report, detach=request.detach) from None
+        data = conclude(ctx, ctx.client, prompt_id, state, report, download=outputs.download,
+                        outdir=outputs.output_dir, include_temp=outputs.include_temp,
+                        save_text=outputs.save_text, deadline=deadline, started=started, titles=workflow.title)
     finally:
         report.close()
         if stream is not None:
@@ -82,10 +91,15 @@ def _open_socket(ctx: Context, client_id: str) -> Any:
 
 
 def submit(ctx: Context, args: argparse.Namespace) -> Result:
-    workflow, uploaded = prepare(ctx, args)
+    return submit_workflow(ctx, inputs_from_args(args), submit_options_from_args(args))
+
+
+def submit_workflow(ctx: Context, inputs: WorkflowInputs, options: SubmitOptions) -> Result:
+    """Submit one prompt and answer at once with its id (``submit``)."""
+    workflow, uploaded = prepare(ctx, inputs)
     prompt_id = new_prompt_id()
     report = Reporter(ctx, ctx.client, prompt_id)
-    answer = post(ctx, workflow, args, prompt_id, None, report)
+    answer = post(ctx, workflow, options, prompt_id, None, report)
     data = {"prompt_id": prompt_id, "server": ctx.client.server_name, "number": answer.get("number"),
             "node_errors": answer["problems"], "uploaded": uploaded, "workflow": workflow.source}
 
@@ -97,27 +111,34 @@ def submit(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def wait(ctx: Context, args: argparse.Namespace) -> Result:
-    deadline = deadline_of(args.wait_timeout)
+    outputs = OutputOptions(download=args.wait_download, output_dir=args.wait_output_dir,
+                            include_temp=args.wait_include_temp)
+    return wait_for(ctx, args.prompt_ids, outputs, timeout=args.wait_timeout)
+
+
+def wait_for(ctx: Context, prompt_ids: Sequence[str], outputs: OutputOptions, *, timeout: float | None = None) -> Result:
+    """Follow each prompt to its end (and download its outputs): one result, or a list for several."""
+    deadline = deadline_of(timeout)
     results: list[dict[str, Any]] = []
     failures: list[CliError] = []
-    for given in args.prompt_ids:
+    for given in prompt_ids:
         prompt_id, record, client = lookup(ctx, given)
         report = Reporter(ctx, client, prompt_id)
         started = time.monotonic()
         try:
             state = follow_journaled(Follower(client, prompt_id, None, report, deadline=deadline,
                                               stall_timeout=stall_timeout_of(server_for(ctx, record))))
-            results.append(conclude(ctx, client, prompt_id, state, report, download=args.wait_download,
-                                    outdir=args.wait_output_dir, include_temp=args.wait_include_temp,
+            results.append(conclude(ctx, client, prompt_id, state, report, download=outputs.download,
+                                    outdir=outputs.output_dir, include_temp=outputs.include_temp,
                                     deadline=deadline, started=started))
         except CliError as exc:
-            if len(args.prompt_ids) == 1 or exc.code in ("timeout", "unreachable", "auth"):
+            if len(prompt_ids) == 1 or exc.code in ("timeout", "unreachable", "auth"):
                 raise
             failures.append(exc)
             results.append({"prompt_id": prompt_id, "status": exc.code, "error": exc.to_json()})
         finally:
             report.close()
-    data: Any = results[0] if len(args.prompt_ids) == 1 else results
+    data: Any = results[0] if len(prompt_ids) == 1 else results
 
     def render(out: Output) -> None:
         for result in results:

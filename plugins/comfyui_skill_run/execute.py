@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Any
 
@@ -17,6 +16,10 @@ from .progress import ProgressLine
 from .state import JobState
 from .submission import partial_rejections, submit_once
 from .workflow import Workflow, load_prepared, upload_local_inputs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .request import SubmitOptions, WorkflowInputs
 
 #: Seconds ``run`` waits for the server to confirm a cancellation after Ctrl-C.
 CANCEL_WAIT = 5.0
@@ -48,22 +51,22 @@ def deadline_of(timeout: float | None) -> float | None:
 
 
 # ----------------------------------------------------------------- before and at the POST
-def prepare(ctx: Context, args: argparse.Namespace) -> tuple[Workflow, list[dict[str, Any]]]:
+def prepare(ctx: Context, inputs: WorkflowInputs) -> tuple[Workflow, list[dict[str, Any]]]:
     """The workflow with its overrides applied and its local input files uploaded."""
-    workflow = load_prepared(ctx, args)
+    workflow = load_prepared(ctx, inputs)
     return workflow, upload_local_inputs(ctx, workflow)
 
 
-def post(ctx: Context, workflow: Workflow, args: argparse.Namespace, prompt_id: str, client_id: str | None,
+def post(ctx: Context, workflow: Workflow, options: SubmitOptions, prompt_id: str, client_id: str | None,
          report: Reporter) -> dict[str, Any]:
     """Journal the submission, POST it exactly once, journal the answer and report it."""
-    extra_data = paid.extra_data(ctx, workflow, allowed=args.run_allow_paid_nodes)  # refuses before the POST
+    extra_data = paid.extra_data(ctx, workflow, allowed=options.allow_paid_nodes)  # refuses before the POST
     journal.record(prompt_id, server=ctx.client.server_name, url=journal.public_url(ctx.server.url),
                    kind=ctx.server.kind, workflow=workflow.source, args=workflow.overrides, status="submitting",
                    submitted_at=time.time())
     try:
-        answer = submit_once(ctx, workflow, prompt_id=prompt_id, client_id=client_id, front=args.run_front,
-                             only=args.run_only or (), extra_data=extra_data, on_retry=lambda reason, attempt: report(
+        answer = submit_once(ctx, workflow, prompt_id=prompt_id, client_id=client_id, front=options.front,
+                             only=options.only, extra_data=extra_data, on_retry=lambda reason, attempt: report(
                                  "retry", reason=reason, attempt=attempt))
     except RejectedError as exc:
         journal.record(prompt_id, status="rejected", error=exc.message, finished_at=time.time())
@@ -118,6 +121,7 @@ def conclude(ctx: Context, client: ComfyClient, prompt_id: str, state: JobState,
     items += state.streamed
     root = output_dir(ctx, outdir)
     if download:
+        ctx.confine(root, "write")
         download_all(client, items, root, deadline=deadline, save_text=save_text,
                      on_saved=lambda item: report("output", **item.to_json()))
     else:

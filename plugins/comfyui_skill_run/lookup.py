@@ -24,7 +24,7 @@ def client_for(ctx: Context, record: dict[str, Any] | None) -> ComfyClient:
 
 def server_for(ctx: Context, record: dict[str, Any] | None) -> ServerConfig:
     """The server the prompt was sent to (from the journal) unless --server/--url says otherwise."""
-    if record is None or ctx.args.server or ctx.args.url or not record.get("server"):
+    if record is None or ctx.server_chosen or not record.get("server"):
         return ctx.server
     name = record["server"]
     if name in ctx.config.server_tables():

@@ -7,9 +7,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfyui_skill import Context, NotFoundError, UsageError, resolve_address
+
+if TYPE_CHECKING:
+    from .request import WorkflowInputs
 
 #: Explicit local paths (the only strings ``run`` treats as files to upload).
 _PATH_PREFIXES = ("/", "./", "../", "~")
@@ -33,28 +36,34 @@ class Workflow:
         return (self.graph.get(node_id) or {}).get("class_type")
 
 
-def load_prepared(ctx: Context, args: Any) -> Workflow:
-    """WORKFLOW with --args/--set applied: by a plugin's workflow preparer when one is installed
+def load_prepared(ctx: Context, inputs: WorkflowInputs) -> Workflow:
+    """The workflow with its parameters bound: by a plugin's workflow preparer when one is installed
     (editor-format conversion, named parameters such as ``--seed 42``), else as NODE.INPUT overrides."""
-    overrides = collect_overrides(args.run_args, args.run_set or [])
-    extra = list(getattr(args, "extra_args", None) or [])
+    overrides = dict(inputs.parameters)
+    extra = list(inputs.options)
     preparer = ctx.plugins.first_result("comfyui_skill_workflow_preparer", ctx=ctx)
     if preparer is None:
         if extra:
             raise UsageError(f"unrecognized arguments: {' '.join(extra)}")
-        workflow = load(ctx, args.workflow)
+        workflow = load(ctx, inputs.reference, document=inputs.document)
         apply_overrides(workflow, overrides)
         return workflow
-    workflow = load(ctx, args.workflow, prepare=lambda graph: preparer(graph, args.workflow, overrides, extra))
+    workflow = load(ctx, inputs.reference, prepare=lambda graph: preparer(graph, inputs.reference, overrides, extra),
+                    document=inputs.document)
     workflow.overrides = {**overrides, **({"options": extra} if extra else {})}
     return workflow
 
 
-def load(ctx: Context, reference: str, prepare: Callable[[Any], dict[str, Any]] | None = None) -> Workflow:
-    """Read WORKFLOW: ``-`` is stdin, an existing path is a file, anything else asks the plugins."""
-    if reference == "-":
+def load(ctx: Context, reference: str, prepare: Callable[[Any], dict[str, Any]] | None = None, *,
+         document: Any = None) -> Workflow:
+    """Read WORKFLOW: ``-`` is stdin, an existing path is a file, anything else asks the plugins
+    (``document``: a workflow given inline, which ``reference`` only names)."""
+    if document is not None:
+        graph = copy.deepcopy(document)
+    elif reference == "-":
         graph = _parse(ctx.stdin.read(), "standard input")
     elif (path := existing_file(reference)) is not None:
+        ctx.confine(path, "read")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -169,6 +178,7 @@ def upload_local_inputs(ctx: Context, workflow: Workflow) -> list[dict[str, Any]
     """Upload local files given as inputs and point the inputs at the uploaded names."""
     uploaded = []
     for node_id, name, path in local_file_inputs(workflow):
+        ctx.confine(path, "upload")
         answer = ctx.client.upload(path)
         server_name = "/".join(p for p in (answer.get("subfolder"), answer.get("name")) if p)
         workflow.graph[node_id]["inputs"][name] = server_name
