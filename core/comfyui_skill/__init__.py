@@ -17,9 +17,9 @@ _LAZY = {
     # the marker for hook implementations: ``@comfyui_skill.hookimpl``
     "hookimpl": "markers",
     # records plugins return
-    "Command": "extension", "ServerKind": "extension", "Setting": "extension",
+    "Command": "extension", "ServerKind": "extension", "Setting": "extension", "McpTool": "extension",
     # what handlers receive and return
-    "Context": "context", "Result": "output", "Output": "output", "render_table": "output",
+    "Context": "context", "Result": "output", "Output": "output", "render_table": "output", "envelope": "output",
     "human_bytes": "output", "is_terminal": "output", "Event": "events", "EVENT_TYPES": "events",
     "Shortcut": "shortcuts",
     # talking to servers
@@ -73,11 +73,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
                          NotFoundError, PaymentRequired, PromptCancelled, PromptLost, RejectedError, ServerError,
                          TimeoutExpired, UnreachableError, UsageError)
     from .events import EVENT_TYPES, Event
-    from .extension import Command, ServerKind, Setting
+    from .extension import Command, McpTool, ServerKind, Setting
     from .graph import find_node, node_order, resolve_address, split_address
     from .loaders import loader_folder
     from .markers import hookimpl
-    from .output import Output, Result, human_bytes, is_terminal, render_table
+    from .output import Output, Result, envelope, human_bytes, is_terminal, render_table
     from .paths import cache_dir, cache_path, data_dir
     from .redaction import mask, redact
     from .schemas import json_schema

@@ -60,10 +60,11 @@ class Context:
         return bool(self.server_name or getattr(self.args, "url", None) or self._bound)
 
     def for_server(self, server: str | None, *, output: Output | None = None) -> Context:
-        """A context like this one aimed at ``server``: a configured name, a URL (a one-off server of
-        kind local) or None for the default; its own clients, and ``output`` if given."""
+        """A context like this one (the same command line) aimed at ``server``: a configured name, a
+        URL (a one-off server of kind local), or None for this context's own choice (``--server``,
+        ``--url``, else the default); with its own clients, and ``output`` if given."""
         bound = Context(config=self.config, output=output or self.output, plugins=self.plugins, command=self.command,
-                        stdin=self.stdin, environ=self.environ)
+                        args=self.args, stdin=self.stdin, environ=self.environ)
         bound.roots = self.roots
         if server:
             bound._server = one_off_server(server) if "://" in server else self.get_server(server)

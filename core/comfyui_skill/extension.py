@@ -146,3 +146,40 @@ class Setting(FrozenRecord):
         if self.choices and value not in self.choices:
             raise ValueError(f"{self.key} must be one of {', '.join(map(str, self.choices))}")
         return value
+
+
+#: What an MCP tool name may hold (the Model Context Protocol's rule: 1 to 64 of these characters).
+_TOOL_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def valid_tool_name(name: str) -> bool:
+    return isinstance(name, str) and 0 < len(name) <= 64 and _TOOL_NAME_CHARS.issuperset(name)
+
+
+class McpTool(FrozenRecord):
+    """A tool ``comfyui-skill mcp serve`` offers to AI agents (see docs/mcp.md).
+
+    ``description`` is written for a model: what the tool does and when to use it. ``input_schema``
+    is the JSON Schema (an object schema) of its arguments. ``handler(ctx, arguments)`` (or a
+    ``"module:function"`` string, imported on the first call) receives a
+    :class:`~comfyui_skill.Context` aimed at the server the call chose and the arguments as a dict,
+    and returns a :class:`~comfyui_skill.Result` or JSON-able data, like a command handler; a
+    ``CliError`` becomes a tool error with its code, message and hint. It runs on a worker thread.
+    Paths it reads or writes go through ``ctx.confine(path, purpose)``. ``read_only``: it changes
+    nothing (on the server or on disk).
+    """
+
+    __slots__ = _fields = ("name", "description", "input_schema", "handler", "read_only")
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    handler: Handler
+    read_only: bool
+
+    def __init__(self, name: str, description: str, input_schema: dict[str, Any], handler: Handler,
+                 read_only: bool = False) -> None:
+        self._set(name, description, input_schema, handler, read_only)
+
+    def function(self) -> Callable[..., Any]:
+        """The handler itself (a ``"module:function"`` reference is imported now)."""
+        return resolve(self.handler)

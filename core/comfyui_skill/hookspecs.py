@@ -14,7 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     from .context import Context
     from .events import Event
-    from .extension import Command, ServerKind, Setting
+    from .extension import Command, McpTool, ServerKind, Setting
 
 hookspec = pluggy.HookspecMarker("comfyui_skill")
 
@@ -78,4 +78,13 @@ def comfyui_skill_workflow_preparer(ctx: Context) -> Any:
     is the loaded document (API or editor format), ``parameters`` the ``--args``/``--set`` values
     by name, ``extra_args`` the undeclared ``--NAME VALUE`` options. It converts, binds and checks,
     and raises a ``CliError`` (e.g. ``RejectedError``) for what is wrong. The first answer wins.
+    """
+
+
+@hookspec
+def comfyui_skill_mcp_tools() -> Iterable[McpTool]:
+    """Return the tools this plugin adds to the MCP server (``comfyui-skill mcp serve``).
+
+    Each name must be unique across all plugins; a clash is reported naming both plugins and the
+    later one is dropped. The built-in tools come through this same hook.
     """

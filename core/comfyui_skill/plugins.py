@@ -18,7 +18,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import CliError
-from .extension import Command, ServerKind, Setting, valid_name
+from .extension import Command, McpTool, ServerKind, Setting, valid_name, valid_tool_name
 from .records import FrozenRecord, Record
 
 TYPE_CHECKING = False  # ``typing`` is not needed at run time
@@ -247,6 +247,22 @@ class PluginHost:
 
     def server_kinds(self) -> dict[str, Provided]:
         return self.registry("comfyui_skill_server_kinds", ServerKind, "server kind")
+
+    def mcp_tools(self) -> dict[str, Provided]:
+        """The MCP tools of every plugin, by name (an invalid or clashing one is reported and skipped)."""
+        if "comfyui_skill_mcp_tools" not in self._registries:
+            tools: dict[str, Provided] = {}
+            for provided in self.collect("comfyui_skill_mcp_tools"):
+                item = provided.item
+                if not isinstance(item, McpTool) or not valid_tool_name(item.name):
+                    self._warn(f"plugin {provided.plugin!r} returned an invalid MCP tool from comfyui_skill_mcp_tools "
+                               f"({getattr(item, 'name', type(item).__name__)!r}); ignored")
+                elif item.name in tools:
+                    self._conflict("MCP tool", item.name, tools[item.name].plugin, provided.plugin)
+                else:
+                    tools[item.name] = provided
+            self._registries["comfyui_skill_mcp_tools"] = tools
+        return self._registries["comfyui_skill_mcp_tools"]
 
     def settings(self) -> list[Provided]:
         if "comfyui_skill_settings" not in self._registries:

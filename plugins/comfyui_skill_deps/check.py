@@ -29,7 +29,11 @@ def missing(ctx: Context, reference: str, folders: Mapping[str, list[str]]) -> d
 
 
 def check(ctx: Context, args: argparse.Namespace) -> Result:
-    reference = args.deps_ref
+    return dependencies_of(ctx, args.deps_ref)
+
+
+def dependencies_of(ctx: Context, reference: str) -> Result:
+    """``deps check``: the missing node classes and model files (exit 7 when anything is missing)."""
     data = missing(ctx, reference, model_folders(ctx))
     missing_nodes, missing_models, found = data["missing_nodes"], data["missing_models"], data["models"]
     error = None
@@ -81,6 +85,8 @@ def _install_hint(reference: str, missing_nodes: list[dict[str, Any]], missing_m
 def _load(ctx: Context, reference: str) -> Any:
     """A file (``-``: stdin), else what a workflow plugin resolves the reference to (a stored name)."""
     if reference == "-" or Path(reference).expanduser().is_file():
+        if reference != "-":
+            ctx.confine(Path(reference), "read")
         try:
             text = ctx.stdin.read() if reference == "-" else Path(reference).expanduser().read_text(encoding="utf-8")
             return json.loads(text)

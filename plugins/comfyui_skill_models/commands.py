@@ -14,16 +14,21 @@ NOT_MODELS = ("configs", "custom_nodes", "datasets")
 
 
 def list_models(ctx: Context, args: argparse.Namespace) -> Result:
+    return models_of(ctx, args.models_folder)
+
+
+def models_of(ctx: Context, folder: str | None) -> Result:
+    """The model files of ``folder``, or (None) how many files each model folder holds."""
     client = ctx.client
     folders = [name for name in client.models() if isinstance(name, str)]  # a broken server may send anything
-    if args.models_folder:
-        if args.models_folder not in folders:
-            raise NotFoundError(f"server {ctx.server.name!r} has no model folder {args.models_folder!r}",
-                                hint=did_you_mean(args.models_folder, folders) or f"valid folders: {', '.join(folders)}",
-                                details={"folder": args.models_folder, "folders": folders})
-        files = client.models(args.models_folder)
-        return Result(data={"folder": args.models_folder, "files": files},
-                      text=lambda out: _render_files(out, args.models_folder, files))
+    if folder:
+        if folder not in folders:
+            raise NotFoundError(f"server {ctx.server.name!r} has no model folder {folder!r}",
+                                hint=did_you_mean(folder, folders) or f"valid folders: {', '.join(folders)}",
+                                details={"folder": folder, "folders": folders})
+        files = client.models(folder)
+        return Result(data={"folder": folder, "files": files},
+                      text=lambda out: _render_files(out, folder, files))
     models = [name for name in folders if name not in NOT_MODELS]
     others = [name for name in folders if name in NOT_MODELS]
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -27,13 +27,23 @@ def list_nodes(ctx: Context, args: argparse.Namespace) -> Result:
 def search_nodes(ctx: Context, args: argparse.Namespace) -> Result:
     if args.nodes_limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
-    index = _index(ctx, args)
+    result = search(ctx, args.nodes_text, args.nodes_limit, refresh=args.nodes_refresh)
     ctx.offer_shortcut(f"{QUICK}:search_nodes", shortcut_state(ctx))
-    return ranking(index["nodes"], index["texts"], args.nodes_text, args.nodes_limit)
+    return result
+
+
+def search(ctx: Context, text: str, limit: int, *, refresh: bool = False) -> Result:
+    """The node classes that best match ``text``, best first (``limit`` 0: all)."""
+    index = load_index(ctx, refresh=refresh)
+    return ranking(index["nodes"], index["texts"], text, limit)
 
 
 def node_info(ctx: Context, args: argparse.Namespace) -> Result:
-    name = args.nodes_class
+    return describe_node(ctx, args.nodes_class)
+
+
+def describe_node(ctx: Context, name: str) -> Result:
+    """One node class: its inputs (types, defaults, ranges, choices), outputs and description."""
     info = _class_info(ctx, name)
     if info is None:
         close = close_matches(name, [n["name"] for n in load_index(ctx)["nodes"]], limit=5)

@@ -18,6 +18,11 @@ Item = Sequence[Any]
 
 
 def list_queue(ctx: Context, args: argparse.Namespace) -> Result:
+    return queue_listing(ctx)
+
+
+def queue_listing(ctx: Context) -> Result:
+    """The running prompt and the pending ones, in the order they will run."""
     running, pending = _snapshot(ctx.client)
     data = {"queue_running": running, "queue_pending": pending}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from comfyui_skill import ComfyClient, Context, NotFoundError, Output, Result, UnreachableError, UsageError
@@ -22,7 +23,12 @@ def cancel(ctx: Context, args: argparse.Namespace) -> Result:
         return _cancel_everything(ctx, args)
     if not args.prompt_ids:
         raise UsageError("name the prompts to cancel (or --all for everything on the server)")
-    results = [_cancel_one(ctx, given) for given in args.prompt_ids]
+    return cancel_prompts(ctx, args.prompt_ids)
+
+
+def cancel_prompts(ctx: Context, prompt_ids: Sequence[str]) -> Result:
+    """Cancel each prompt, and only it; not_found (exit 7) when none of them was active."""
+    results = [_cancel_one(ctx, given) for given in prompt_ids]
 
     def render(out: Output) -> None:
         for item in results:

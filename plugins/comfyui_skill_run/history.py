@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,25 @@ _SERVER_STATUS = {"pending": "pending", "running": "in_progress", "success": "co
 
 
 def history_list(ctx: Context, args: argparse.Namespace) -> Result:
-    statuses = set(args.history_status or [])
-    if args.history_from_server:
-        if args.history_batch:
-            raise UsageError("--batch lists the local journal; it does not go with --server")
-        rows = _server_jobs(ctx, args.history_limit, statuses)
+    if args.history_from_server and args.history_batch:
+        raise UsageError("--batch lists the local journal; it does not go with --server")
+    return past_runs(ctx, limit=args.history_limit, statuses=args.history_status or (),
+                     from_server=args.history_from_server, batch=args.history_batch)
+
+
+def past_runs(ctx: Context, *, limit: int, statuses: Iterable[str] = (), from_server: bool = False,
+              batch: str | None = None) -> Result:
+    """Past runs, newest first: the local journal (only the items of ``batch``'s manifest if given),
+    or the server's jobs; at most ``limit``, only the given ``statuses`` (none: all)."""
+    wanted = set(statuses)
+    if from_server:
+        rows = _server_jobs(ctx, limit, wanted)
     else:
         entries = journal.entries()
-        if args.history_batch:
-            entries = _of_batch(entries, args.history_batch)
+        if batch:
+            entries = _of_batch(entries, batch)
         rows = [_summary(entry) for entry in reversed(entries)
-                if not statuses or entry.get("status") in statuses][: args.history_limit]
+                if not wanted or entry.get("status") in wanted][:limit]
 
     def render(out: Output) -> None:
         batched = any(r.get("item") for r in rows)
@@ -89,15 +98,20 @@ def _when(seconds: float | None) -> str | None:
 
 
 def history_show(ctx: Context, args: argparse.Namespace) -> Result:
-    record = journal.find(args.prompt_id)
+    return past_run(ctx, args.prompt_id)
+
+
+def past_run(ctx: Context, prompt_id: str) -> Result:
+    """One run: its journal record, else what the server knows about it."""
+    record = journal.find(prompt_id)
     if record is not None:
         data = dict(record)
     else:
-        job = ctx.client.job(args.prompt_id)
-        entry = (ctx.client.history(args.prompt_id) or {}).get(args.prompt_id)
+        job = ctx.client.job(prompt_id)
+        entry = (ctx.client.history(prompt_id) or {}).get(prompt_id)
         if job is None and entry is None:
-            raise NotFoundError(f"no run {args.prompt_id!r} in the journal nor on server {ctx.client.server_name!r}")
-        data = {"prompt_id": args.prompt_id, "server": ctx.client.server_name, "source": "server",
+            raise NotFoundError(f"no run {prompt_id!r} in the journal nor on server {ctx.client.server_name!r}")
+        data = {"prompt_id": prompt_id, "server": ctx.client.server_name, "source": "server",
                 **({"job": job} if job else {}), **({"history": entry} if entry else {})}
 
     def render(out: Output) -> None:

@@ -8,6 +8,7 @@ it exits with). One prompt gives one JSON object, several a list.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from comfyui_skill import CliError, ComfyClient, Context, ExitCode, NotFoundError, Output, Result
@@ -29,14 +30,19 @@ VERDICTS = (("error", ExitCode.EXECUTION_FAILED, "execution_failed", "failed", "
 
 
 def status(ctx: Context, args: argparse.Namespace) -> Result:
+    return statuses(ctx, args.prompt_ids)
+
+
+def statuses(ctx: Context, prompt_ids: Sequence[str]) -> Result:
+    """Where each prompt stands; one JSON object for one prompt, a list for several."""
     rows: list[dict[str, Any]] = []
     running: dict[str, tuple[ComfyClient, list[dict[str, Any]]]] = {}
-    for given in args.prompt_ids:
+    for given in prompt_ids:
         prompt_id, record, client = lookup(ctx, given)
         try:
             row = _row(client, prompt_id, record)
         except NotFoundError:
-            if len(args.prompt_ids) == 1:
+            if len(prompt_ids) == 1:
                 raise
             row = {"prompt_id": prompt_id, "status": "not_found", "server": client.server_name, "source": None,
                    "error": f"server {client.server_name!r} does not know prompt {prompt_id}"}

@@ -49,6 +49,11 @@ def add_server(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def list_servers(ctx: Context, args: argparse.Namespace) -> Result:
+    return servers_listing(ctx)
+
+
+def servers_listing(ctx: Context) -> Result:
+    """The configured servers, secrets masked, the default marked."""
     servers, _default = _all(ctx)
 
     def render(out: Output) -> None:

@@ -17,7 +17,11 @@ from comfyui_skill import (AuthError, CliError, ComfyClient, Context, Output, Re
 
 
 def status(ctx: Context, args: argparse.Namespace) -> Result:
-    servers = _servers_asked_for(ctx, args)
+    return status_of(ctx, _servers_asked_for(ctx, args))
+
+
+def status_of(ctx: Context, servers: Sequence[ServerConfig]) -> Result:
+    """Probe each server concurrently; every one is a row, the exit code says whether all answered."""
     clients = [(server, ctx.client_for(server)) for server in servers]  # built here: Context is not thread-safe
     with ThreadPoolExecutor(max_workers=min(len(clients), 16)) as pool:
         reports = list(pool.map(lambda pair: probe(*pair), clients))

@@ -18,8 +18,13 @@ SEARCHED = ("name", "title", "description", "tags", "models", "category", "pack"
 
 
 def list_templates(ctx: Context, args: argparse.Namespace) -> Result:
+    return templates_matching(ctx, args.templates_search)
+
+
+def templates_matching(ctx: Context, search: str | None) -> Result:
+    """The server's workflow templates whose name, title, description, tags... hold every word of ``search``."""
     templates = _all_templates(ctx.client)
-    words = (args.templates_search or "").lower().split()
+    words = (search or "").lower().split()
     chosen = [t for t in templates if all(w in _haystack(t) for w in words)]
 
     def render(out: Output) -> None:
@@ -38,14 +43,19 @@ def show_template(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def get_template(ctx: Context, args: argparse.Namespace) -> Result:
-    template = _find_template(ctx, args.template_name)
+    template, workflow = fetch_template(ctx, args.template_name)
+    return write_json(ctx, workflow, args.templates_file or default_file(template["name"]),
+                      force=args.templates_force, what=f"template {template['name']!r}")
+
+
+def fetch_template(ctx: Context, name: str) -> tuple[Template, Any]:
+    """The template called ``name`` and its workflow (editor format)."""
+    template = _find_template(ctx, name)
     if template["source"] == "core":
         route = f"/templates/{quote(template['name'])}.json"
     else:
         route = f"/api/workflow_templates/{quote(template['pack'])}/{quote(template['name'])}.json"
-    workflow = ctx.client.get_json(route)
-    return write_json(ctx, workflow, args.templates_file or default_file(template["name"]),
-                      force=args.templates_force, what=f"template {template['name']!r}")
+    return template, ctx.client.get_json(route)
 
 
 def list_subgraphs(ctx: Context, args: argparse.Namespace) -> Result:

@@ -28,7 +28,7 @@ def _parse(text: str, where: str) -> Any:
 def _read_file(ctx: Context, path: str) -> Any:
     if path == "-":
         return _parse(ctx.stdin.read(), "standard input")
-    file = Path(path).expanduser()
+    file = ctx.confine(Path(path), "read")
     try:
         return _parse(file.read_text(encoding="utf-8"), str(file))
     except (OSError, UnicodeDecodeError) as exc:
@@ -72,16 +72,21 @@ def convert(ctx: Context, args: argparse.Namespace) -> Result:
 # ----------------------------------------------------------------- import
 def import_workflow(ctx: Context, args: argparse.Namespace) -> Result:
     if args.workflow_from_server:
-        found = _from_server(ctx, args.workflow_name or "*")
+        found = from_server(ctx, args.workflow_name or "*")
     elif args.workflow_source:
-        found = [_one_source(ctx, args.workflow_source, args.workflow_name)]
+        found = [from_source(ctx, args.workflow_source, args.workflow_name)]
     else:
         raise UsageError("give a FILE or URL to import, or --from-server")
+    return store_workflows(ctx, found, force=args.workflow_force)
+
+
+def store_workflows(ctx: Context, found: list[tuple[str, Any]], *, force: bool = False) -> Result:
+    """Store each ``(name, document)``; an existing name is refused unless ``force``."""
     imported = []
     for name, document in found:
         _check_workflow(document, name)
         name = store.check_name(name)
-        if store.exists(name) and not args.workflow_force:
+        if store.exists(name) and not force:
             raise UsageError(f"a workflow named {name!r} already exists", hint="add --force to replace it")
         store.write(name, document)
         imported.append({"name": name, "format": document_format(document), "nodes": _node_count(document),
@@ -99,7 +104,8 @@ def import_workflow(ctx: Context, args: argparse.Namespace) -> Result:
     return Result(data={"imported": imported}, text=render)
 
 
-def _one_source(ctx: Context, source: str, name: str | None) -> tuple[str, Any]:
+def from_source(ctx: Context, source: str, name: str | None) -> tuple[str, Any]:
+    """``(name, document)`` of a file, or of a server user-data URL (``…/userdata/workflows%2FNAME.json``)."""
     parts = urlsplit(source)
     if parts.scheme in ("http", "https"):
         marker = "/userdata/"
@@ -111,7 +117,8 @@ def _one_source(ctx: Context, source: str, name: str | None) -> tuple[str, Any]:
     return name or Path(source).stem, _read_file(ctx, source)
 
 
-def _from_server(ctx: Context, pattern: str) -> list[tuple[str, Any]]:
+def from_server(ctx: Context, pattern: str) -> list[tuple[str, Any]]:
+    """``(name, document)`` of each workflow saved in the server's user data whose name matches ``pattern``."""
     found = []
     for entry in ctx.client.userdata_tree("workflows"):
         path = entry.get("path") or ""
@@ -158,10 +165,15 @@ def list_workflows(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def show(ctx: Context, args: argparse.Namespace) -> Result:
-    graph = to_api(ctx, load_document(ctx, args.workflow_ref), args.workflow_ref)
+    return parameters_of(ctx, load_document(ctx, args.workflow_ref), args.workflow_ref, every_input=args.workflow_all)
+
+
+def parameters_of(ctx: Context, document: Any, reference: str, *, every_input: bool = False) -> Result:
+    """The named parameters of a workflow (``every_input``: every NODE.INPUT too), with types and limits."""
+    graph = to_api(ctx, document, reference)
     schema = params.schema(graph, object_info(ctx))
-    listed = [p for p in schema if args.workflow_all or p.name]
-    data = {"workflow": args.workflow_ref, "parameters": [p.to_json() for p in listed]}
+    listed = [p for p in schema if every_input or p.name]
+    data = {"workflow": reference, "parameters": [p.to_json() for p in listed]}
 
     def render(out: Output) -> None:
         rows = [(p.name or "", p.address, p.spec.type_name, _one_line(p.default), _limits(p)) for p in listed]

@@ -1,0 +1,69 @@
+"""A tool's :class:`~comfyui_skill.Result` as an MCP tool result.
+
+``structuredContent`` is the document ``--json`` prints (``{"schema", "ok", "command", "data",
+"error"}``), also given as JSON text; an error is a tool error (``isError``) whose first text says
+its code, message and hint. Saved images up to :data:`INLINE_IMAGE_BYTES` come back as image
+content, other saved files as resource links. Secrets are redacted from all of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import mcp_types as types
+
+from comfyui_skill import CliError, Result, envelope, redact
+
+#: Saved images up to this size come back inline (base64) as image content; larger ones as links.
+INLINE_IMAGE_BYTES = 1024 * 1024
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
+               ".gif": "image/gif"}
+MEDIA_TYPES = {**IMAGE_TYPES, ".mp4": "video/mp4", ".webm": "video/webm", ".wav": "audio/wav",
+               ".flac": "audio/flac", ".mp3": "audio/mpeg", ".glb": "model/gltf-binary", ".txt": "text/plain",
+               ".json": "application/json"}
+
+
+def tool_result(name: str, result: Result, *, notes: str = "", secrets: Iterable[str] = ()) -> types.CallToolResult:
+    error = result.error
+    if error is None and result.exit_code:
+        error = CliError(f"{name} did not succeed", code="internal")
+    secrets = tuple(secrets)
+    document = json.loads(redact(json.dumps(envelope(name, data=result.data, error=error), default=str), secrets))
+    content: list[Any] = []
+    if error is not None:
+        said = document["error"]
+        content.append(types.TextContent(type="text", text=f"{said['code']}: {said['message']}" +
+                                         (f"\nhint: {said['hint']}" if said.get("hint") else "")))
+    content.append(types.TextContent(type="text", text=json.dumps(document)))
+    if notes.strip():
+        content.append(types.TextContent(type="text", text="notes:\n" + redact(notes.strip(), secrets)))
+    content.extend(_media(document["data"]))
+    return types.CallToolResult(content=content, structured_content=document, is_error=error is not None)
+
+
+def _media(data: Any) -> Iterator[Any]:
+    for path in _saved_paths(data):
+        suffix = path.suffix.lower()
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        if suffix in IMAGE_TYPES and size <= INLINE_IMAGE_BYTES:
+            yield types.ImageContent(type="image", data=base64.b64encode(path.read_bytes()).decode("ascii"),
+                                     mime_type=IMAGE_TYPES[suffix])
+        else:
+            yield types.ResourceLink(type="resource_link", name=path.name, uri=path.as_uri(), size=size,
+                                     mime_type=MEDIA_TYPES.get(suffix))
+
+
+def _saved_paths(data: Any) -> Iterator[Path]:
+    """The files a run or a wait saved: ``outputs[].path`` of one result or of a list of them."""
+    for result in data if isinstance(data, list) else [data]:
+        if isinstance(result, dict):
+            for item in result.get("outputs") or []:
+                if isinstance(item, dict) and item.get("path") and "text" not in item:
+                    yield Path(item["path"])
