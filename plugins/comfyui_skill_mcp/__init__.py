@@ -32,6 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        help="let tools run workflows with partner (paid API) nodes, as 'run --allow-paid-nodes' "
                             "does; without it (or the server's allow_paid_nodes setting) they are refused")
     serve.set_defaults(handler=f"{PKG}.serve:serve")
+    tools = sub.add_parser("tools", help="the tools 'mcp serve' offers, with the plugin of each (no MCP SDK needed)")
+    tools.set_defaults(handler=f"{PKG}.listing:list_tools")
 
 
 @hookimpl

@@ -46,7 +46,8 @@ def test_new_plugin_installs_lists_runs_and_passes_its_tests(tmp_path: Path, run
     plugin = next(p for p in listed if p["name"] == "demo-thing")
     assert (plugin["status"], plugin["distribution"], plugin["builtin"]) == ("active", "comfyui-skill-demo-thing",
                                                                             False)
-    assert plugin["hooks"] == ["comfyui_skill_commands", "comfyui_skill_server_kinds", "comfyui_skill_settings"]
+    assert plugin["hooks"] == ["comfyui_skill_commands", "comfyui_skill_mcp_tools", "comfyui_skill_server_kinds",
+                               "comfyui_skill_settings"]
 
     greeted = run([str(cli), "demo-thing", "greet", "you", "--json"], env)
     assert json.loads(greeted.stdout)["data"] == {"greeting": "hi, you"}

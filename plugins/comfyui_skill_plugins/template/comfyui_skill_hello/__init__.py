@@ -12,10 +12,10 @@ import argparse
 from collections.abc import Iterable
 
 # >>> only:backend
-from comfyui_skill import Command, ServerKind, Setting, hookimpl
+from comfyui_skill import Command, McpTool, ServerKind, Setting, hookimpl
 # <<<
 # >>> only:plain
-from comfyui_skill import Command, Setting, hookimpl
+from comfyui_skill import Command, McpTool, Setting, hookimpl
 # <<<
 
 HANDLERS = "comfyui_skill_hello.commands"
@@ -71,6 +71,17 @@ def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
 #     return [ServerKind("hello-proxy", "ComfyUI behind a reverse proxy",
 #                        factory="comfyui_skill_hello.backend:ProxyBackend")]
 # <<<
+
+
+@hookimpl
+def comfyui_skill_mcp_tools() -> Iterable[McpTool]:
+    """Tools AI agents can call through 'comfyui-skill mcp serve' (see docs/mcp.md): a description
+    written for a model, the JSON Schema of the arguments, and a handler(ctx, arguments) that calls
+    the same function as the command."""
+    return [McpTool("hello_greet", "Greet someone (by default whom the hello.greeting setting names).",
+                    {"type": "object", "properties": {"who": {"type": "string", "description": "whom to greet"}},
+                     "additionalProperties": False},
+                    handler=f"{HANDLERS}:greet_tool", read_only=True)]
 
 
 # Observe execution events while a command follows a prompt (queued, progress, done, failed...).

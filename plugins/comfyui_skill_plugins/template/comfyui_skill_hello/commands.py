@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from comfyui_skill import Context, Output, Result
 
@@ -27,5 +28,14 @@ def info(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def greet(ctx: Context, args: argparse.Namespace) -> Result:
-    who = args.who or ctx.setting("hello.greeting", "world")
+    return greeting(ctx, args.who)
+
+
+def greet_tool(ctx: Context, arguments: dict[str, Any]) -> Result:
+    """The MCP tool ``hello_greet``: the same greeting, from the tool's arguments."""
+    return greeting(ctx, arguments.get("who"))
+
+
+def greeting(ctx: Context, who: str | None) -> Result:
+    who = who or ctx.setting("hello.greeting", "world")
     return Result(data={"greeting": f"hi, {who}"}, text=f"hi, {who}")

@@ -30,3 +30,9 @@ def test_greet_uses_the_setting(run_cli) -> None:
     assert run_cli("hello", "greet", "you").stdout.strip() == "hi, you"
     configured = run_cli("hello", "greet", env={"COMFYUI_SKILL_HELLO_GREETING": "team"})
     assert configured.stdout.strip() == "hi, team"
+
+
+def test_the_mcp_tool_is_offered(run_cli) -> None:
+    tools = {tool["name"]: tool for tool in run_cli("mcp", "tools", "--json").json()["data"]}
+    assert tools["hello_greet"]["plugin"] == "hello"
+    assert tools["hello_greet"]["input_schema"]["properties"]["who"]["type"] == "string"
