@@ -15,6 +15,7 @@ from comfyui_skill_run.cancel import cancel_prompts
 from comfyui_skill_run.commands import run_workflow as run, submit_workflow as submit, wait_for as wait
 from comfyui_skill_run.files import UploadTarget, free_server, upload_files, upload_mask
 from comfyui_skill_run.history import past_run, past_runs
+from comfyui_skill_run.outputs import output_dir
 from comfyui_skill_run.request import OutputOptions, RunRequest, SubmitOptions, WorkflowInputs
 from comfyui_skill_run.status import statuses
 from comfyui_skill_run.workflow import load
@@ -70,6 +71,8 @@ def output_options(arguments: dict[str, Any]) -> OutputOptions:
 def run_workflow(ctx: Context, arguments: dict[str, Any]) -> Result:
     request = RunRequest(workflow_inputs(arguments), submit_options(ctx, arguments), output_options(arguments),
                          timeout=arguments.get("timeout"))
+    if request.outputs.download:  # refused before anything is submitted, not after the run
+        ctx.confine(output_dir(ctx, request.outputs.output_dir), "write")
     return run(ctx, request)
 
 
@@ -82,6 +85,8 @@ def get_status(ctx: Context, arguments: dict[str, Any]) -> Result:
 
 
 def wait_for(ctx: Context, arguments: dict[str, Any]) -> Result:
+    if arguments.get("download", True):
+        ctx.confine(output_dir(ctx, arguments.get("output_dir")), "write")
     return wait(ctx, arguments["prompt_ids"], output_options(arguments), timeout=arguments.get("timeout"))
 
 

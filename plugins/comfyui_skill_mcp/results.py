@@ -63,7 +63,8 @@ def _media(data: Any) -> Iterator[Any]:
 def _saved_paths(data: Any) -> Iterator[Path]:
     """The files a run or a wait saved: ``outputs[].path`` of one result or of a list of them."""
     for result in data if isinstance(data, list) else [data]:
-        if isinstance(result, dict):
-            for item in result.get("outputs") or []:
+        outputs = result.get("outputs") if isinstance(result, dict) else None
+        if isinstance(outputs, list):
+            for item in outputs:
                 if isinstance(item, dict) and item.get("path") and "text" not in item:
                     yield Path(item["path"])

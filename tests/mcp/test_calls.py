@@ -1,0 +1,208 @@
+"""Bad calls, failing workflows, progress notifications, cancellation, confinement, plugins' tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import anyio
+import pytest
+
+from tests.run.helpers import sent, write_png
+
+from .conftest import WORKFLOWS, structured
+
+pytestmark = pytest.mark.anyio
+
+SERVE = ("mcp", "serve")
+W1 = json.loads((WORKFLOWS / "W1_empty_image_save.json").read_text())
+
+
+def error_of(result) -> dict:
+    assert result.is_error, result
+    document = structured(result)
+    assert document["ok"] is False and document["data"] is None
+    return document["error"]
+
+
+async def until(condition, what: str, seconds: float = 20) -> None:
+    """Wait for ``condition()`` to hold (checked every 20 ms), failing after ``seconds``."""
+    with anyio.move_on_after(seconds):
+        while not condition():
+            await anyio.sleep(0.02)
+        return
+    raise AssertionError(f"no {what} within {seconds} s")
+
+
+async def test_bad_arguments_are_tool_errors_and_the_server_keeps_serving(serve) -> None:
+    async with serve(*SERVE) as session:
+        missing = error_of(await session.call_tool("run_workflow", {}))
+        assert missing["code"] == "usage" and "'workflow' is a required property" in missing["message"]
+        wrong = error_of(await session.call_tool("search_nodes", {"query": "x", "limit": "ten"}))
+        assert wrong["code"] == "usage" and wrong["message"].startswith("search_nodes: argument limit:")
+        extra = error_of(await session.call_tool("queue", {"verbose": True}))
+        assert extra["code"] == "usage" and "verbose" in extra["message"]
+        unknown = error_of(await session.call_tool("run_workflows", {"workflow": "x"}))
+        assert unknown["code"] == "not_found" and "'run_workflow'" in unknown["hint"]
+        nowhere = error_of(await session.call_tool("run_workflow", {"workflow": "no-such-workflow"}))
+        assert nowhere["code"] == "not_found"
+        again = await session.call_tool("queue", {})
+        assert not again.is_error
+
+
+async def test_a_failing_workflow_is_the_same_error_as_on_the_command_line(serve, run_cli, fake_comfy,
+                                                                          tmp_path) -> None:
+    path = str(tmp_path / "w6.json")  # inside the server's root (its current folder)
+    (tmp_path / "w6.json").write_text((WORKFLOWS / "W6_runtime_error.json").read_text())
+    cli = run_cli("run", path, "-o", str(tmp_path / "cli"), "--json", server=fake_comfy).json()["error"]
+    async with serve(*SERVE) as session:
+        result = await session.call_tool("run_workflow", {"workflow": path})
+    error = error_of(result)
+    assert error["code"] == cli["code"] == "execution_failed"
+    assert error["message"] == cli["message"] and error["hint"] == cli["hint"]
+    assert result.content[0].text.startswith(f"execution_failed: {cli['message']}")
+
+
+async def test_bad_parameters_are_rejected_before_submission(serve, fake_comfy) -> None:
+    async with serve(*SERVE) as session:
+        error = error_of(await session.call_tool("run_workflow", {"workflow": W1, "parameters": {
+            "width": 99999, "height": "tall", "colour": 1}}))
+    assert error["code"] == "rejected"
+    problems = {p["parameter"]: p["problem"] for p in error["details"]["problems"]}
+    assert problems == {"width": "99999 is out of range (1 to 16384)", "height": "'tall' is not a number",
+                        "colour": "unknown parameter"}
+    assert sent(fake_comfy, "POST", "/prompt") == []
+
+
+async def test_progress_notifications_follow_the_run(serve, fake_comfy) -> None:
+    fake_comfy.progress_steps_delay = 0.01
+    messages: list[tuple[float, str]] = []
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        messages.append((value, message or ""))
+
+    workflow = json.loads((WORKFLOWS / "W3_colortransfer_progress.json").read_text())
+    async with serve(*SERVE) as session:
+        result = await session.call_tool("run_workflow", {"workflow": workflow}, progress_callback=progress)
+    assert not result.is_error, result
+    texts = [text for _, text in messages]
+    prompt_id = structured(result)["data"]["prompt_id"]
+    assert texts[0].startswith(f"prompt {prompt_id} queued")
+    assert any(text.startswith("node ") and "ColorTransfer" in text for text in texts)
+    steps = [text for text in texts if ": step " in text]
+    assert steps and steps[-1].endswith("(100%)")
+    assert texts[-1].startswith(f"prompt {prompt_id} done")
+    values = [value for value, _ in messages]
+    assert values == sorted(set(values))  # increasing, as the protocol requires
+
+
+async def test_cancelling_the_call_cancels_its_prompt_and_only_it(serve, fake_comfy) -> None:
+    fake_comfy.faults.hold_execution = True
+    running = anyio.Event()
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        if (message or "").startswith("node "):
+            running.set()
+
+    async with serve(*SERVE) as session:
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: session.call_tool("run_workflow", {"workflow": W1}, progress_callback=progress))
+            with anyio.fail_after(20):
+                await running.wait()
+            [ours] = [r.json["prompt_id"] for r in sent(fake_comfy, "POST", "/prompt")]
+            queued = structured(await session.call_tool("submit_workflow", {"workflow": W1}))  # waits behind ours
+            group.cancel_scope.cancel()
+        other = queued["data"]["prompt_id"]
+
+        def cancels() -> list[str]:
+            return [r.path for r in sent(fake_comfy, "POST") if "cancel" in r.path or r.path in ("/interrupt", "/queue")]
+
+        await until(lambda: cancels(), "the cancellation")
+        assert cancels() == [f"/api/jobs/{ours}/cancel"]
+        fake_comfy.faults.hold_execution = False
+        waited = structured(await session.call_tool("wait_for", {"prompt_ids": [other], "download": False}))
+        assert waited["data"]["status"] == "success"  # the other prompt ran to its end
+        assert structured(await session.call_tool("get_status", {"prompt_ids": [ours]}))["data"]["status"] == "cancelled"
+
+
+async def test_paths_outside_the_roots_are_refused(serve, fake_comfy, tmp_path) -> None:
+    root = tmp_path / "allowed"
+    root.mkdir()
+    inside = root / "w1.json"
+    inside.write_text(json.dumps(W1))
+    outside = tmp_path / "w1.json"
+    outside.write_text(json.dumps(W1))
+    image = write_png(tmp_path / "secret.png", (1, 2, 3))
+    async with serve(*SERVE, "--root", str(root)) as session:
+        read = error_of(await session.call_tool("run_workflow", {"workflow": str(outside), "output_dir": str(root)}))
+        assert read["code"] == "usage" and "refusing to read" in read["message"]
+        write = error_of(await session.call_tool("run_workflow", {"workflow": str(inside),
+                                                                  "output_dir": str(tmp_path / "out")}))
+        assert "refusing to write" in write["message"]
+        upload = error_of(await session.call_tool("upload_image", {"path": str(image)}))
+        assert "refusing to upload" in upload["message"]
+        as_input = error_of(await session.call_tool("run_workflow", {
+            "workflow": {"1": {"class_type": "LoadImage", "inputs": {"image": str(image)}},
+                         "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}}},
+            "output_dir": str(root)}))
+        assert "refusing to upload" in as_input["message"]
+        assert sent(fake_comfy, "POST", "/prompt") == [] and sent(fake_comfy, "POST", "/upload/image") == []
+        ok = structured(await session.call_tool("run_workflow", {"workflow": str(inside), "output_dir": str(root)}))
+        assert ok["ok"] and ok["data"]["outputs"][0]["path"].startswith(str(root))
+
+
+PLUGIN = '''
+from comfyui_skill import McpTool, Result, hookimpl
+
+
+def where(ctx, arguments):
+    return Result(data={"server": ctx.server.name, "url": ctx.server.url, "said": arguments["say"]})
+
+
+@hookimpl
+def comfyui_skill_mcp_tools():
+    return [McpTool("echo_server", "Say which server the call is aimed at.",
+                    {"type": "object", "properties": {"say": {"type": "string"}, "server": {"type": "string"}},
+                     "required": ["say"]}, where, read_only=True)]
+'''
+
+
+async def test_a_plugin_adds_a_tool_and_a_broken_one_is_skipped(serve, fake_comfy, tmp_path) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "echo_tools.py").write_text(PLUGIN)
+    (folder / "broken_tools.py").write_text("raise ImportError('no such thing')\n")
+    env = {"PYTHONPATH": str(folder)}
+    async with serve("-p", "echo_tools", "-p", "broken_tools", *SERVE, env=env) as session:
+        tools = {tool.name for tool in (await session.list_tools()).tools}
+        assert "echo_server" in tools and "run_workflow" in tools
+        echoed = structured(await session.call_tool("echo_server", {"say": "hi"}))["data"]
+        other = structured(await session.call_tool("echo_server", {"say": "hi", "server": "http://127.0.0.1:9"}))
+    assert echoed == {"server": "url", "url": fake_comfy.url, "said": "hi"}
+    assert other["data"]["url"] == "http://127.0.0.1:9"
+    log = [line for line in (tmp_path / "server.log").read_text().splitlines() if "broken_tools" in line]
+    assert len(log) == 1 and "failed to load" in log[0]
+
+
+async def test_secrets_are_redacted_from_results(serve, fake_comfy, run_cli) -> None:
+    url = fake_comfy.url.replace("http://", "http://someone:hunter2-sekrit@")
+    assert run_cli("server", "add", "guarded", url).exit_code == 0
+    async with serve(*SERVE) as session:
+        result = await session.call_tool("server_status", {"servers": ["guarded"]})
+    text = json.dumps([item.model_dump() for item in result.content]) + json.dumps(result.structured_content)
+    assert "hunter2-sekrit" not in text and "someone:***@" in text
+
+
+def test_without_the_sdk_it_says_how_to_install_it(run_cli, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "mcp.server.lowlevel", None)
+    result = run_cli("mcp", "serve")
+    assert result.exit_code == 2
+    assert result.stderr == "comfyui-skill: error: 'mcp serve' needs the MCP SDK; install it with: " \
+                            "pip install 'comfyui-skill[mcp]'\n"
+
+
+def test_a_network_bind_needs_a_token(run_cli) -> None:
+    refused = run_cli("mcp", "serve", "--http", "0.0.0.0:8765", "--json")
+    assert refused.exit_code == 2 and "without a token" in refused.json()["error"]["message"]
+    bad = run_cli("mcp", "serve", "--http", "localhost:http")
+    assert bad.exit_code == 2 and "[HOST:]PORT" in bad.stderr
