@@ -1,0 +1,70 @@
+"""'mcp serve --http': streamable HTTP with a bearer token that every request must carry."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from .conftest import EXECUTABLE
+
+TOKEN = "a-long-random-token-for-the-test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_listening(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
+    """Until the server accepts connections (it exits: fail with its stderr)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port} after {seconds} s")
+
+
+@pytest.fixture
+def http_server(cli_env, fake_comfy, tmp_path) -> Iterator[str]:
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFYUI_SKILL_")}, **cli_env,
+           "COMFYUI_SKILL_MCP_TOKEN": TOKEN}
+    process = subprocess.Popen([EXECUTABLE, "--url", fake_comfy.url, "mcp", "serve", "--http", f"127.0.0.1:{port}"],
+                               env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        wait_listening(port, process)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.communicate(timeout=15)
+
+
+@pytest.mark.anyio
+async def test_http_clients_need_the_token(http_server) -> None:
+    import httpx2
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with httpx2.AsyncClient() as plain:
+        refused = await plain.post(http_server, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    assert refused.status_code == 401 and TOKEN not in refused.text
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as client:
+        async with streamable_http_client(http_server, http_client=client) as (read, write, *_):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = {tool.name for tool in (await session.list_tools()).tools}
+                queue = await session.call_tool("queue", {})
+    assert "run_workflow" in tools
+    assert queue.structured_content["data"] == {"queue_running": [], "queue_pending": []}
