@@ -86,6 +86,8 @@ async def test_upload_image_and_cancel(serve, fake_comfy, tmp_path) -> None:
         [result] = data_of(await session.call_tool("cancel", {"prompt_ids": [prompt_id]}))
         assert result["prompt_id"] == prompt_id and result["result"] in ("interrupted", "removed")
         fake_comfy.faults.hold_execution = False
+        ended = await session.call_tool("wait_for", {"prompt_ids": [prompt_id], "download": False})
+        assert ended.is_error and structured(ended)["error"]["code"] == "cancelled"
         nothing = await session.call_tool("cancel", {"prompt_ids": [prompt_id]})
         assert nothing.is_error and structured(nothing)["error"]["code"] == "not_found"
 
