@@ -7,12 +7,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from comfyui_skill import (AuthError, CliError, Context, ExitCode, Output, PromptLost, Result, UnreachableError,
-                           UsageError, new_client_id, new_prompt_id)
+from comfyui_skill import (AuthError, CliError, ComfyClient, Context, ExitCode, Output, PromptLost, Result,
+                           UnreachableError, UsageError, new_client_id, new_prompt_id)
 
 from .batch import requested as batch_requested, stray_options
 from .execute import Reporter, conclude, deadline_of, follow_journaled, interrupted, post, prepare, render_outputs
 from .follow import Follower, stall_timeout_of
+from .live import queued_graphs
 from .lookup import lookup, server_for
 from .request import (OutputOptions, RunRequest, SubmitOptions, WorkflowInputs, inputs_from_args,
                       run_request_from_args, submit_options_from_args)
@@ -59,7 +60,7 @@ def _run_once(ctx: Context, request: RunRequest, workflow: Workflow, prompt_id: 
     """Submit the workflow as ``prompt_id``, follow it and save its outputs: (result data, POST answer)."""
     client_id = new_client_id()
     report = Reporter(ctx, ctx.client, prompt_id)
-    stream = _open_socket(ctx, client_id)  # before the POST: no message of ours can be missed
+    stream = _open_socket(ctx, ctx.client, client_id)  # before the POST: no message of ours can be missed
     outputs = request.outputs
     try:
         try:  # Ctrl-C during the POST too: the server may already have taken (and started) the prompt
@@ -81,10 +82,10 @@ def _run_once(ctx: Context, request: RunRequest, workflow: Workflow, prompt_id: 
     return data, answer
 
 
-def _open_socket(ctx: Context, client_id: str) -> Any:
+def _open_socket(ctx: Context, client: ComfyClient, client_id: str) -> Any:
     """The event socket, or None (then the run polls): a missing socket never stops a run."""
     try:
-        return ctx.client.open_events(client_id)
+        return client.open_events(client_id)
     except (UnreachableError, AuthError) as exc:
         ctx.output.debug(f"no WebSocket ({exc.message}); following the prompt by polling")
         return None
@@ -110,6 +111,19 @@ def submit_workflow(ctx: Context, inputs: WorkflowInputs, options: SubmitOptions
     return Result(data=data, text=render)
 
 
+def _overhearing_follower(ctx: Context, client: ComfyClient, prompt_id: str, report: Reporter,
+                          deadline: float | None, stall_timeout: float) -> Follower:
+    """A follower of a prompt submitted elsewhere. While the prompt is in the queue it listens on a
+    fresh socket, and so hears the node and steps where the server sends them to every socket (see
+    :mod:`.live`); a prompt that left the queue is asked about by polling, as it always was."""
+    graph = queued_graphs(client, [prompt_id]).get(prompt_id)
+    client_id = new_client_id() if graph is not None else None
+    stream = _open_socket(ctx, client, client_id) if client_id is not None else None
+    workflow = Workflow(graph or {}, prompt_id)
+    return Follower(client, prompt_id, client_id, report, deadline=deadline, stream=stream, titles=workflow.title,
+                    class_types=workflow.class_type, stall_timeout=stall_timeout, first_check=0)
+
+
 def wait(ctx: Context, args: argparse.Namespace) -> Result:
     outputs = OutputOptions(download=args.wait_download, output_dir=args.wait_output_dir,
                             include_temp=args.wait_include_temp)
@@ -126,8 +140,8 @@ def wait_for(ctx: Context, prompt_ids: Sequence[str], outputs: OutputOptions, *,
         report = Reporter(ctx, client, prompt_id)
         started = time.monotonic()
         try:
-            state = follow_journaled(Follower(client, prompt_id, None, report, deadline=deadline,
-                                              stall_timeout=stall_timeout_of(server_for(ctx, record))))
+            state = follow_journaled(_overhearing_follower(ctx, client, prompt_id, report, deadline,
+                                                           stall_timeout_of(server_for(ctx, record))))
             results.append(conclude(ctx, client, prompt_id, state, report, download=outputs.download,
                                     outdir=outputs.output_dir, include_temp=outputs.include_temp,
                                     deadline=deadline, started=started))

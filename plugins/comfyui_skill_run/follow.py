@@ -47,7 +47,7 @@ class Follower:
     def __init__(self, client: ComfyClient, prompt_id: str, client_id: str | None, emit: Emit, *,
                  deadline: float | None, stream: Any = None, titles: Callable[[str], str] = str,
                  class_types: Callable[[str], str | None] = lambda node: None,
-                 stall_timeout: float = STALL_TIMEOUT) -> None:
+                 stall_timeout: float = STALL_TIMEOUT, first_check: float = FIRST_CHECK) -> None:
         self.client = client
         self.prompt_id = prompt_id
         self.client_id = client_id
@@ -65,6 +65,7 @@ class Follower:
         self.stall_timeout = stall_timeout  # see stall_timeout_of
         self.server_status: str | None = None
         self.last_sign_of_life = time.monotonic()
+        self.first_check = first_check  # seconds before the server is first asked (0: at once)
 
     # ----------------------------------------------------------------- entry point
     def follow(self) -> JobState:
@@ -92,7 +93,7 @@ class Follower:
     # ----------------------------------------------------------------- WebSocket
     def _follow_socket(self) -> JobState | None:
         """Follow on the socket; None means 'carry on by polling' (it could not be kept open)."""
-        next_check = time.monotonic() + FIRST_CHECK
+        next_check = time.monotonic() + self.first_check
         settle_until: float | None = None
         drops = 0  # in a row, with no message in between: a socket that never works is left for polling
         while True:
@@ -161,11 +162,12 @@ class Follower:
             node = data.get("node")
             if node is None:
                 return "ended" if theirs == self.prompt_id else None
-            self._started()
-            self.current_node = str(node)
-            self.emit("node", node=str(node), class_type=self.class_types(str(node)), title=self.titles(str(node)))
+            self._entered(str(node))
         elif kind == "progress" and theirs == self.prompt_id:
-            self.emit("progress", node=str(data.get("node")), value=data.get("value"), max=data.get("max"))
+            node = str(data.get("node"))
+            if node != self.current_node:  # joined while the node ran (``wait``): its steps name it
+                self._entered(node)
+            self.emit("progress", node=node, value=data.get("value"), max=data.get("max"))
         elif kind == "executed" and theirs == self.prompt_id:
             output = data.get("output")
             if isinstance(output, dict):
@@ -177,6 +179,11 @@ class Follower:
         elif kind == "execution_interrupted" and theirs == self.prompt_id:
             return JobState("cancelled", outputs=dict(self.ws_outputs), error=dict(data))
         return None
+
+    def _entered(self, node: str) -> None:
+        self._started()
+        self.current_node = node
+        self.emit("node", node=node, class_type=self.class_types(node), title=self.titles(node))
 
     def _keep_streamed_image(self, message: Message) -> None:
         """Keep the frames SaveImageWebsocket sends (they are its only output); previews of other

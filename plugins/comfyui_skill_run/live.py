@@ -66,8 +66,14 @@ def _text(value: Any) -> str | None:
 
 def class_types(client: ComfyClient, prompt_ids: Collection[str]) -> dict[str, dict[str, Any]]:
     """The graphs of running ``prompt_ids`` as the queue shows them: ``{prompt_id: {node: class_type}}``."""
-    graphs: dict[str, dict[str, Any]] = {}
-    for item in client.queue().get("queue_running") or []:
-        if isinstance(item, list) and len(item) > 2 and item[1] in prompt_ids and isinstance(item[2], dict):
-            graphs[item[1]] = {node: spec.get("class_type") for node, spec in item[2].items() if isinstance(spec, dict)}
-    return graphs
+    return {prompt_id: {node: spec.get("class_type") for node, spec in graph.items() if isinstance(spec, dict)}
+            for prompt_id, graph in queued_graphs(client, prompt_ids, pending=False).items()}
+
+
+def queued_graphs(client: ComfyClient, prompt_ids: Collection[str], *, pending: bool = True
+                  ) -> dict[str, dict[str, Any]]:
+    """The API graphs of ``prompt_ids`` the queue holds (running, and waiting unless ``pending`` is false)."""
+    queue = client.queue()
+    items = list(queue.get("queue_running") or []) + (list(queue.get("queue_pending") or []) if pending else [])
+    return {item[1]: item[2] for item in items
+            if isinstance(item, list) and len(item) > 2 and item[1] in prompt_ids and isinstance(item[2], dict)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from comfyui_skill import ExitCode
@@ -173,6 +175,27 @@ def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy
     assert f"{running}  running  node 3 (ColorTransfer)  " in narrow and "/24" in narrow and "[" not in narrow
     assert all(len(line) <= 80 for line in narrow.splitlines())
     run_cli("cancel", running, pending, server=fake_comfy)
+
+
+def test_wait_on_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy, workflow_file, tmp_path):
+    fake_comfy.faults.hold_execution = True
+    running = _submit(run_cli, fake_comfy, workflow_file("W3"))  # submit sends no client id: progress is broadcast
+    waited: list = []
+    waiter = threading.Thread(target=lambda: waited.append(
+        run_cli("wait", running, "-o", str(tmp_path), "--output", "ndjson", server=fake_comfy)))
+    waiter.start()
+    deadline = time.monotonic() + 30
+    while not fake_comfy.ws_clients and time.monotonic() < deadline:  # wait is listening
+        threading.Event().wait(0.01)
+    fake_comfy.faults.hold_execution = False
+    waiter.join(60)
+    [result] = waited
+    assert result.exit_code == 0, result.stderr
+    events = result.ndjson()
+    nodes = [e for e in events if e.get("event") == "node" and e.get("node") == "3"]
+    assert nodes and nodes[0]["class_type"] == "ColorTransfer" and nodes[0]["title"].endswith("(#3)")
+    steps = [e for e in events if e.get("event") == "progress" and e.get("node") == "3"]
+    assert steps and steps[-1]["value"] == steps[-1]["max"] == 24
 
 
 def test_status_of_a_running_prompt_without_a_socket(run_cli, fake_comfy, workflow_file):

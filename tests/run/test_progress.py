@@ -138,3 +138,32 @@ def test_the_queue_position_is_reported_and_updated_on_a_busy_socket(fake_comfy)
     client = ComfyClient(Backend(make_server("fake", {"url": fake_comfy.url})))
     state = Follower(client, ours, None, emit, deadline=time.monotonic() + 60, stream=socket).follow()
     assert state.status == "success" and positions == [2, 1]
+
+
+class ScriptedSocket:
+    """The messages given, then silence."""
+
+    def __init__(self, *messages: Message) -> None:
+        self.messages = list(messages)
+
+    def receive(self, timeout: float) -> Message | None:
+        return self.messages.pop(0) if self.messages else None
+
+    def close(self) -> None:
+        pass
+
+
+def test_joining_while_a_node_runs_names_the_node_from_its_steps(fake_comfy):
+    """``wait`` opens its socket after the node's ``executing`` was sent: its steps say which node runs."""
+    ours = "9f0c1a2b-0000-4000-8000-000000000001"
+    socket = ScriptedSocket(
+        Message("progress", {"prompt_id": ours, "node": "3", "value": 5, "max": 24}),
+        Message("progress", {"prompt_id": ours, "node": "3", "value": 6, "max": 24}),
+        Message("execution_error", {"prompt_id": ours, "node_id": "3", "exception_message": "stop here"}))
+    events: list[tuple[str, dict[str, Any]]] = []
+    client = ComfyClient(Backend(make_server("fake", {"url": fake_comfy.url})))
+    state = Follower(client, ours, None, lambda kind, **data: events.append((kind, data)), deadline=None,
+                     stream=socket, titles=lambda node: f"ColorTransfer (#{node})").follow()
+    assert state.status == "error"
+    assert [kind for kind, _ in events] == ["started", "node", "progress", "progress"]
+    assert events[1][1]["title"] == "ColorTransfer (#3)"
