@@ -2,13 +2,15 @@
 
 ``structuredContent`` is the document ``--json`` prints (``{"schema", "ok", "command", "data",
 "error"}``), also given as JSON text; an error is a tool error (``isError``) whose first text says
-its code, message and hint. Saved images up to :data:`INLINE_IMAGE_BYTES` come back as image
-content, other saved files as resource links. Secrets are redacted from all of it.
+its code, message and hint. Every saved file comes back as a resource link (``file://``); a saved
+image also as image content: a thumbnail (at most :data:`THUMBNAIL_SIDE` pixels a side, at most
+:data:`INLINE_IMAGE_BYTES`). Secrets are redacted from all of it.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,8 +20,9 @@ import mcp_types as types
 
 from comfyui_skill import CliError, Result, envelope, redact
 
-#: Saved images up to this size come back inline (base64) as image content; larger ones as links.
-INLINE_IMAGE_BYTES = 1024 * 1024
+#: The longest side of the thumbnails of saved images, in pixels, and the most bytes one may take.
+THUMBNAIL_SIDE = 512
+INLINE_IMAGE_BYTES = 512 * 1024
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
                ".gif": "image/gif"}
 MEDIA_TYPES = {**IMAGE_TYPES, ".mp4": "video/mp4", ".webm": "video/webm", ".wav": "audio/wav",
@@ -52,12 +55,31 @@ def _media(data: Any) -> Iterator[Any]:
             size = path.stat().st_size
         except OSError:
             continue
-        if suffix in IMAGE_TYPES and size <= INLINE_IMAGE_BYTES:
-            yield types.ImageContent(type="image", data=base64.b64encode(path.read_bytes()).decode("ascii"),
-                                     mime_type=IMAGE_TYPES[suffix])
-        else:
-            yield types.ResourceLink(type="resource_link", name=path.name, uri=path.as_uri(), size=size,
-                                     mime_type=MEDIA_TYPES.get(suffix))
+        if suffix in IMAGE_TYPES:
+            image = thumbnail(path)
+            if image is not None:
+                yield types.ImageContent(type="image", data=base64.b64encode(image).decode("ascii"),
+                                         mime_type="image/png")
+        yield types.ResourceLink(type="resource_link", name=path.name, uri=path.as_uri(), size=size,
+                                 mime_type=MEDIA_TYPES.get(suffix))
+
+
+def thumbnail(path: Path) -> bytes | None:
+    """A PNG of the image at ``path`` scaled to fit :data:`THUMBNAIL_SIDE` (None if it cannot be read,
+    or is still too large)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            if image.mode not in ("RGB", "RGBA", "L", "LA"):
+                image = image.convert("RGBA")
+            encoded = io.BytesIO()
+            image.save(encoded, format="PNG", optimize=True)
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+    data = encoded.getvalue()
+    return data if len(data) <= INLINE_IMAGE_BYTES else None
 
 
 def _saved_paths(data: Any) -> Iterator[Path]:

@@ -11,11 +11,10 @@ import math
 from typing import Any
 
 import anyio
-import jsonschema
 import mcp_types as types
 from mcp.server.lowlevel import Server
 
-from comfyui_skill import (ConfigError, Context, McpTool, NotFoundError, Result, UsageError, __version__,
+from comfyui_skill import (CliError, ConfigError, Context, McpTool, NotFoundError, Result, UsageError, __version__,
                            did_you_mean, redact)
 
 from .calls import ToolCall
@@ -29,22 +28,21 @@ INSTRUCTIONS = ("comfyui-skill drives the user's ComfyUI servers. Typical flow: 
 
 
 class Toolbox:
-    """The tools of every plugin, with a validator for each one's arguments."""
+    """The tools of every plugin, each one's arguments checked against its schema when it is called
+    (the validator is built then: JSON Schema's machinery is not part of the start-up)."""
 
     def __init__(self, ctx: Context) -> None:
         self.tools: dict[str, McpTool] = {}
+        self.plugins: dict[str, str] = {}
         self.validators: dict[str, Any] = {}
         for name, provided in sorted(ctx.plugins.mcp_tools().items()):
-            tool = provided.item
-            try:
-                validator_class = jsonschema.validators.validator_for(tool.input_schema)
-                validator_class.check_schema(tool.input_schema)
-            except (jsonschema.SchemaError, TypeError) as exc:
-                ctx.output.warn(f"MCP tool {name!r} of plugin {provided.plugin!r} has an invalid input schema "
-                                f"({getattr(exc, 'message', exc)}); skipped")
+            schema = provided.item.input_schema
+            if not (isinstance(schema, dict) and schema.get("type") == "object"):
+                ctx.output.warn(f"MCP tool {name!r} of plugin {provided.plugin!r}: its input schema is not a JSON "
+                                "Schema of type 'object'; skipped")
                 continue
-            self.tools[name] = tool
-            self.validators[name] = validator_class(tool.input_schema)
+            self.tools[name] = provided.item
+            self.plugins[name] = provided.plugin
 
     def listing(self) -> list[types.Tool]:
         return [types.Tool(name=tool.name, description=tool.description, input_schema=tool.input_schema,
@@ -53,8 +51,19 @@ class Toolbox:
 
     def arguments(self, name: str, given: dict[str, Any] | None) -> dict[str, Any]:
         """The call's arguments, checked against the tool's schema (a UsageError naming the first problem)."""
+        import jsonschema
+
         if name not in self.tools:
             raise NotFoundError(f"no tool {name!r}", hint=did_you_mean(name, self.tools) or "list the tools")
+        if name not in self.validators:
+            schema = self.tools[name].input_schema
+            validator_class = jsonschema.validators.validator_for(schema)
+            try:
+                validator_class.check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                raise CliError(f"tool {name!r} of plugin {self.plugins[name]!r} has an invalid input schema: "
+                               f"{exc.message}", hint="report it to the plugin's author") from None
+            self.validators[name] = validator_class(schema)
         arguments = dict(given or {})
         error = jsonschema.exceptions.best_match(self.validators[name].iter_errors(arguments))
         if error is not None:
@@ -85,7 +94,7 @@ def build_server(ctx: Context, options: ServeOptions) -> Server:
     async def call_tool(request: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         try:
             arguments = toolbox.arguments(params.name, params.arguments)
-        except (NotFoundError, UsageError) as error:
+        except CliError as error:
             return tool_result(params.name, Result(exit_code=error.exit_code, error=error), secrets=secrets)
         server = arguments.pop("server", None)
         result, notes = await follow(ctx, toolbox.tools[params.name], arguments, server, request.session, secrets)

@@ -21,13 +21,6 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def w1_file(tmp_path: Path) -> str:
-    path = tmp_path / "w1.json"
-    path.write_text((WORKFLOWS / "W1_empty_image_save.json").read_text())
-    return str(path)
-
-
-@pytest.fixture
 def serve(cli_env: dict[str, str], fake_comfy: Any, tmp_path: Path):
     """``async with serve(*options) as session``: a server process over stdio, aimed at the fake, run in
     ``tmp_path`` (the default root), its stderr kept in ``tmp_path / 'server.log'``."""

@@ -163,7 +163,10 @@ def where(ctx, arguments):
 def comfyui_skill_mcp_tools():
     return [McpTool("echo_server", "Say which server the call is aimed at.",
                     {"type": "object", "properties": {"say": {"type": "string"}, "server": {"type": "string"}},
-                     "required": ["say"]}, where, read_only=True)]
+                     "required": ["say"]}, where, read_only=True),
+            McpTool("not_an_object", "Takes a string.", {"type": "string"}, where),
+            McpTool("bad_schema", "Its schema is broken.", {"type": "object", "properties": {"x": {"type": 5}}},
+                    where)]
 '''
 
 
@@ -175,13 +178,18 @@ async def test_a_plugin_adds_a_tool_and_a_broken_one_is_skipped(serve, fake_comf
     env = {"PYTHONPATH": str(folder)}
     async with serve("-p", "echo_tools", "-p", "broken_tools", *SERVE, env=env) as session:
         tools = {tool.name for tool in (await session.list_tools()).tools}
-        assert "echo_server" in tools and "run_workflow" in tools
+        assert "echo_server" in tools and "run_workflow" in tools and "not_an_object" not in tools
+        broken = error_of(await session.call_tool("bad_schema", {}))
+        assert broken["code"] == "internal" and "plugin 'echo_tools' has an invalid input schema" in broken["message"]
         echoed = structured(await session.call_tool("echo_server", {"say": "hi"}))["data"]
         other = structured(await session.call_tool("echo_server", {"say": "hi", "server": "http://127.0.0.1:9"}))
     assert echoed == {"server": "url", "url": fake_comfy.url, "said": "hi"}
     assert other["data"]["url"] == "http://127.0.0.1:9"
-    log = [line for line in (tmp_path / "server.log").read_text().splitlines() if "broken_tools" in line]
-    assert len(log) == 1 and "failed to load" in log[0]
+    log = (tmp_path / "server.log").read_text().splitlines()
+    [broken] = [line for line in log if "broken_tools" in line]
+    assert "failed to load" in broken
+    [skipped] = [line for line in log if "not_an_object" in line]
+    assert "not a JSON Schema of type 'object'; skipped" in skipped
 
 
 async def test_secrets_are_redacted_from_results(serve, fake_comfy, run_cli) -> None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import base64
+import io
+import json
+from pathlib import Path
 
-from .conftest import structured
+import pytest
+from PIL import Image
+
+from .conftest import WORKFLOWS, structured
 
 pytestmark = pytest.mark.anyio
 
 SERVE = ("mcp", "serve")
+W1_PATH = WORKFLOWS / "W1_empty_image_save.json"
 
 
 async def test_lists_every_builtin_tool_with_a_schema(serve) -> None:
@@ -25,14 +32,19 @@ async def test_lists_every_builtin_tool_with_a_schema(serve) -> None:
     assert all(tool.description for tool in tools.values())
 
 
-async def test_run_workflow_returns_the_saved_files_and_the_image(serve, w1_file, tmp_path) -> None:
+async def test_run_workflow_returns_the_saved_files_and_a_thumbnail(serve, tmp_path) -> None:
+    graph = json.loads(W1_PATH.read_text())
+    graph["1"]["inputs"].update(width=1024, height=600)
     async with serve(*SERVE) as session:
-        result = await session.call_tool("run_workflow", {"workflow": w1_file, "output_dir": str(tmp_path / "out")})
+        result = await session.call_tool("run_workflow", {"workflow": graph, "output_dir": str(tmp_path / "out")})
     document = structured(result)
     assert not result.is_error and document["ok"] and document["command"] == "run_workflow"
     data = document["data"]
     assert data["status"] == "success" and data["prompt_id"]
-    paths = [item["path"] for item in data["outputs"]]
-    assert paths and all(path.startswith(str(tmp_path / "out")) for path in paths)
-    images = [item for item in result.content if item.type == "image"]
-    assert images and images[0].mime_type == "image/png"
+    [path] = [item["path"] for item in data["outputs"]]
+    assert path.startswith(str(tmp_path / "out"))
+    [image] = [item for item in result.content if item.type == "image"]
+    [link] = [item for item in result.content if item.type == "resource_link"]
+    assert link.uri == Path(path).as_uri() and link.mime_type == "image/png"
+    with Image.open(io.BytesIO(base64.b64decode(image.data))) as thumbnail:
+        assert (image.mime_type, thumbnail.size) == ("image/png", (512, 300))
