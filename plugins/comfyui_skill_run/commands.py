@@ -15,8 +15,8 @@ from .execute import Reporter, conclude, deadline_of, follow_journaled, interrup
 from .follow import Follower, stall_timeout_of
 from .live import queued_graphs
 from .lookup import lookup, server_for
-from .request import (OutputOptions, RunRequest, SubmitOptions, WorkflowInputs, inputs_from_args,
-                      run_request_from_args, submit_options_from_args)
+from .request import (OutputOptions, RunRequest, SubmitOptions, WorkflowInputs, batch_request_from_args,
+                      inputs_from_args, run_request_from_args, submit_options_from_args)
 from .workflow import Workflow
 
 
@@ -24,7 +24,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     if batch_requested(args):
         from .batch.command import run_batch
 
-        return run_batch(ctx, args)
+        return run_batch(ctx, batch_request_from_args(args))
     if args.workflow is None:
         raise UsageError("run needs a WORKFLOW (a file, '-' or a stored name)")
     stray = stray_options(args)

@@ -61,6 +61,28 @@ class RunRequest:
     resubmit_on_loss: bool = False
 
 
+@dataclass(frozen=True)
+class BatchRequest:
+    """A batch (docs/batch.md): one workflow run once per item, items made from ``count`` random seeds,
+    ``sweep`` values (``PARAM=VALUES``) and/or the JSON lines of ``items_file``, spread over ``servers``
+    (names or URLs, comma-separated) or a ``pool``; or the batch of the manifest ``resume`` finished."""
+
+    inputs: WorkflowInputs | None
+    submit: SubmitOptions = SubmitOptions()
+    outputs: OutputOptions = OutputOptions()
+    timeout: float | None = None
+    detach: bool = False
+    count: int | None = None
+    sweep: tuple[str, ...] = ()
+    items_file: str | None = None
+    servers: str | None = None
+    pool: str | None = None
+    failover: bool = True
+    manifest: str | None = None
+    resume: str | None = None
+    name_template: str | None = None
+
+
 # ----------------------------------------------------------------- from the command line
 def inputs_from_args(args: argparse.Namespace) -> WorkflowInputs:
     """WORKFLOW, ``--args``, ``--set`` and the undeclared ``--NAME VALUE`` words."""
@@ -73,8 +95,20 @@ def submit_options_from_args(args: argparse.Namespace) -> SubmitOptions:
                          allow_paid_nodes=args.run_allow_paid_nodes)
 
 
+def output_options_from_args(args: argparse.Namespace) -> OutputOptions:
+    return OutputOptions(download=not args.run_no_download, output_dir=args.run_output_dir,
+                         include_temp=args.run_include_temp, save_text=args.run_save_text)
+
+
 def run_request_from_args(args: argparse.Namespace) -> RunRequest:
-    outputs = OutputOptions(download=not args.run_no_download, output_dir=args.run_output_dir,
-                            include_temp=args.run_include_temp, save_text=args.run_save_text)
-    return RunRequest(inputs_from_args(args), submit_options_from_args(args), outputs, timeout=args.run_timeout,
-                      detach=args.run_detach, resubmit_on_loss=args.run_resubmit_on_loss)
+    return RunRequest(inputs_from_args(args), submit_options_from_args(args), output_options_from_args(args),
+                      timeout=args.run_timeout, detach=args.run_detach, resubmit_on_loss=args.run_resubmit_on_loss)
+
+
+def batch_request_from_args(args: argparse.Namespace) -> BatchRequest:
+    inputs = inputs_from_args(args) if args.workflow is not None else None
+    return BatchRequest(inputs, submit_options_from_args(args), output_options_from_args(args),
+                        timeout=args.run_timeout, detach=args.run_detach, count=args.batch_count,
+                        sweep=tuple(args.batch_sweep or ()), items_file=args.batch_file, servers=args.batch_servers,
+                        pool=args.batch_pool, failover=not args.batch_no_failover, manifest=args.batch_manifest,
+                        resume=args.batch_resume, name_template=args.batch_name_template)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import time
 from pathlib import Path
@@ -13,7 +12,8 @@ from comfyui_skill import (CliError, Context, Event, ExitCode, Output, Result, T
 
 from .. import paid
 from ..outputs import output_dir
-from ..workflow import collect_overrides, existing_file, expand as expand_path
+from ..request import BatchRequest, SubmitOptions
+from ..workflow import existing_file, expand as expand_path
 from . import manifest as manifests
 from . import naming, servers
 from .servers import ServerContext
@@ -24,8 +24,8 @@ from .lane import Item, Lane
 from .prepare import ItemGraphs, load_document
 
 
-def run_batch(ctx: Context, args: argparse.Namespace) -> Result:
-    plan = _resumed(ctx, args) if args.batch_resume else _planned(ctx, args)
+def run_batch(ctx: Context, request: BatchRequest) -> Result:
+    plan = _resumed(ctx, request) if request.resume else _planned(ctx, request)
     engine = Engine(plan.lanes, plan.graphs, plan.manifest, plan.options, ctx.emit, plan.redraw)
     started = time.monotonic()
     ctx.emit(_batch_event("batch_start", items=len(plan.items), manifest=str(plan.manifest.path),
@@ -36,7 +36,7 @@ def run_batch(ctx: Context, args: argparse.Namespace) -> Result:
     try:
         engine.run(plan.items)
     except KeyboardInterrupt:
-        interrupted = engine.cancel_own(detach=args.run_detach)
+        interrupted = engine.cancel_own(detach=request.detach)
     except TimeoutExpired as exc:
         timed_out = exc
     finally:
@@ -68,34 +68,35 @@ class Plan:
 
 
 # ----------------------------------------------------------------- a new batch
-def _planned(ctx: Context, args: argparse.Namespace) -> Plan:
-    if args.workflow is None:
+def _planned(ctx: Context, request: BatchRequest) -> Plan:
+    inputs = request.inputs
+    if inputs is None:
         raise UsageError("run needs a WORKFLOW (or --resume MANIFEST)")
-    if args.workflow == "-" and args.batch_file == "-":
+    if inputs.reference == "-" and request.items_file == "-":
         raise UsageError("the workflow and --batch cannot both come from standard input")
-    contexts = _reachable(ctx, servers.selected(ctx, args.batch_servers, args.batch_pool, None))
-    base = collect_overrides(args.run_args, args.run_set or [])
-    extra = list(getattr(args, "extra_args", None) or [])
-    sets = _batch_lines(ctx, args.batch_file) if args.batch_file else None
-    params = expand(sets, args.batch_sweep or [], args.batch_count)
+    contexts = _reachable(ctx, servers.selected(ctx, request.servers, request.pool, None))
+    base = dict(inputs.parameters)
+    extra = list(inputs.options)
+    sets = _batch_lines(ctx, request.items_file) if request.items_file else None
+    params = expand(sets, list(request.sweep), request.count)
     keys = [naming.item_key(index, len(params)) for index in range(len(params))]
-    template = args.batch_name_template or naming.DEFAULT_TEMPLATE
+    template = request.name_template or naming.DEFAULT_TEMPLATE
     folders = [str(naming.folder(template, key, index, p)) for index, (key, p) in enumerate(zip(keys, params))]
-    document = load_document(contexts[0], args.workflow)
-    graphs = ItemGraphs(contexts[0], args.workflow, document, base, extra)
+    document = load_document(contexts[0], inputs.reference)
+    graphs = ItemGraphs(contexts[0], inputs.reference, document, base, extra)
     graphs.validate(params, keys)
-    lanes = _lanes(contexts, graphs, params[0], args, {})
-    root = output_dir(ctx, args.run_output_dir)
-    path = expand_path(args.batch_manifest).absolute() if args.batch_manifest else \
+    lanes = _lanes(contexts, graphs, params[0], request.submit, {})
+    root = output_dir(ctx, request.outputs.output_dir)
+    path = expand_path(request.manifest).absolute() if request.manifest else \
         root / time.strftime("batch-%Y%m%d-%H%M%S.jsonl")
-    header = {"workflow": {"reference": args.workflow, "document": document}, "parameters": base,
+    header = {"workflow": {"reference": inputs.reference, "document": document}, "parameters": base,
               "options": extra, "servers": [lane.describe() for lane in lanes], "output_dir": str(root),
               "name_template": template, "items": len(params)}
     records = [{"item": i, "key": keys[i], "params": params[i], "folder": folders[i], "status": "pending"}
                for i in range(len(params))]
     manifest = manifests.Manifest.create(path, header, records)
     items = [Item(i, keys[i], params[i], folders[i]) for i in range(len(params))]
-    return Plan(ctx, lanes, graphs, items, manifest, _options(args, root))
+    return Plan(ctx, lanes, graphs, items, manifest, _options(request, root))
 
 
 def _batch_lines(ctx: Context, given: str) -> list[dict[str, Any]]:
@@ -114,14 +115,15 @@ def _batch_lines(ctx: Context, given: str) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------- a resumed batch
-def _resumed(ctx: Context, args: argparse.Namespace) -> Plan:
-    if args.workflow is not None or args.batch_count or args.batch_sweep or args.batch_file:
+def _resumed(ctx: Context, request: BatchRequest) -> Plan:
+    if request.inputs is not None or request.count or request.sweep or request.items_file:
         raise UsageError("--resume takes the workflow and the items from the manifest; give only the manifest",
                          hint="--servers/--pool, -o and the download options may still be given")
-    path = expand_path(args.batch_resume).absolute()
+    path = expand_path(request.resume).absolute()
     header, records = manifests.read(path)
-    _require(header, path, output_given=bool(args.run_output_dir))
-    contexts = _reachable(ctx, servers.selected(ctx, args.batch_servers, args.batch_pool, header.get("servers") or []))
+    outdir = request.outputs.output_dir
+    _require(header, path, output_given=bool(outdir))
+    contexts = _reachable(ctx, servers.selected(ctx, request.servers, request.pool, header.get("servers") or []))
     workflow = header["workflow"]
     graphs = ItemGraphs(contexts[0], workflow.get("reference") or "-", workflow["document"],
                         header.get("parameters") or {}, header.get("options") or [])
@@ -134,9 +136,9 @@ def _resumed(ctx: Context, args: argparse.Namespace) -> Plan:
     if not items:
         raise UsageError(f"manifest {path} lists no items")
     client_ids = {entry.get("name"): entry.get("client_id") for entry in header.get("servers") or []}
-    lanes = _lanes(contexts, graphs, items[0].params, args, client_ids)
-    root = expand_path(args.run_output_dir).absolute() if args.run_output_dir else Path(header["output_dir"])
-    return Plan(ctx, lanes, graphs, items, manifests.Manifest.reopen(path), _options(args, root))
+    lanes = _lanes(contexts, graphs, items[0].params, request.submit, client_ids)
+    root = expand_path(outdir).absolute() if outdir else Path(header["output_dir"])
+    return Plan(ctx, lanes, graphs, items, manifests.Manifest.reopen(path), _options(request, root))
 
 
 def _require(header: dict[str, Any], path: Path, *, output_given: bool) -> None:
@@ -172,23 +174,24 @@ def _reachable(ctx: Context, contexts: list[ServerContext]) -> list[ServerContex
     return up
 
 
-def _lanes(contexts: list[ServerContext], graphs: ItemGraphs, sample: dict[str, Any], args: argparse.Namespace,
+def _lanes(contexts: list[ServerContext], graphs: ItemGraphs, sample: dict[str, Any], submit: SubmitOptions,
            client_ids: dict[str, str]) -> list[Lane]:
     """A lane per server; paid nodes are refused (or their key found) here, before any submission."""
     workflow = graphs.build(sample)
     lanes = []
     for server_ctx in contexts:
         lane = Lane(server_ctx, servers.limit(server_ctx.server), client_ids.get(server_ctx.server.name))
-        lane.extra_data = paid.extra_data(server_ctx, workflow, allowed=args.run_allow_paid_nodes)
+        lane.extra_data = paid.extra_data(server_ctx, workflow, allowed=submit.allow_paid_nodes)
         lanes.append(lane)
     return lanes
 
 
-def _options(args: argparse.Namespace, root: Path) -> Options:
-    deadline = time.monotonic() + args.run_timeout if args.run_timeout else None
-    return Options(root=root, download=not args.run_no_download, include_temp=args.run_include_temp,
-                   save_text=args.run_save_text, failover=not args.batch_no_failover, front=args.run_front,
-                   only=args.run_only or (), deadline=deadline)
+def _options(request: BatchRequest, root: Path) -> Options:
+    deadline = time.monotonic() + request.timeout if request.timeout else None
+    outputs = request.outputs
+    return Options(root=root, download=outputs.download, include_temp=outputs.include_temp,
+                   save_text=outputs.save_text, failover=request.failover, front=request.submit.front,
+                   only=request.submit.only, deadline=deadline)
 
 
 def _batch_event(event_type: str, **data: Any) -> Event:
