@@ -49,8 +49,9 @@ def run_workflow(ctx: Context, request: RunRequest) -> Result:
             if not resubmits:
                 raise
             resubmits -= 1
-            Reporter(ctx, ctx.client, prompt_id)("retry", reason=f"{exc.message}; resubmitting it as a new prompt",
-                                                 attempt=1)
+            notice = Reporter(ctx, ctx.client, prompt_id)  # closed at once: the new prompt's line follows
+            notice("retry", reason=f"{exc.message}; resubmitting it as a new prompt", attempt=1)
+            notice.close()
     data.update(uploaded=uploaded, node_errors=answer["problems"], workflow=workflow.source)
     return Result(data=data, text=render_outputs(data))
 
