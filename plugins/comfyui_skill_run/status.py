@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from comfyui_skill import CliError, ComfyClient, Context, ExitCode, NotFoundError, Output, Result
+from comfyui_skill import CliError, ComfyClient, Context, ExitCode, NotFoundError, Output, Result, plural
 
 from . import journal
 from .execute import describe_failure
@@ -27,6 +27,8 @@ VERDICTS = (("error", ExitCode.EXECUTION_FAILED, "execution_failed", "failed", "
             ("lost", ExitCode.LOST, "lost", "was lost by its server", "were lost by their server"),
             ("cancelled", ExitCode.CANCELLED, "cancelled", "was cancelled", "were cancelled"),
             ("not_found", ExitCode.NOT_FOUND, "not_found", "is unknown", "are unknown"))
+#: Temporary previews named in the text of ``status`` (``--json`` lists them all).
+PREVIEWS_SHOWN = 3
 
 
 def status(ctx: Context, args: argparse.Namespace) -> Result:
@@ -66,7 +68,7 @@ def _row(client: ComfyClient, prompt_id: str, record: dict[str, Any] | None) -> 
     return {"prompt_id": prompt_id, "status": state.status, "server": client.server_name,
             "server_status": state.server_status, "position": state.position, "progress": None,
             "error": describe_failure(state.error or {})["message"] if state.status == "error" else None,
-            "outputs": _output_names(state.outputs), "source": "server"}
+            **_outputs(state.outputs), "source": "server"}
 
 
 def _add_progress(client: ComfyClient, rows: list[dict[str, Any]]) -> None:
@@ -107,10 +109,21 @@ def _render(out: Output, rows: list[dict[str, Any]]) -> None:
         out.line(line)
         if row.get("error"):
             out.line(f"  {row['error']}")
-        for name in row.get("outputs") or []:
+        names = row.get("outputs") or []
+        first_preview = len(names) - row.get("temp_outputs", 0)
+        saved, previews = names[:first_preview], names[first_preview:]
+        for name in saved:
             out.line(f"  {name}")
+        if previews:
+            more = len(previews) - PREVIEWS_SHOWN
+            out.line(f"  {plural(len(previews), 'temporary preview')}: {', '.join(previews[:PREVIEWS_SHOWN])}"
+                     + (f" and {more} more (--json lists them all)" if more > 0 else ""))
 
 
-def _output_names(outputs: dict[str, Any]) -> list[str]:
-    return ["/".join(p for p in (i.subfolder, i.filename) if p) if i.text is None else f"text: {i.text}"
-            for i in collect(outputs, include_temp=True)]
+def _outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    """``outputs``: the names of the prompt's outputs, its temporary previews last; ``temp_outputs``: how many
+    of them are previews (the server deletes them when it restarts)."""
+    items = sorted(collect(outputs, include_temp=True), key=lambda item: item.type == "temp")
+    names = ["/".join(p for p in (i.subfolder, i.filename) if p) if i.text is None else f"text: {i.text}"
+             for i in items]
+    return {"outputs": names, "temp_outputs": sum(item.type == "temp" for item in items)}

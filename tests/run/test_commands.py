@@ -9,6 +9,7 @@ from pathlib import Path
 from comfyui_skill import ExitCode
 
 from ..agent.contract import assert_result
+from .conftest import load_workflow
 from .helpers import sent, write_png
 
 
@@ -57,6 +58,22 @@ def test_status_shows_queue_position(run_cli, fake_comfy, workflow_file):
     assert data["status"] == "pending" and data["position"] == 2
     assert "position 1" in run_cli("status", second, server=fake_comfy).stdout
     run_cli("cancel", first, second, third, server=fake_comfy)
+
+
+def test_status_summarises_temporary_previews_and_json_lists_them_all(run_cli, fake_comfy, workflow_file, tmp_path):
+    graph = load_workflow("W1")
+    graph["3"] = {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 10, "color": 0}}
+    graph["4"] = {"class_type": "PreviewImage", "inputs": {"images": ["3", 0]}}
+    ran = run_cli("run", workflow_file(graph), "-o", str(tmp_path), "--json", server=fake_comfy)
+    assert ran.exit_code == 0, ran.stderr
+    prompt_id = ran.json()["data"]["prompt_id"]
+    data = run_cli("status", prompt_id, "--json", server=fake_comfy).json()["data"]
+    assert len(data["outputs"]) == 11 and data["temp_outputs"] == 10
+    saved, *previews = data["outputs"]
+    assert saved.startswith("probe/empty") and all("temp" in name for name in previews)
+    text = run_cli("status", prompt_id, server=fake_comfy).stdout.splitlines()
+    assert text[1:] == [f"  {saved}", f"  10 temporary previews: {', '.join(previews[:3])} and 7 more "
+                                      "(--json lists them all)"]
 
 
 def test_status_of_an_unknown_prompt_is_not_found(run_cli, fake_comfy):
