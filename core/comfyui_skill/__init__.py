@@ -39,6 +39,7 @@ _LAZY = {
     "Config": "config", "find_setting": "config", "server_env_var": "config", "make_server": "config",
     # errors
     "ExitCode": "errors", "ERROR_CODES": "errors", "CliError": "errors", "UsageError": "errors",
+    "UnsupportedError": "errors",
     "ConfigError": "errors", "NotFoundError": "errors", "RejectedError": "errors",
     "UnreachableError": "errors", "AuthError": "errors", "ServerError": "errors", "HttpError": "errors",
     "TimeoutExpired": "errors", "ExecutionFailed": "errors", "PromptCancelled": "errors",
@@ -71,7 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .context import Context
     from .errors import (ERROR_CODES, AuthError, CliError, ConfigError, ExecutionFailed, ExitCode, HttpError,
                          NotFoundError, PaymentRequired, PromptCancelled, PromptLost, RejectedError, ServerError,
-                         TimeoutExpired, UnreachableError, UsageError)
+                         TimeoutExpired, UnreachableError, UnsupportedError, UsageError)
     from .events import EVENT_TYPES, Event
     from .extension import Command, McpTool, ServerKind, Setting
     from .graph import find_node, node_order, resolve_address, split_address

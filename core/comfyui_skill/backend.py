@@ -23,6 +23,7 @@ from .errors import ConfigError
 from .redaction import mask
 
 if TYPE_CHECKING:
+    from .client import ComfyClient
     from .config import ServerConfig
     from .transport.http import TransportOptions
 
@@ -41,6 +42,17 @@ class Backend:
 
     def __init__(self, server: ServerConfig) -> None:
         self.server = server
+
+    def make_client(self) -> ComfyClient:
+        """The client every command uses to talk to this server.
+
+        A kind whose server speaks another protocol than ComfyUI's (Comfy API v2: jobs, SSE,
+        assets) returns a :class:`~comfyui_skill.ComfyClient` subclass that maps the same calls onto
+        it, so the commands stay the same for every kind.
+        """
+        from .client import ComfyClient
+
+        return ComfyClient(self)
 
     @property
     def name(self) -> str:

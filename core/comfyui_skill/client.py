@@ -314,6 +314,15 @@ class ComfyClient:
         return response.content
 
     # ----------------------------------------------------------------- WebSocket
+    def job_events(self, prompt_id: str) -> Any:
+        """A stream of one submitted prompt's events, for servers whose events are per job (Comfy API
+        v2's SSE), or None: a ComfyUI server has only the per-client WebSocket (:meth:`open_events`).
+
+        The stream has the WebSocket stream's ``receive(timeout)`` and ``close()``; its
+        ``check_interval`` (seconds) tells the follower to ask for the job that often regardless.
+        """
+        return None
+
     def open_events(self, client_id: str) -> WebSocketStream:
         """Connect the WebSocket for ``client_id`` (do it *before* submitting that client's prompt)."""
         from .transport.ws import WebSocketStream  # websocket-client loads only for commands that follow

@@ -127,9 +127,7 @@ class Context:
     def client_for(self, server: ServerConfig) -> ComfyClient:
         """A client for any configured server (cached per name for this command)."""
         if server.name not in self._clients:
-            from .client import ComfyClient
-
-            self._clients[server.name] = ComfyClient(self.backend(server))
+            self._clients[server.name] = self.backend(server).make_client()
         return self._clients[server.name]
 
     def close(self) -> None:

@@ -95,6 +95,13 @@ class UsageError(CliError):
     code = "usage"
 
 
+class UnsupportedError(UsageError):
+    """The server cannot do what was asked: its kind of API has no such endpoint (exit 2).
+
+    Code that can do without (a check that needs the node catalog) catches it; anywhere else it
+    reaches the user as one line naming the limitation."""
+
+
 class ConfigError(CliError):
     code = "config"
 

@@ -11,7 +11,7 @@ from comfyui_skill import ComfyClient, Context, NotFoundError, Output, Result, U
 
 from . import journal
 from .lookup import lookup
-from .state import JobState, from_queue, probe
+from .state import JobState, probe
 
 #: What ``cancel`` did with each prompt (the ``result`` of its JSON rows), in words.
 OUTCOMES = {"interrupted": "interrupted (it was running)", "removed": "removed from the queue",
@@ -70,7 +70,7 @@ def _cancel_one(ctx: Context, given: str) -> dict[str, Any]:
 
 def cancel_prompt(client: ComfyClient, prompt_id: str) -> str:
     """``interrupted``, ``removed`` or ``not_active`` (finished, unknown or already gone)."""
-    before = from_queue(client.queue(), prompt_id)
+    before = probe(client, prompt_id)  # the jobs API first: not every server lists its queue (Comfy API v2)
     cancelled = client.cancel_job(prompt_id)
     if cancelled is None:  # no jobs API: /interrupt only for our running prompt, /queue delete otherwise
         if before.status == "running":

@@ -66,6 +66,7 @@ def _run_once(ctx: Context, request: RunRequest, workflow: Workflow, prompt_id: 
     try:
         try:  # Ctrl-C during the POST too: the server may already have taken (and started) the prompt
             answer = post(ctx, workflow, request.submit, prompt_id, client_id, report)
+            prompt_id = answer["prompt_id"]
             follower = Follower(ctx.client, prompt_id, client_id, report, deadline=deadline, stream=stream,
                                 titles=workflow.title, class_types=workflow.class_type,
                                 stall_timeout=stall_timeout_of(ctx.server))
@@ -102,6 +103,7 @@ def submit_workflow(ctx: Context, inputs: WorkflowInputs, options: SubmitOptions
     prompt_id = new_prompt_id()
     report = Reporter(ctx, ctx.client, prompt_id)
     answer = post(ctx, workflow, options, prompt_id, None, report)
+    prompt_id = answer["prompt_id"]
     data = {"prompt_id": prompt_id, "server": ctx.client.server_name, "number": answer.get("number"),
             "node_errors": answer["problems"], "uploaded": uploaded, "workflow": workflow.source}
 

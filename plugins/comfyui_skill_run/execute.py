@@ -59,7 +59,10 @@ def prepare(ctx: Context, inputs: WorkflowInputs) -> tuple[Workflow, list[dict[s
 
 def post(ctx: Context, workflow: Workflow, options: SubmitOptions, prompt_id: str, client_id: str | None,
          report: Reporter) -> dict[str, Any]:
-    """Journal the submission, POST it exactly once, journal the answer and report it."""
+    """Journal the submission, POST it exactly once, journal the answer and report it.
+
+    The answer's ``prompt_id`` is the one to follow: a server that names its jobs itself takes
+    ours as the submission's idempotency key, and the journal record moves to its id."""
     extra_data = paid.extra_data(ctx, workflow, allowed=options.allow_paid_nodes)  # refuses before the POST
     journal.record(prompt_id, server=ctx.client.server_name, url=journal.public_url(ctx.server.url),
                    kind=ctx.server.kind, workflow=workflow.source, args=workflow.overrides, status="submitting",
@@ -74,6 +77,9 @@ def post(ctx: Context, workflow: Workflow, options: SubmitOptions, prompt_id: st
     except CliError as exc:
         journal.record(prompt_id, status="submit_failed", error=exc.message, finished_at=time.time())
         raise
+    if answer["prompt_id"] != prompt_id:  # the server names its jobs itself (Comfy API v2): ours was the key
+        journal.rename(prompt_id, answer["prompt_id"], idempotency_key=prompt_id)
+        prompt_id = report.prompt_id = answer["prompt_id"]
     problems = partial_rejections(workflow, answer)
     for line in problems:
         ctx.output.warn(f"accepted, but this part will not run: {line}")

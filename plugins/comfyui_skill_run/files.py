@@ -62,9 +62,13 @@ def _one(ctx: Context, path: Path, target: UploadTarget, mask_original: dict[str
     answer = ctx.client.upload(path, subfolder=target.subfolder, type=target.type,
                                overwrite=target.overwrite, mask_original=mask_original)
     name, subfolder = answer.get("name") or path.name, answer.get("subfolder") or ""
-    return {"local": str(path), "name": name, "subfolder": subfolder, "type": answer.get("type") or target.type,
-            "reference": f"{subfolder}/{name}" if subfolder else name,
-            "renamed": mask_original is None and name != path.name}
+    uploaded = {"local": str(path), "name": name, "subfolder": subfolder, "type": answer.get("type") or target.type,
+                "reference": f"{subfolder}/{name}" if subfolder else name,
+                "renamed": mask_original is None and name != path.name}
+    if answer.get("asset_id"):  # a Comfy API v2 server: the file is an asset, referenced by its id
+        uploaded.update(reference=answer["asset_id"], asset_id=answer["asset_id"], hash=answer.get("hash"),
+                        deduplicated=bool(answer.get("deduplicated")), renamed=False)
+    return uploaded
 
 
 def free(ctx: Context, args: argparse.Namespace) -> Result:

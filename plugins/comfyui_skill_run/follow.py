@@ -70,6 +70,8 @@ class Follower:
     # ----------------------------------------------------------------- entry point
     def follow(self) -> JobState:
         try:
+            if self.stream is None:
+                self.stream = self.client.job_events(self.prompt_id)  # a server whose events are per job
             if self.stream is not None:
                 state = self._follow_socket()
                 if state is not None:
@@ -92,8 +94,14 @@ class Follower:
 
     # ----------------------------------------------------------------- WebSocket
     def _follow_socket(self) -> JobState | None:
-        """Follow on the socket; None means 'carry on by polling' (it could not be kept open)."""
-        next_check = time.monotonic() + self.first_check
+        """Follow on the socket; None means 'carry on by polling' (it could not be kept open).
+
+        A per-job stream (:meth:`ComfyClient.job_events`) names a ``check_interval``: the job is then
+        asked for that often even while messages about it flow (it may have ended before the stream
+        began, and the stream's last word is not trusted)."""
+        every = getattr(self.stream, "check_interval", None)
+        quiet = every or QUIET_CHECK
+        next_check = time.monotonic() + (every or self.first_check)
         settle_until: float | None = None
         drops = 0  # in a row, with no message in between: a socket that never works is left for polling
         while True:
@@ -103,6 +111,9 @@ class Follower:
             try:
                 message = self.stream.receive(wait)
             except ConnectionClosed as exc:
+                if every is not None:  # a job's stream ends with the job: the job itself says how
+                    self.stream = None
+                    return self._check()
                 drops += 1
                 if drops > RECONNECT_ATTEMPTS:
                     self.stream = None  # closed already
@@ -122,11 +133,11 @@ class Follower:
                 state = self._check()
                 if state is not None:
                     return state
-                next_check = time.monotonic() + QUIET_CHECK
+                next_check = time.monotonic() + quiet
                 if message is None:
                     continue
             drops = 0
-            if message.data.get("prompt_id") == self.prompt_id:
+            if message.data.get("prompt_id") == self.prompt_id and every is None:
                 next_check = time.monotonic() + QUIET_CHECK
             elif message.type == "status" and self.phase == "pending":  # the queue moved: where is it now?
                 next_check = min(next_check, time.monotonic() + FIRST_CHECK)  # once the messages waiting are read

@@ -125,7 +125,16 @@ def entries() -> list[dict[str, Any]]:
     for entry in _lines():
         latest.pop(entry["prompt_id"], None)
         latest[entry["prompt_id"]] = entry
-    return sorted(latest.values(), key=lambda e: e.get("submitted_at") or 0)
+    return sorted((e for e in latest.values() if e.get("status") != "renamed"), key=lambda e: e.get("submitted_at") or 0)
+
+
+def rename(old_id: str, new_id: str, **fields: Any) -> dict[str, Any]:
+    """Move a prompt's record to the id the server gave it (``fields`` added); the old id's record
+    ends as ``renamed`` (pointing at the new one), which listings skip."""
+    merged = record(new_id, **{k: v for k, v in (latest(old_id) or {}).items() if k not in ("prompt_id", "updated_at")},
+                    **fields)
+    record(old_id, status="renamed", renamed_to=new_id)
+    return merged
 
 
 def finish(prompt_id: str, status: str, *, elapsed: float | None = None, **fields: Any) -> dict[str, Any]:
@@ -143,6 +152,10 @@ def find(prompt_id: str) -> dict[str, Any] | None:
     for entry in _lines():
         if entry["prompt_id"].startswith(prompt_id):
             found[entry["prompt_id"]] = entry
+    renamed = found.get(prompt_id, {}).get("renamed_to")
+    if renamed:  # a submission's key: the server's own id is the prompt's name
+        return find(renamed)
+    found = {key: entry for key, entry in found.items() if entry.get("status") != "renamed"}
     if prompt_id in found:
         return found[prompt_id]
     return next(iter(found.values())) if len(found) == 1 else None

@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any
 
-from comfyui_skill import AuthError, Context, PaymentRequired, atomic_write, cache_dir
+from comfyui_skill import AuthError, Context, PaymentRequired, UnsupportedError, atomic_write, cache_dir
 
 from .workflow import Workflow
 
@@ -50,9 +50,9 @@ def extra_data(ctx: Context, workflow: Workflow, *, allowed: bool) -> dict[str, 
 
 
 def api_key(ctx: Context) -> str | None:
-    """The server's ``comfy_api_key``, else a cloud server's ``api_key``, else ``$COMFY_API_KEY``."""
+    """The server's ``comfy_api_key``, else a Comfy-hosted server's ``api_key``, else ``$COMFY_API_KEY``."""
     server = ctx.server
-    key = server.get("comfy_api_key") or (server.get("api_key") if server.kind == "cloud" else None)
+    key = server.get("comfy_api_key") or (server.get("api_key") if server.kind in ("cloud", "comfy-api") else None)
     return str(key) if key else ctx.environ.get(KEY_VARIABLE) or None
 
 
@@ -82,7 +82,11 @@ def _load(ctx: Context) -> dict[str, list[str]] | None:
 
 
 def _refresh(ctx: Context) -> dict[str, list[str]]:
-    info = ctx.client.object_info()
+    try:
+        info = ctx.client.object_info()
+    except UnsupportedError as exc:  # a server without a node catalog: no node can be known as paid
+        ctx.output.debug(f"cannot check for paid nodes: {exc.message}")
+        return {"classes": [], "api": []}
     catalog = {"classes": sorted(info),
                "api": sorted(name for name, entry in info.items() if isinstance(entry, dict) and entry.get("api_node"))}
     try:

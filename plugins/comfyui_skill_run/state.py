@@ -41,6 +41,8 @@ def probe(client: ComfyClient, prompt_id: str) -> JobState:
         return JobState("in_flight", server_status=raw)
     if status == "running":
         return JobState("running")
+    if status == "pending" and "queue_position" in job:  # a job that tells its place (Comfy API v2)
+        return JobState("pending", position=job["queue_position"])
     if status != "pending":
         entry = history_entry(client, prompt_id)
         if entry is not None:

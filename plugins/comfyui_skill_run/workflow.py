@@ -181,6 +181,8 @@ def upload_local_inputs(ctx: Context, workflow: Workflow) -> list[dict[str, Any]
         ctx.confine(path, "upload")
         answer = ctx.client.upload(path)
         server_name = "/".join(p for p in (answer.get("subfolder"), answer.get("name")) if p)
-        workflow.graph[node_id]["inputs"][name] = server_name
-        uploaded.append({"node": node_id, "input": name, "path": str(path), "name": server_name})
+        # a server may want a reference other than the file's name (Comfy API v2: an asset object)
+        workflow.graph[node_id]["inputs"][name] = answer.get("input_value", server_name)
+        uploaded.append({"node": node_id, "input": name, "path": str(path), "name": server_name,
+                         **({"asset_id": answer["asset_id"]} if answer.get("asset_id") else {})})
     return uploaded

@@ -47,7 +47,7 @@ class ServerContext(Context):
     def downloads(self) -> ComfyClient:
         """A client of the server as configured (its ``read_timeout``), for output files."""
         if self._downloads is None:
-            self._downloads = ComfyClient(self.backend(self._configured))
+            self._downloads = self.backend(self._configured).make_client()
         return self._downloads
 
     def close(self) -> None:

@@ -1,0 +1,29 @@
+"""The ``comfy-api`` server kind: Comfy API v2 on Comfy Cloud, Serverless deployments and a
+self-hosted ``comfy-api-proxy``, behind the same commands as every other kind of server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from comfyui_skill import ServerKind, Setting, hookimpl
+
+
+@hookimpl
+def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
+    return [ServerKind(
+        name="comfy-api",
+        description="Comfy API v2: Comfy Cloud, a Serverless deployment (https://ID.run.comfy.app) or a "
+                    "self-hosted comfy-api-proxy (Bearer API key)",
+        factory="comfyui_skill_comfyapi.backend:ComfyApiBackend",
+        default_url="https://cloud.comfy.org",
+    )]
+
+
+@hookimpl
+def comfyui_skill_settings() -> Iterable[Setting]:
+    return [Setting("api_key", str, None, "Comfy API key (platform.comfy.org) sent as a Bearer token to a comfy-api "
+                    "server on Comfy Cloud or a Serverless deployment (else COMFY_API_KEY).", secret=True,
+                    scope="server"),
+            Setting("comfyui_url", str, None, "URL of the ComfyUI behind a self-hosted comfy-api-proxy: its node "
+                    "catalog (object_info) serves editor workflows, named parameters and the paid-node check.",
+                    scope="server")]
