@@ -113,8 +113,8 @@ class ComfyApiClient(ComfyClient):
             self.api("GET", f"/jobs/{new_prompt_id()}")
         except NotFoundError:
             pass
-        info["key_accepted"] = self.backend.api_key()[0] is not None
-        return {"system": {"comfyui_version": None, "comfy_api": info}, "devices": []}
+        info["credential"] = self.backend.credential_summary()
+        return {"system": {"comfy_api": info}, "devices": [], "surface": surface}
 
     def features(self) -> dict[str, Any]:
         return {}

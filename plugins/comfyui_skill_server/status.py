@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from comfyui_skill import (AuthError, CliError, ComfyClient, Context, Output, Result, ServerConfig,
-                           UnreachableError, human_bytes)
+                           UnreachableError, UnsupportedError, human_bytes)
 
 
 def status(ctx: Context, args: argparse.Namespace) -> Result:
@@ -60,7 +60,7 @@ def probe(server: ServerConfig, client: ComfyClient) -> dict[str, Any]:
     report: dict[str, Any] = {"name": server.name, "url": server.url, "kind": server.kind}
     try:
         stats_ = client.system_stats()
-        queue = client.queue()
+        queue = _queue_if_listed(client)
     except UnreachableError as exc:
         return {**report, "reachable": False, "reason": exc.details.get("reason", "unreachable"),
                 "message": exc.message}
@@ -76,9 +76,21 @@ def probe(server: ServerConfig, client: ComfyClient) -> dict[str, Any]:
         "os": system.get("os"),
         "ram_free": system.get("ram_free"), "ram_total": system.get("ram_total"),
         "devices": stats_.get("devices") or [],
-        "queue_running": len(queue.get("queue_running") or []),
-        "queue_pending": len(queue.get("queue_pending") or []),
+        "queue_running": len(queue["queue_running"] or []) if queue else None,
+        "queue_pending": len(queue["queue_pending"] or []) if queue else None,
+        # which deployment of its kind answers (a Comfy API v2 server: Cloud, a Serverless
+        # deployment or a self-hosted proxy), where the server's kind can tell
+        **({"surface": stats_["surface"]} if stats_.get("surface") else {}),
     }
+
+
+def _queue_if_listed(client: ComfyClient) -> dict[str, Any] | None:
+    """The server's queue, or None where its API lists none (Comfy API v2 on Cloud)."""
+    try:
+        queue = client.queue()
+    except UnsupportedError:
+        return None
+    return {"queue_running": queue.get("queue_running"), "queue_pending": queue.get("queue_pending")}
 
 
 def _servers_asked_for(ctx: Context, args: argparse.Namespace) -> list[ServerConfig]:
@@ -118,7 +130,9 @@ def _render_one(out: Output, reports: Sequence[dict[str, Any]]) -> None:
         "comfyui": report["comfyui_version"], "python": report["python_version"],
         "pytorch": report["pytorch_version"], "os": report["os"],
         "ram free/total": _memory(report["ram_free"], report["ram_total"]),
-        "queue": f"{report['queue_running']} running, {report['queue_pending']} pending",
+        **({"surface": report["surface"]} if report.get("surface") else {}),
+        "queue": (f"{report['queue_running']} running, {report['queue_pending']} pending"
+                  if report["queue_running"] is not None else "not listed by this server"),
     })
     out.line()
     _devices_table(out, report["devices"])
@@ -131,7 +145,8 @@ def _render_many(out: Output, reports: Sequence[dict[str, Any]]) -> None:
             rows.append((r["name"], r["reason"], None, None, None, None, r["url"]))
             continue
         device = _main_device(r)
-        rows.append((r["name"], "ok", r["comfyui_version"], f"{r['queue_running']}+{r['queue_pending']}",
+        queue = f"{r['queue_running']}+{r['queue_pending']}" if r["queue_running"] is not None else None
+        rows.append((r["name"], "ok", r["comfyui_version"] or r.get("surface"), queue,
                      device.get("name"), _memory(device.get("vram_free"), device.get("vram_total")), r["url"]))
     out.table(rows, ("SERVER", "STATUS", "COMFYUI", "QUEUE", "DEVICE", "VRAM FREE/TOTAL", "URL"), shrink=(6, 4))
 

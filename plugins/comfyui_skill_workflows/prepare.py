@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from comfyui_skill import Context, UsageError
+from comfyui_skill import Context, UnsupportedError, UsageError, resolve_address
 
 from .uigraph import is_editor_format
 
@@ -37,6 +37,14 @@ def to_api(ctx: Context, document: Any, reference: str) -> dict[str, Any]:
     return copy.deepcopy(document)
 
 
+def _set_unchecked(graph: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``NODE.INPUT`` values written as given (the server checks them when the job is submitted)."""
+    for key, value in values.items():
+        node_id, name = resolve_address(graph, key)
+        graph[node_id].setdefault("inputs", {})[name] = value
+    return graph
+
+
 def make_preparer(ctx: Context):  # noqa: ANN201 - the callable documented in docs/plugins.md
     def prepare(workflow: Any, reference: str, parameters: Mapping[str, Any],
                 extra_args: Sequence[str]) -> dict[str, Any]:
@@ -47,7 +55,13 @@ def make_preparer(ctx: Context):  # noqa: ANN201 - the callable documented in do
 
         values = {**parameters, **params.parse_options(extra_args)}
         if values:
-            catalog = object_info(ctx)
+            try:
+                catalog = object_info(ctx)
+            except UnsupportedError as exc:  # no node catalog (a Comfy API v2 server)
+                if extra_args:
+                    raise  # named parameters (--seed 42) are found through the catalog
+                ctx.output.debug(f"NODE.INPUT values are not checked before submitting: {exc.message}")
+                return _set_unchecked(graph, parameters)
             params.bind(graph, params.schema(graph, catalog), values, catalog)
         return graph
     return prepare
