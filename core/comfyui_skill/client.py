@@ -39,6 +39,11 @@ def new_client_id() -> str:
 class ComfyClient:
     """REST and WebSocket access to one server."""
 
+    #: True when :meth:`job` answers for every prompt the server holds, queued ones included, so a
+    #: prompt it does not know is unknown without a look at the queue (Comfy API v2, whose jobs
+    #: are its only record).
+    jobs_are_authoritative = False
+
     def __init__(self, backend: Backend, transport: HttpTransport | None = None) -> None:
         self.backend = backend
         self.max_download_bytes = backend.max_download_bytes()  # checked now: before any work, not after it

@@ -48,7 +48,9 @@ class ComfyApiBackend(Backend):
 
     @property
     def surface(self) -> str:
-        return surface_of(self.base_url)
+        """The ``surface`` setting, else what the host says (a custom domain may need the setting)."""
+        chosen = self.server.get("surface")
+        return chosen if chosen in SURFACES else surface_of(self.base_url)
 
     @property
     def surface_name(self) -> str:

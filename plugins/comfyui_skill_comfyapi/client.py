@@ -49,6 +49,7 @@ class ComfyApiClient(ComfyClient):
     """REST access to one Comfy API v2 server."""
 
     backend: ComfyApiBackend
+    jobs_are_authoritative = True
 
     def __init__(self, backend: ComfyApiBackend, transport: Any = None) -> None:
         super().__init__(backend, transport)

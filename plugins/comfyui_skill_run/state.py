@@ -35,6 +35,8 @@ class JobState:
 def probe(client: ComfyClient, prompt_id: str) -> JobState:
     """One look at the server. ``unknown`` means neither queue nor history knows the id."""
     job = client.job(prompt_id)
+    if job is None and client.jobs_are_authoritative:
+        return JobState("unknown")
     raw = (job or {}).get("status")
     status = _JOB_STATUS.get(str(raw))
     if status is None and isinstance(raw, str) and raw:

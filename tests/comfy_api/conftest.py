@@ -124,3 +124,28 @@ def w1(tmp_path: Path) -> Callable[..., str]:
         return str(path)
 
     return make
+
+
+@pytest.fixture
+def surface(proxy: Proxy) -> Iterator[Any]:
+    """A fake Serverless deployment (Bearer key, signed downloads, programmable trouble) before the proxy."""
+    from .fake_surface import FakeSurface
+
+    with FakeSurface(proxy.url) as fake:
+        yield fake
+
+
+@pytest.fixture
+def run_deployment(run_cli: Any, surface: Any) -> Callable[..., CliResult]:
+    """The CLI with a configured server ``dep``: the fake surface as a Serverless deployment."""
+    added = run_cli("server", "add", "dep", surface.url, "--kind", "comfy-api")
+    assert added.exit_code == 0, added.stderr
+    for key, value in (("surface", "deployment"),):
+        assert run_cli("config", "set", f"servers.dep.{key}", value).exit_code == 0
+    stored = run_cli("config", "set", "servers.dep.api_key", "--stdin", input=surface.api_key + "\n")
+    assert stored.exit_code == 0, stored.stderr
+
+    def run(*argv: str, **kwargs: Any) -> CliResult:
+        return run_cli("-s", "dep", *argv, **kwargs)
+
+    return run
