@@ -261,11 +261,16 @@ class ComfyClient:
         return self.backend.url("/view", {"filename": filename, "subfolder": subfolder, "type": type})
 
     def download(self, filename: str, subfolder: str, type: str, root: Path, *,
-                 relative: PurePosixPath | None = None, deadline: float | None = None) -> Path:
-        """Stream one output file into ``root`` (never outside it, never over an existing file)."""
-        url = self.view_url(filename, subfolder, type)
+                 relative: PurePosixPath | None = None, deadline: float | None = None,
+                 url: str | None = None) -> Path:
+        """Stream one output file into ``root`` (never outside it, never over an existing file).
+
+        ``url``: the output's own link where the server gave one (else ``/view``); this server's
+        credentials go with it only when it is on the server's own origin."""
+        url = url or self.view_url(filename, subfolder, type)
         relative = relative or safe_relative_path(subfolder, filename)
-        with self.http.stream("GET", url, credentials=self.backend.credentials(), deadline=deadline) as resp:
+        credentials = self.backend.credentials() if _same_origin(url, self.backend.base_url) else {}
+        with self.http.stream("GET", url, credentials=credentials, deadline=deadline) as resp:
             final_url = getattr(resp, "geturl", lambda: url)() or url
             if resp.status in (401, 403) and _same_origin(final_url, self.backend.base_url):
                 raise self._auth_error(Response(resp.status, dict(resp.headers), b"", url))

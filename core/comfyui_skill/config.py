@@ -37,6 +37,10 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("password", str, None, "Password for HTTP basic auth.", secret=True, scope="server"),
     Setting("headers", dict, None, "Extra headers sent to this server only (a table).", secret=True,
             scope="server"),
+    Setting("api_key", str, None, "Comfy API key (platform.comfy.org), sent to this server only: as X-API-Key "
+            "to a 'cloud' server (set it with 'comfyui-skill cloud login NAME'), as a Bearer token to a 'comfy-api' "
+            "one. Read from standard input with 'config set servers.NAME.api_key --stdin'.", secret=True,
+            scope="server"),
     Setting("ca_bundle", str, None, "PEM file of the CA that signed the server's certificate.", scope="server"),
     Setting("insecure", bool, False, "Skip TLS certificate checks (warned about on every use).", scope="server"),
     Setting("output_dir", str, None, "Where outputs of this server's runs are saved.", scope="server"),

@@ -38,8 +38,6 @@ def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
 @hookimpl
 def comfyui_skill_settings() -> Iterable[Setting]:
     return [
-        Setting("api_key", str, None, "Comfy Cloud API key (sent as X-API-Key to this server only); set it "
-                "with 'comfyui-skill cloud login NAME' from standard input.", secret=True, scope="server"),
         Setting("max_concurrent", int, None, "Most prompts run at once on this server by multi-workflow runs "
                 "and batches (Comfy Cloud: 1, 3 or 5 by account tier; unset: 1 on Comfy Cloud, 2 on a local "
                 "server).", scope="server"),

@@ -21,10 +21,7 @@ def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
 
 @hookimpl
 def comfyui_skill_settings() -> Iterable[Setting]:
-    return [Setting("api_key", str, None, "Comfy API key (platform.comfy.org) sent as a Bearer token to a comfy-api "
-                    "server on Comfy Cloud or a Serverless deployment (else COMFY_API_KEY).", secret=True,
-                    scope="server"),
-            Setting("surface", str, "auto", "Which Comfy API v2 surface serves a comfy-api server: cloud, "
+    return [Setting("surface", str, "auto", "Which Comfy API v2 surface serves a comfy-api server: cloud, "
                     "deployment or self-hosted (auto: told by the host name).", scope="server",
                     choices=("auto", "cloud", "deployment", "self-hosted")),
             Setting("comfyui_url", str, None, "URL of the ComfyUI behind a self-hosted comfy-api-proxy: its node "

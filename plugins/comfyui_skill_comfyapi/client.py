@@ -51,11 +51,6 @@ class ComfyApiClient(ComfyClient):
     backend: ComfyApiBackend
     jobs_are_authoritative = True
 
-    def __init__(self, backend: ComfyApiBackend, transport: Any = None) -> None:
-        super().__init__(backend, transport)
-        #: The download link of each output seen, by (subfolder, filename, type) as ``download`` gets them.
-        self._links: dict[tuple[str, str, str], str] = {}
-
     # ----------------------------------------------------------------- plumbing
     def api(self, method: str, route: str, **kwargs: Any) -> Any:
         """One v2 request: its JSON answer, or the CliError its error envelope stands for."""
@@ -353,23 +348,20 @@ class ComfyApiClient(ComfyClient):
         for output in outputs if isinstance(outputs, list) else []:
             if not isinstance(output, dict) or not isinstance(output.get("name"), str) or not output.get("url"):
                 continue
-            file_type = _proxy_file_type(output.get("id"))
-            name = PurePosixPath(output["name"]).name
-            self._links[("", name, file_type)] = urljoin(self.backend.base_url + "/", str(output["url"]))
             kind = _KINDS.get(str(output.get("type")), "files")
-            entry = {"filename": name, "subfolder": "", "type": file_type, "asset_id": output.get("id"),
-                     "content_type": output.get("content_type")}
+            entry = {"filename": PurePosixPath(output["name"]).name, "subfolder": "",
+                     "type": _proxy_file_type(output.get("id")), "asset_id": output.get("id"),
+                     "content_type": output.get("content_type"),
+                     "url": urljoin(self.backend.base_url + "/", str(output["url"]))}  # links may be host-relative
             by_node.setdefault(str(output.get("node_id")), {}).setdefault(kind, []).append(entry)
         return by_node
 
     # ----------------------------------------------------------------- files
     def view_url(self, filename: str, subfolder: str = "", type: str = "output") -> str:
-        """The link the job gave for this output (followed as it is: it may be on another host)."""
-        link = self._links.get((subfolder, filename, type))
-        if link is None:
-            raise NotFoundError(f"server {self.server_name!r} gave no link for output {filename!r}; "
-                                "read the job again ('comfyui-skill wait ID --download')")
-        return link
+        """v2 has no ``/view``: outputs are fetched through the links their job gives."""
+        raise NotFoundError(f"server {self.server_name!r} (Comfy API v2) serves outputs only through their "
+                            f"job's links, and none was given for {filename!r}",
+                            hint="download the job's outputs with 'comfyui-skill wait ID --download'")
 
     def upload(self, path: Path, *, subfolder: str = "", type: str = "input", overwrite: bool = False,
                mask_original: Mapping[str, str] | None = None, name: str | None = None) -> dict[str, Any]:

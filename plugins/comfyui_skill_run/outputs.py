@@ -31,6 +31,8 @@ class OutputItem:
     renamed: bool = False
     #: The bytes of an image the server only streamed over the WebSocket (never in the JSON).
     data: bytes | None = field(default=None, repr=False)
+    #: The output's own link, where the server gives one (Comfy API v2; it may be signed: never in the JSON).
+    url: str | None = field(default=None, repr=False)
 
     @property
     def identity(self) -> tuple:
@@ -70,8 +72,9 @@ def collect(outputs: dict[str, Any], *, include_temp: bool = False) -> list[Outp
                     file_type = str(value.get("type") or "output")
                     if file_type == "temp" and not include_temp:
                         continue
+                    link = value.get("url")
                     items.append(OutputItem(str(node), kind, value["filename"], str(value.get("subfolder") or ""),
-                                            file_type))
+                                            file_type, url=link if isinstance(link, str) else None))
     return items
 
 
@@ -118,7 +121,8 @@ def _download(client: ComfyClient, item: OutputItem, root: Path, deadline: float
     attempt = 1
     while True:
         try:
-            return client.download(item.filename or "", item.subfolder, item.type, root, deadline=deadline)
+            return client.download(item.filename or "", item.subfolder, item.type, root, deadline=deadline,
+                                   url=item.url)
         except (UnreachableError, ServerError) as exc:
             cut_short = exc.details.get("reason") == "dropped" or "expected" in exc.details
             if not cut_short or attempt >= DOWNLOAD_ATTEMPTS:

@@ -179,3 +179,27 @@ def test_a_token_protected_proxy(run_cli, fake_comfy, tmp_path: Path, w1) -> Non
         assert "s3cret-proxy-token" not in ran.stdout + ran.stderr
     finally:
         guarded.stop()
+
+
+def test_jobs_and_server_history_list_the_proxys_jobs(run_v2, w1, tmp_path: Path) -> None:
+    job_id = run_v2("--json", "run", w1("v2/listed"), "-o", str(tmp_path)).json()["data"]["prompt_id"]
+    jobs = run_v2("--json", "jobs", "list")
+    assert jobs.exit_code == 0, jobs.stderr
+    assert job_id in json.dumps(jobs.json()["data"])
+    shown = run_v2("--json", "jobs", "show", job_id)
+    assert shown.exit_code == 0, shown.stderr
+    remote = run_v2("--json", "history", "list", "--server")
+    assert remote.exit_code == 0, remote.stderr
+    assert job_id in json.dumps(remote.json()["data"])
+
+
+def test_a_batch_spreads_over_a_proxy_and_a_local_server(run_cli, proxy, fake_comfy, w1, tmp_path: Path) -> None:
+    assert run_cli("server", "add", "proxy", proxy.url, "--kind", "comfy-api").exit_code == 0
+    assert run_cli("server", "add", "direct", fake_comfy.url).exit_code == 0
+    result = run_cli("--json", "run", w1("v2/batch"), "--sweep", "1.width=32,40,48,56", "--servers", "proxy,direct",
+                     "-o", str(tmp_path / "batch"))
+    assert result.exit_code == 0, result.stdout
+    data = result.json()["data"]
+    servers = {item["server"] for item in data["items"]}
+    assert servers == {"proxy", "direct"}, data
+    assert all(item["status"] == "success" for item in data["items"])

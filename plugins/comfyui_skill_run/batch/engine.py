@@ -218,7 +218,11 @@ class Engine:
             return
         lane.failures = lane.throttles = 0
         item.status = "queued"
-        self.manifest.update(item.index, status="queued", number=answer.get("number"))
+        if answer["prompt_id"] != prompt_id:  # the server names its jobs itself (Comfy API v2)
+            lane.inflight[answer["prompt_id"]] = lane.inflight.pop(prompt_id)
+            item.prompt_id = answer["prompt_id"]
+            journaling.renamed(prompt_id, item)
+        self.manifest.update(item.index, status="queued", number=answer.get("number"), prompt_id=item.prompt_id)
         journaling.queued(item, answer.get("number"))
         self._event("queued", item, number=answer.get("number"))
         self.on_change(self)

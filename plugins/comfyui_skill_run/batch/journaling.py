@@ -28,6 +28,12 @@ def submitting(manifest: Path, lane: Lane, item: Item, workflow: Workflow) -> No
                    args=workflow.overrides, status="submitting")
 
 
+def renamed(key: str, item: Item) -> None:
+    """The server gave the item's job its own id; ``key`` (ours) was the submission's idempotency key."""
+    assert item.prompt_id is not None
+    journal.rename(key, item.prompt_id, idempotency_key=key)
+
+
 def queued(item: Item, number: Any) -> None:
     assert item.prompt_id is not None
     journal.record(item.prompt_id, status="queued", number=number)
