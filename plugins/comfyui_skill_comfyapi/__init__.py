@@ -3,9 +3,28 @@ self-hosted ``comfy-api-proxy``, behind the same commands as every other kind of
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import ServerKind, Setting, hookimpl
+from comfyui_skill import Command, ServerKind, Setting, hookimpl
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="deployment_command", metavar="SUBCOMMAND")
+    add = sub.add_parser("add", help="add a Serverless deployment as a server (kind comfy-api)")
+    add.add_argument("deployment_name", metavar="NAME", help="the server's name in comfyui-skill")
+    add.add_argument("deployment_id", metavar="ID", help="the deployment's id (its URL is https://ID.run.comfy.app)")
+    add.add_argument("--key-stdin", dest="deployment_key_stdin", action="store_true",
+                     help="read the API key from standard input (else COMFY_API_KEY is used)")
+    add.add_argument("--default", dest="deployment_default", action="store_true", help="make it the default server")
+    add.add_argument("--force", dest="deployment_force", action="store_true", help="replace a server of that name")
+    add.set_defaults(handler="comfyui_skill_comfyapi.commands:add_deployment")
+
+
+@hookimpl
+def comfyui_skill_commands() -> Iterable[Command]:
+    return [Command("deployment", "Comfy Serverless deployments (Comfy API v2): add one as a server",
+                    configure=configure)]
 
 
 @hookimpl

@@ -115,3 +115,14 @@ def test_server_status_checks_the_key_on_a_deployment(run_deployment, surface, r
     refused = run_deployment("--json", "server", "status")
     assert refused.exit_code == 8
     assert json.dumps(refused.json()).find("wrong") == -1
+
+
+def test_deployment_add_fills_in_the_url(run_cli) -> None:
+    added = run_cli("--json", "deployment", "add", "gpu", "abc123-x", "--key-stdin", input="k-123456789\n")
+    assert added.exit_code == 0, added.stderr
+    assert added.json()["data"]["url"] == "https://abc123-x.run.comfy.app"
+    [server] = [s for s in run_cli("--json", "server", "list").json()["data"] if s["name"] == "gpu"]
+    assert (server["kind"], server["url"], server["api_key"]) == ("comfy-api", "https://abc123-x.run.comfy.app", "***")
+    assert "k-123456789" not in added.stdout + added.stderr
+    bad = run_cli("deployment", "add", "gpu2", "not/an id")
+    assert bad.exit_code == 2
