@@ -224,6 +224,7 @@ class Engine:
             journaling.renamed(prompt_id, item)
         self.manifest.update(item.index, status="queued", number=answer.get("number"), prompt_id=item.prompt_id)
         journaling.queued(item, answer.get("number"))
+        lane.watch(item.prompt_id, self.news)
         self._event("queued", item, number=answer.get("number"))
         self.on_change(self)
 
@@ -257,14 +258,18 @@ class Engine:
 
     def _check(self, lane: Lane) -> None:
         """Ask the server where each prompt of ours stands (the source of truth)."""
-        try:
-            snapshot = lane.client.queue()
+        try:  # a server whose jobs API knows every job (Comfy API v2) is asked job by job: it may list none
+            snapshot = None if lane.client.jobs_are_authoritative else lane.client.queue()
         except UnreachableError as exc:
             self._trouble(lane, exc)
             return
         lane.failures = 0
         for prompt_id, item in list(lane.inflight.items()):
-            where = from_queue(snapshot, prompt_id)
+            try:
+                where = from_queue(snapshot, prompt_id) if snapshot is not None else probe(lane.client, prompt_id)
+            except UnreachableError as exc:
+                self._trouble(lane, exc)
+                return
             if where.status in ("running", "pending"):
                 item.unknown, item.server_status = 0, None
                 if where.status == "running":

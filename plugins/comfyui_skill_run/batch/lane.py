@@ -113,6 +113,14 @@ class Lane:
         self.connected = self.reader.stream is not None
         self.reader.start()
 
+    def watch(self, prompt_id: str, news: queue.Queue) -> None:
+        """Follow one submitted prompt's own event stream, where the server has one per job (Comfy API
+        v2's SSE): its end is news at once, instead of at the next look at the server."""
+        stream = self.client.job_events(prompt_id)
+        if stream is not None:
+            threading.Thread(target=_pass_on, args=(self, stream, prompt_id, news), daemon=True,
+                             name=f"batch-job-{prompt_id[:8]}").start()
+
     def stop(self) -> None:
         if self.reader is not None:
             self.reader.halt.set()
@@ -168,3 +176,19 @@ class SocketReader(threading.Thread):
         finally:
             if self.stream is not None:
                 self.stream.close()
+
+
+def _pass_on(lane: Lane, stream: Any, prompt_id: str, news: queue.Queue) -> None:
+    """A job's stream as news: ``started``, then ``ended`` when it ends (the engine then asks the server)."""
+    try:
+        while lane.alive:
+            message = stream.receive(RECEIVE_SLICE)
+            if message is not None and message.type == "execution_start":
+                news.put((lane, "started", prompt_id, {}))
+            elif message is not None and message.type == "executing" and message.data.get("node") is None:
+                break
+    except ConnectionClosed:
+        pass
+    finally:
+        stream.close()
+    news.put((lane, "ended", prompt_id, {}))
