@@ -127,7 +127,8 @@ class Context:
     def client_for(self, server: ServerConfig) -> ComfyClient:
         """A client for any configured server (cached per name for this command)."""
         if server.name not in self._clients:
-            self._clients[server.name] = self.backend(server).make_client()
+            client = self._clients[server.name] = self.backend(server).make_client()
+            client.http.on_wait = self.output.note  # a pause the server asked for is said, not silent
         return self._clients[server.name]
 
     def close(self) -> None:

@@ -50,6 +50,8 @@ def _uploaded(answers: list[dict[str, Any]]) -> Result:
     def render(out: Output) -> None:
         for item in answers:
             out.line(f"{item['local']}  ->  {item['reference']}" +
+                     (f"  (asset, {item['hash']}{', already on the server' if item['deduplicated'] else ''})"
+                      if item.get("asset_id") else "") +
                      ("  (renamed: the server had another file of that name)" if item["renamed"] else ""))
 
     return Result(data=answers, text=render)

@@ -41,8 +41,10 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 class FakeSurface:
     """Comfy Cloud / a Serverless deployment in front of ``upstream`` (a comfy-api-proxy URL)."""
 
-    def __init__(self, upstream: str, api_key: str = "comfyui-test-key-4f3e2d1c", *, lists_jobs: bool = False) -> None:
+    def __init__(self, upstream: str, api_key: str = "comfyui-test-key-4f3e2d1c", *, lists_jobs: bool = False,
+                 catalog: str | None = None) -> None:
         self.upstream = upstream
+        self.catalog = catalog  # a ComfyUI whose /object_info Cloud serves at /api/object_info (X-API-Key)
         self.lists_jobs = lists_jobs  # Cloud answered the job list with 501 when it was read
         self.api_key = api_key
         self._lock = threading.Lock()
@@ -117,6 +119,11 @@ class FakeSurface:
         body = await request.read()
         with self._lock:
             self.requests.append(Recorded(request.method, request.rel_url.raw_path, dict(request.headers), body))
+        if request.path == "/api/object_info" and self.catalog is not None:
+            if request.headers.get("X-API-Key") != self.api_key:
+                return _error(401, "unauthorized", "Missing or invalid API key.")
+            async with self._session.get(self.catalog + "/object_info") as upstream:
+                return web.Response(body=await upstream.read(), content_type="application/json")
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return _error(401, "unauthorized", "Missing or invalid API key.")
         path = request.path

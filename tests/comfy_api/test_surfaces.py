@@ -126,3 +126,23 @@ def test_deployment_add_fills_in_the_url(run_cli) -> None:
     assert "k-123456789" not in added.stdout + added.stderr
     bad = run_cli("deployment", "add", "gpu2", "not/an id")
     assert bad.exit_code == 2
+
+
+def test_a_pause_the_server_asks_for_is_shown(run_deployment, surface, w1, tmp_path: Path) -> None:
+    surface.throttle(1, "deployment_not_ready", retry_after="1")
+    result = run_deployment("run", w1("dep/patient"), "-o", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert "answered 429: waiting 1 s as it asks" in result.stderr
+
+
+def test_named_parameters_on_cloud_use_its_node_catalog(run_cli, proxy, fake_comfy, w1, tmp_path: Path) -> None:
+    with FakeSurface(proxy.url, catalog=fake_comfy.url) as cloud:
+        assert run_cli("server", "add", "c", cloud.url, "--kind", "comfy-api").exit_code == 0
+        assert run_cli("config", "set", "servers.c.surface", "cloud").exit_code == 0
+        assert run_cli("config", "set", "servers.c.api_key", "--stdin", input=cloud.api_key + "\n").exit_code == 0
+        result = run_cli("-s", "c", "--json", "run", w1("cloud/named"), "--width", "40", "-o", str(tmp_path))
+        assert result.exit_code == 0, result.stderr
+        [submitted] = [json.loads(r.body) for r in cloud.requests if r.method == "POST" and r.path == "/api/v2/jobs"]
+        assert submitted["workflow"]["1"]["inputs"]["width"] == 40
+        catalog_reads = [r for r in cloud.requests if r.path == "/api/object_info"]
+        assert catalog_reads and all(r.headers.get("X-API-Key") == cloud.api_key for r in catalog_reads)

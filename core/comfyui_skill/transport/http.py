@@ -102,6 +102,9 @@ class HttpTransport:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.options = options or TransportOptions()
         self._sleep = sleep
+        #: Told before each pause the server asked for (429/503 with ``Retry-After``, a second or more),
+        #: so that a person sees why nothing happens for a while: ``on_wait(message)``.
+        self.on_wait: Callable[[str], None] | None = None
         pool_args: dict[str, Any] = {"retries": False, "maxsize": 8}
         if self.options.insecure:
             pool_args["cert_reqs"] = "CERT_NONE"
@@ -243,6 +246,8 @@ class HttpTransport:
                 raise ServerError(f"{redact(url, self.options.secrets)} kept answering {resp.status} "
                                   f"after {attempt} attempts", code="rate_limited" if resp.status == 429
                                   else "server_error", details={"status": resp.status})
+            if error is None and self.on_wait is not None and retry_in >= 1:
+                self.on_wait(f"{urlsplit(url).netloc} answered {resp.status}: waiting {retry_in:.0f} s as it asks")
             self._sleep(retry_in)
 
     def _read_timeout(self, read_timeout: float | None, deadline: float | None) -> float:
