@@ -24,11 +24,12 @@ import os
 import statistics
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
+from batch import busy_seconds
 from comfyui_skill.testing.fake_comfyui import FakeComfyUI
 from measure import child
+from run_overhead import workflow_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,14 +52,6 @@ for output in job["outputs"]:
         f.write(http.request("GET", output["url"]).data)
 print(job["id"])
 """
-
-
-def workflow_copy(folder: Path, index: int, **inputs: int) -> str:
-    graph = json.loads(W1.read_text())
-    graph["1"]["inputs"].update(color=index, **inputs)  # a new input each time: really executed
-    path = folder / f"w1-{index}.json"
-    path.write_text(json.dumps(graph))
-    return str(path)
 
 
 def overhead(runs: int) -> None:
@@ -91,16 +84,6 @@ def overhead(runs: int) -> None:
     ratio = medians["comfyui-skill run"][0] / medians["minimal client"][0]
     print(f"W1 through the proxy: comfyui-skill run / minimal client = {ratio:.2f}x wall (target <= 1.2x), "
           f"{medians['comfyui-skill run'][1] / medians['minimal client'][1]:.2f}x CPU")
-
-
-def busy_seconds(url: str) -> float:
-    with urllib.request.urlopen(f"{url}/history?max_items=100000") as response:  # noqa: S310 - loopback
-        history = json.load(response)
-    total = 0.0
-    for entry in history.values():
-        messages = dict(entry["status"]["messages"])
-        total += (messages["execution_success"]["timestamp"] - messages["execution_start"]["timestamp"]) / 1000
-    return total
 
 
 def batch(items: int, delay: float) -> None:

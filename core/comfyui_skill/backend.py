@@ -90,8 +90,16 @@ class Backend:
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         return headers
 
+    def api_key(self) -> tuple[str | None, str]:
+        """A kind that authenticates with an API key returns it and where it came from (else ``(None, "")``);
+        it is then redacted like every secret and named (masked) in auth errors."""
+        return None, ""
+
     def credential_summary(self) -> str:
         """Which credential we send, masked (for auth error messages)."""
+        key, source = self.api_key()
+        if key:
+            return f"API key {mask(key)} (from {source})"
         token = self.server.get("token")
         if token:
             return f"bearer token {mask(token)}"
@@ -143,6 +151,7 @@ class Backend:
         values.extend(v.split(" ", 1)[-1] for v in self.credentials().values() if " " in v)
         # Comfy API keys from the environment may go into a prompt's extra_data (partner nodes)
         values.extend(os.environ.get(name, "") for name in SECRET_ENVIRONMENT)
+        values.append(self.api_key()[0] or "")
         return tuple(v for v in values if v)
 
     def transport_options(self) -> TransportOptions:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlencode
 
-from comfyui_skill import Backend, mask
+from comfyui_skill import Backend
 
 #: Environment variables holding the API key, in the order they are tried after the server's own key.
 KEY_VARIABLES = ("COMFYUI_SKILL_API_KEY", "COMFY_API_KEY")
@@ -29,6 +29,9 @@ class CloudBackend(Backend):
                 return os.environ[variable], variable
         return None, ""
 
+    def credential_summary(self) -> str:
+        return super().credential_summary() if self.api_key()[0] else "no API key"
+
     def credentials(self) -> dict[str, str]:
         headers = super().credentials()
         key, _source = self.api_key()
@@ -44,14 +47,6 @@ class CloudBackend(Backend):
     def websocket_headers(self) -> dict[str, str]:
         # the key travels as token= in the URL; X-API-Key belongs to REST calls only
         return super().credentials()
-
-    def secrets(self) -> tuple[str, ...]:
-        key, _source = self.api_key()
-        return tuple(dict.fromkeys((*super().secrets(), *((key,) if key else ()))))
-
-    def credential_summary(self) -> str:
-        key, source = self.api_key()
-        return f"API key {mask(key)} (from {source})" if key else "no API key"
 
     def auth_hint(self) -> str:
         return (f"create a key at https://platform.comfy.org and store it with "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from comfyui_skill import Backend, ComfyClient, mask
+from comfyui_skill import Backend, ComfyClient
 
 #: Environment variables holding a comfy.org API key, tried after the server's own settings.
 KEY_VARIABLES = ("COMFYUI_SKILL_API_KEY", "COMFY_API_KEY")
@@ -73,20 +73,15 @@ class ComfyApiBackend(Backend):
                     return os.environ[variable], variable
         return None, ""
 
+    def credential_summary(self) -> str:
+        return super().credential_summary() if self.api_key()[0] else "no API key"
+
     def credentials(self) -> dict[str, str]:
         headers = {str(k): str(v) for k, v in dict(self.server.get("headers") or {}).items()}
         key, _source = self.api_key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
-
-    def secrets(self) -> tuple[str, ...]:
-        key, _source = self.api_key()
-        return tuple(dict.fromkeys((*super().secrets(), *((key,) if key else ()))))
-
-    def credential_summary(self) -> str:
-        key, source = self.api_key()
-        return f"API key {mask(key)} (from {source})" if key else "no API key"
 
     def _auth_hint(self) -> str:
         if self.surface == "self-hosted":
