@@ -125,17 +125,21 @@ def _render_one(out: Output, reports: Sequence[dict[str, Any]]) -> None:
         _key_values(out, {"server": f"{report['name']} ({report['url']})", "status": f"unreachable: {report['reason']}",
                           "detail": report["message"]})
         return
-    _key_values(out, {
-        "server": f"{report['name']} ({report['url']})", "status": "ok",
+    about_the_machine = {
         "comfyui": report["comfyui_version"], "python": report["python_version"],
         "pytorch": report["pytorch_version"], "os": report["os"],
         "ram free/total": _memory(report["ram_free"], report["ram_total"]),
-        **({"surface": report["surface"]} if report.get("surface") else {}),
+    }
+    if report.get("surface"):  # a Comfy API v2 server tells nothing of the machine behind it
+        about_the_machine = {"surface": report["surface"]}
+    _key_values(out, {
+        "server": f"{report['name']} ({report['url']})", "status": "ok", **about_the_machine,
         "queue": (f"{report['queue_running']} running, {report['queue_pending']} pending"
                   if report["queue_running"] is not None else "not listed by this server"),
     })
-    out.line()
-    _devices_table(out, report["devices"])
+    if report["devices"]:
+        out.line()
+        _devices_table(out, report["devices"])
 
 
 def _render_many(out: Output, reports: Sequence[dict[str, Any]]) -> None:
