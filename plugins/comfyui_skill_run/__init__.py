@@ -25,7 +25,8 @@ def _positive(text: str) -> float:
 
 def _workflow_inputs(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
     parser.add_argument("workflow", metavar="WORKFLOW", nargs="?" if optional else None,
-                        help="API-format workflow JSON file, '-' for standard input, or a stored workflow name")
+                        help="workflow JSON file (API or editor format), '-' for standard input, a stored workflow "
+                             "name, or template:NAME (a template of the server)")
     parser.add_argument("--args", dest="run_args", metavar="JSON",
                         help='input overrides as JSON: {"NODE.INPUT": value} or {"NODE": {"INPUT": value}}')
     parser.add_argument("--set", dest="run_set", metavar="NODE.INPUT=VALUE", action="append",

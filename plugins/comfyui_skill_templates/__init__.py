@@ -3,14 +3,16 @@
 Templates come from two places: the core template index (``/templates/index.json``, served by the
 workflow-templates package) and custom node packs (``/workflow_templates``, files under
 ``/api/workflow_templates/PACK/``). Written files are never overwritten without ``--force``.
+``run template:NAME`` (and the MCP tools) run a template's workflow directly.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
+from typing import Any
 
-from comfyui_skill import Command, hookimpl
+from comfyui_skill import CliError, Command, Context, hookimpl
 
 HANDLERS = "comfyui_skill_templates.commands"
 
@@ -50,3 +52,37 @@ def _file_options(parser: argparse.ArgumentParser, default: str) -> None:
 @hookimpl
 def comfyui_skill_commands() -> Iterable[Command]:
     return [Command("templates", "workflow templates and subgraphs a server offers", configure=configure)]
+
+
+#: How a WORKFLOW argument names a template of the server: ``template:NAME``.
+PREFIX = "template:"
+
+
+@hookimpl
+def comfyui_skill_resolve_workflow(ctx: Context, reference: str) -> Any:
+    """``template:NAME``: the workflow of the server's template NAME (editor format), or None when it
+    cannot be had (the error hint below then says why)."""
+    if not reference.startswith(PREFIX):
+        return None
+    from .commands import fetch_template
+
+    try:
+        return fetch_template(ctx, reference[len(PREFIX):])[1]
+    except CliError:
+        return None
+
+
+@hookimpl
+def comfyui_skill_error_hint(ctx: Context, error: BaseException) -> str | None:
+    """Why a ``template:NAME`` WORKFLOW was not found: no such template (and the close names), or the
+    server's own error."""
+    reference = getattr(error, "details", {}).get("workflow")
+    if not (isinstance(reference, str) and reference.startswith(PREFIX)):
+        return None
+    from .commands import fetch_template
+
+    try:
+        fetch_template(ctx, reference[len(PREFIX):])
+    except CliError as exc:
+        return exc.message + (f"; {exc.hint}" if exc.hint else "")
+    return None

@@ -132,3 +132,19 @@ def test_subgraph_saves_under_its_name_by_default(fake_comfy, run_cli, tmp_path,
     saved = run_cli("templates", "subgraph", chosen["id"][:10], server=fake_comfy)
     assert saved.exit_code == 0, saved.stderr
     assert isinstance(json.loads((tmp_path / f"{chosen['name']}.json").read_text()), dict)
+
+
+def test_run_a_template_by_name(fake_comfy, run_cli, tmp_path):
+    from tests.workflows.conftest import chain
+
+    fake_comfy.faults.respond_raw(r"^/templates/image_z_image_turbo\.json$", 200, json.dumps(chain(middle_mode=0)),
+                                  "application/json")
+    result = run_cli("run", "template:image_z_image_turbo", "--width", "32", "-o", str(tmp_path), "--json",
+                     server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    [prompt] = [json.loads(r.body)["prompt"] for r in fake_comfy.requests if r.method == "POST" and r.path == "/prompt"]
+    assert prompt["1"]["inputs"]["width"] == 32 and prompt["2"]["class_type"] == "ImageInvert"
+    unknown = run_cli("run", "template:image_z_image_turb", "--json", server=fake_comfy).json()["error"]
+    assert unknown["code"] == "not_found" and unknown["details"] == {"workflow": "template:image_z_image_turb"}
+    assert unknown["hint"].startswith("server 'url' has no template 'image_z_image_turb'; did you mean one of "
+                                      "'image_z_image_turbo',")

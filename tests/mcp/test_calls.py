@@ -46,6 +46,10 @@ async def test_bad_arguments_are_tool_errors_and_the_server_keeps_serving(serve)
         assert unknown["code"] == "not_found" and "'run_workflow'" in unknown["hint"]
         nowhere = error_of(await session.call_tool("run_workflow", {"workflow": "no-such-workflow"}))
         assert nowhere["code"] == "not_found"
+        no_server = error_of(await session.call_tool("queue", {"server": "nope"}))
+        assert no_server["code"] == "not_found" and "no server named 'nope'" in no_server["message"]
+        down = error_of(await session.call_tool("queue", {"server": "http://127.0.0.1:9"}))
+        assert down["code"] == "unreachable"
         again = await session.call_tool("queue", {})
         assert not again.is_error
 

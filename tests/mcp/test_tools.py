@@ -103,3 +103,19 @@ async def test_get_template_saves_inside_the_root_only(serve, fake_comfy, tmp_pa
     assert outside.is_error and structured(outside)["error"]["code"] == "usage"
     assert "outside the allowed folders" in structured(outside)["error"]["message"]
     assert not (tmp_path.parent / "t.json").exists()
+
+
+async def test_run_workflow_takes_a_template_or_an_editor_graph(serve, fake_comfy, tmp_path) -> None:
+    from tests.workflows.conftest import chain
+
+    fake_comfy.faults.respond_raw(r"^/templates/image_z_image_turbo\.json$", 200, json.dumps(chain(middle_mode=0)),
+                                  "application/json")
+    async with serve(*SERVE) as session:
+        templated = data_of(await session.call_tool("run_workflow", {
+            "workflow": "template:image_z_image_turbo", "parameters": {"width": 32}, "output_dir": str(tmp_path)}))
+        inline = data_of(await session.call_tool("run_workflow", {
+            "workflow": chain(middle_mode=4), "parameters": {"height": 8}, "output_dir": str(tmp_path)}))
+    first, second = [r.json["prompt"] for r in sent(fake_comfy, "POST", "/prompt")]
+    assert templated["workflow"] == "template:image_z_image_turbo" and first["1"]["inputs"]["width"] == 32
+    assert inline["workflow"] == "(inline workflow)" and second["1"]["inputs"]["height"] == 8
+    assert "2" not in second  # the bypassed (mode 4) node is left out, as the editor does
