@@ -81,6 +81,16 @@ def comfyui_skill_workflow_preparer(ctx: Context) -> Any:
     """
 
 
+@hookspec(firstresult=True)
+def comfyui_skill_workflow_parameters(ctx: Context) -> Any:
+    """Return a function that describes a workflow's named parameters (``run WORKFLOW --help``), or None.
+
+    The function is ``describe(reference) -> Result``: ``data`` is ``{"workflow", "parameters"}``,
+    ``text`` lists them. It runs outside the hook call, so the ``CliError`` it raises (an unreadable
+    workflow, an unreachable server) reaches the caller. The first answer wins.
+    """
+
+
 @hookspec
 def comfyui_skill_mcp_tools() -> Iterable[McpTool]:
     """Return the tools this plugin adds to the MCP server (``comfyui-skill mcp serve``).

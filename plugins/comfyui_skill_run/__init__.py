@@ -49,9 +49,25 @@ def _outputs_options(parser: argparse.ArgumentParser, prefix: str) -> None:
                         help="also download temporary previews (PreviewImage)")
 
 
+class WorkflowHelp(argparse.Action):
+    """``-h``/``--help`` of ``run``: argparse's help, or with a WORKFLOW before it, a handler that adds
+    the workflow's named parameters (it needs the server's catalog, so it runs as a command does)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        if not getattr(namespace, "workflow", None):
+            parser.print_help()
+            parser.exit()
+        namespace.handler = f"{PKG}.help:run_help"
+
+
 def configure_run(parser: argparse.ArgumentParser) -> None:
     from .batch import add_options as batch_options
 
+    for action in parser._actions:  # noqa: SLF001 - argparse's own -h/--help becomes run's
+        if isinstance(action, argparse._HelpAction):  # noqa: SLF001
+            action.__class__ = WorkflowHelp
+            action.help = "show this help message and exit; after a WORKFLOW, its parameters too"
     _workflow_inputs(parser, optional=True)  # not with --resume MANIFEST
     _outputs_options(parser, "run")
     parser.add_argument("--timeout", dest="run_timeout", type=_positive, metavar="S",

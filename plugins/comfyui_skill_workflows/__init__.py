@@ -105,3 +105,12 @@ def comfyui_skill_workflow_preparer(ctx: Context) -> Any:
     from .prepare import make_preparer
 
     return make_preparer(ctx)
+
+
+@hookimpl
+def comfyui_skill_workflow_parameters(ctx: Context) -> Any:
+    def describe(reference: str) -> Any:
+        from .commands import load_document, parameters_of
+
+        return parameters_of(ctx, load_document(ctx, reference), reference)
+    return describe
