@@ -63,11 +63,24 @@ def _writer_once_read(fifo: Path) -> int | None:
         return None
 
 
+def _blocked_in_a_pipe_read(process: subprocess.Popen) -> bool:
+    """Whether the child sleeps in a FIFO's read (Linux's ``wchan``; elsewhere assumed once it opened it).
+
+    Opening is not enough: a SIGINT landing between ``open`` returning and ``read`` starting is noted by
+    Python's C handler but acted on only at the next bytecode check, after the read that never ends."""
+    try:
+        with open(f"/proc/{process.pid}/wchan") as handle:
+            return "pipe_read" in handle.read()
+    except FileNotFoundError:
+        return True
+
+
 def _interrupt_while_reading(process: subprocess.Popen, fifo: Path) -> tuple[str, str]:
     """SIGINT once the child reads ``fifo`` (it stays blocked there: we hold the writing end open
     without writing), then its stdout and stderr."""
-    writer = wait_for(lambda: _writer_once_read(fifo), f"the child to read {fifo.name}", child=process)
+    writer = wait_for(lambda: _writer_once_read(fifo), f"the child to open {fifo.name}", child=process)
     try:
+        wait_for(lambda: _blocked_in_a_pipe_read(process), f"the child to read {fifo.name}", child=process)
         process.send_signal(signal.SIGINT)
         return process.communicate(timeout=30)
     finally:
