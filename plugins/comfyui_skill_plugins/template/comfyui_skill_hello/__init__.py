@@ -122,3 +122,17 @@ def comfyui_skill_mcp_tools() -> Iterable[McpTool]:
 #     def prepare(workflow, reference, parameters, extra_args):
 #         return workflow
 #     return prepare
+
+
+# Describe a workflow's named parameters for 'comfyui-skill run WORKFLOW --help': return a function
+# that gets the WORKFLOW reference and returns a Result whose data is {"workflow", "parameters"} and
+# whose text lists them (raise a CliError for an unreadable workflow). The built-in 'workflow' plugin
+# provides one; the first answer wins, so only replace it together with the preparer above.
+#
+# @hookimpl
+# def comfyui_skill_workflow_parameters(ctx):
+#     def describe(reference):
+#         from comfyui_skill import Result
+#
+#         return Result(data={"workflow": reference, "parameters": []}, text="no named parameters")
+#     return describe
