@@ -102,7 +102,10 @@ def submit_workflow(ctx: Context, inputs: WorkflowInputs, options: SubmitOptions
     workflow, uploaded = prepare(ctx, inputs)
     prompt_id = new_prompt_id()
     report = Reporter(ctx, ctx.client, prompt_id)
-    answer = post(ctx, workflow, options, prompt_id, None, report)
+    try:
+        answer = post(ctx, workflow, options, prompt_id, None, report)
+    finally:
+        report.close()  # the 'queued' line it drew goes before the note says how to follow
     prompt_id = answer["prompt_id"]
     data = {"prompt_id": prompt_id, "server": ctx.client.server_name, "number": answer.get("number"),
             "node_errors": answer["problems"], "uploaded": uploaded, "workflow": workflow.source}

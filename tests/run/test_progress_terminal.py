@@ -13,7 +13,7 @@ import sys
 import termios
 import time
 
-from .conftest import load_workflow
+from .conftest import WORKFLOWS, load_workflow
 
 
 def _read_until(primary: int, wanted: bytes | None, seen: bytes, deadline: float) -> bytes:
@@ -55,3 +55,17 @@ def test_ctrl_c_clears_the_progress_line_drawn_to_the_terminals_width(fake_comfy
     assert any("  running An empty image whose" in part and part.endswith("…")
                for part in drawn), drawn
     assert all(len(part) < 60 for part in drawn)  # the terminal's, though stdout is not one
+
+
+def test_submit_clears_its_line_before_saying_how_to_follow(fake_comfy, cli_env):
+    primary, secondary = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "comfyui_skill", "--url", fake_comfy.url, "submit",
+                              str(WORKFLOWS / "W1_empty_image_save.json")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=secondary,
+                             env={**os.environ, **cli_env, "TERM": "xterm"}, close_fds=True)
+    os.close(secondary)
+    seen = _read_until(primary, None, b"", time.monotonic() + 30).decode()
+    assert child.wait(timeout=30) == 0
+    child.stdout.close()
+    os.close(primary)
+    assert "queued" in seen and "\r\x1b[Ksubmitted; follow it with" in seen, seen
