@@ -94,12 +94,13 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> None:
 
 
 def successes(outdir: Path) -> int:
-    """How many items the (only) manifest in ``outdir`` records as succeeded."""
+    """How many items the (only) manifest in ``outdir`` records as succeeded, while the batch may be
+    writing it (0 before it exists, or while a line is being written)."""
     try:
-        path = manifest_of(outdir)
-    except AssertionError:
+        latest = read_manifest(manifest_of(outdir))[2]
+    except (AssertionError, ValueError):
         return 0
-    return sum(1 for item in read_manifest(path)[2].values() if item["status"] == "success")
+    return sum(1 for item in latest.values() if item["status"] == "success")
 
 
 def journal_lines(cli_env: dict[str, str]) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -12,7 +11,7 @@ from comfyui_skill import ConfigError, ExitCode, make_server
 from comfyui_skill_run.batch.manifest import Manifest, read
 from comfyui_skill_run.batch.servers import limit
 
-from .conftest import manifest_of, posted_prompts, read_manifest
+from .conftest import manifest_of, posted_prompts, read_manifest, successes, wait_for
 
 
 def test_timeout_leaves_prompts_running_and_resume_follows_them(run_cli, fakes, workflow, outdir):
@@ -36,17 +35,22 @@ def test_timeout_leaves_prompts_running_and_resume_follows_them(run_cli, fakes, 
 
 def test_when_no_server_is_left_the_rest_stays_pending(run_cli, fakes, workflow, outdir):
     (fake,) = fakes(1)
-    fake.exec_delay = 0.1
+    fake.faults.hold_execution = True  # the first two items wait on the server until the stage is set
 
     def stop_after_one() -> None:
-        while not fake.history_ids():
-            time.sleep(0.01)
+        # once both slots are taken, any further submission hangs: the client stops at the third item,
+        # after it has recorded at least one success, and the server goes away only then
+        wait_for(lambda: len(posted_prompts(fake)) == 2)
+        fake.faults.delay_http(r"^/prompt$", 3600)
+        fake.faults.hold_execution = False
+        wait_for(lambda: successes(outdir) >= 1)
         fake.stop()
     watcher = threading.Thread(target=stop_after_one, daemon=True)
     watcher.start()
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..8", "--servers", fake.url, "--no-failover",
-                     "-o", str(outdir), "--json")
-    watcher.join(10)
+                     "-o", str(outdir), "--json", "--timeout", "120")  # a safety net: the watcher ends it
+    watcher.join(30)
+    assert not watcher.is_alive()
     assert result.exit_code == ExitCode.UNREACHABLE
     counts = result.json()["data"]["counts"]
     assert counts["done"] >= 1 and counts["queued"] >= 1 and counts["running"] == 0
