@@ -15,13 +15,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
-
 from .backend import Backend
 from .errors import AuthError, CliError, HttpError, NotFoundError, RejectedError, ServerError, UnreachableError
 from .redaction import redact
+from .wording import plural
 from .transport.files import safe_relative_path, save_stream
 from .transport.http import HttpTransport, Response
+from .transport.resume import BodyCut, resumable_body
 
 if TYPE_CHECKING:
     from .transport.ws import WebSocketStream
@@ -280,13 +280,15 @@ class ComfyClient:
                 raise HttpError(resp.status, redact(url, self.backend.secrets()))
             length = resp.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() and not resp.headers.get("Content-Encoding") else None
+            body = resumable_body(self.http, resp, url, credentials=credentials, deadline=deadline)
             try:
-                return save_stream(resp.stream(256 * 1024, decode_content=True), root, relative,
-                                   expected_size=expected, deadline=deadline,
+                return save_stream(body, root, relative, expected_size=expected, deadline=deadline,
                                    max_bytes=self.max_download_bytes)
-            except (ProtocolError, ReadTimeoutError) as exc:
+            except BodyCut as cut:
+                resumed = f"; resumed {plural(cut.tries, 'time')}" if cut.tries else ""
                 raise UnreachableError(f"download of {filename} from server {self.server_name!r} broke off "
-                                       f"({exc.__class__.__name__})", details={"reason": "dropped"}) from None
+                                       f"({cut}{resumed}); nothing was kept",
+                                       details={"reason": "dropped", "received": cut.received}) from None
 
     # ----------------------------------------------------------------- logs, templates, userdata
     def logs_raw(self) -> dict[str, Any]:

@@ -95,11 +95,12 @@ def send(status: int, body: bytes = b"", headers: dict[str, str] | None = None,
 
 
 def send_chunks(status: int, chunks: Iterator[bytes] | list[bytes], *, delay: float = 0.0,
-                length: int | None = None) -> Reply:
+                length: int | None = None, headers: dict[str, str] | None = None) -> Reply:
     """A body sent piece by piece (endless when ``chunks`` is), optionally lying about its length."""
     def reply(handler: Handler) -> None:
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/octet-stream")
+        for key, value in {"Content-Type": "application/octet-stream", **(headers or {})}.items():
+            handler.send_header(key, value)
         if length is not None:
             handler.send_header("Content-Length", str(length))
             handler.end_headers()

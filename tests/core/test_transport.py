@@ -257,3 +257,16 @@ def test_comfy_api_keys_from_the_environment_are_redacted(server: ScriptedServer
     with pytest.raises(ServerError) as caught:
         client.system_stats()
     assert key not in caught.value.message and "***" in caught.value.message
+
+
+def test_a_download_is_resumed_only_when_its_first_answer_allows_it():
+    from comfyui_skill.transport.resume import _resume_headers
+
+    assert _resume_headers({"Accept-Ranges": "bytes", "ETag": '"abc"'}) == {"If-Range": '"abc"'}
+    # a weak ETag may not guard a range; the date may
+    assert _resume_headers({"Accept-Ranges": "bytes", "ETag": 'W/"abc"', "Last-Modified": "Tue, 01 Dec 2026"}) \
+        == {"If-Range": "Tue, 01 Dec 2026"}
+    assert _resume_headers({"Accept-Ranges": "bytes"}) == {}  # comfy-api-proxy: no validator, still resumable
+    assert _resume_headers({"Accept-Ranges": "none", "ETag": '"abc"'}) is None
+    assert _resume_headers({"ETag": '"abc"'}) is None
+    assert _resume_headers({"Accept-Ranges": "bytes", "Content-Encoding": "gzip"}) is None  # ranges of what?

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from comfyui_skill import ExitCode
 
-from tests.core.scripted_server import send, send_chunks
+from tests.core.scripted_server import Handler, Reply, send, send_chunks
 from tests.run.helpers import sent
 
 from .conftest import PNG, TOKEN, files_in, running_prompt, wait_for
@@ -96,6 +96,71 @@ def test_a_download_that_keeps_breaking_fails_cleanly(run_cli, fake_comfy, workf
     assert result.exit_code in (ExitCode.SERVER_ERROR, ExitCode.UNREACHABLE), result.stderr
     assert "cut short" in result.json()["error"]["message"] or "broke off" in result.json()["error"]["message"]
     assert files_in(out) == []  # no partial file, no temporary file
+
+
+RANGES = {"Accept-Ranges": "bytes", "ETag": '"v1"'}
+
+
+def _cut_at(size: int) -> Reply:
+    """The first ``size`` bytes of PNG, then the connection closes, though the whole was announced."""
+    return send_chunks(200, [PNG[:size]], length=len(PNG), headers=RANGES)
+
+
+def _part(start: int, body: bytes) -> Reply:
+    end = start + len(body) - 1
+    return send(206, body, {**RANGES, "Content-Range": f"bytes {start}-{end}/{len(PNG)}"}, content_type="image/png")
+
+
+def test_a_cut_download_resumes_where_it_broke_off(run_cli, fake_comfy, workflow_file, tmp_path, other_host,
+                                                   guarded):
+    other_host.on("/file", _cut_at(1000), _part(1000, PNG[1000:]))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("-s", "guarded", "run", workflow_file("W1"), "-o", str(out), "--json", env=guarded)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "probe" / "empty_00001_.png").read_bytes() == PNG
+    first, rest = other_host.seen
+    assert "Range" not in first.headers
+    assert (rest.headers["Range"], rest.headers["If-Range"]) == ("bytes=1000-", '"v1"')
+    # the rest is asked of the server again (a signed link may have expired), credentials to it only
+    assert len(sent(fake_comfy, "GET", "/view")) == 2
+    assert all("Authorization" not in seen.headers and TOKEN not in seen.path for seen in other_host.seen)
+
+
+def test_a_range_that_does_not_continue_the_file_is_not_spliced_on(run_cli, fake_comfy, workflow_file, tmp_path,
+                                                                    other_host):
+    # the second answer has the missing number of bytes, but from the start of the file
+    other_host.on("/file", _cut_at(1000), _part(0, PNG[:-1000]), send(200, PNG, RANGES, content_type="image/png"))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", server=fake_comfy)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "probe" / "empty_00001_.png").read_bytes() == PNG  # downloaded again in full instead
+    assert [seen.headers.get("Range") for seen in other_host.seen] == [None, "bytes=1000-", None]
+
+
+def _always_cut_after(size: int) -> Reply:
+    """Whatever range is asked for, ``size`` bytes of it and then the connection closes."""
+    def reply(handler: Handler) -> None:
+        asked = handler.headers.get("Range")
+        start = int(asked.removeprefix("bytes=").rstrip("-")) if asked else 0
+        headers = {**RANGES, "Content-Range": f"bytes {start}-{len(PNG) - 1}/{len(PNG)}"} if asked else RANGES
+        send_chunks(206 if asked else 200, [PNG[start:start + size]], length=len(PNG) - start,
+                    headers=headers)(handler)
+    return reply
+
+
+def test_a_download_whose_resumes_keep_breaking_says_so(run_cli, fake_comfy, workflow_file, tmp_path, other_host):
+    other_host.on("/file", _always_cut_after(500))
+    fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
+    out = tmp_path / "out"
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", server=fake_comfy)
+    assert result.exit_code == ExitCode.UNREACHABLE, result.stderr
+    error = result.json()["error"]
+    assert "broke off" in error["message"] and "resumed 3 times" in error["message"], error
+    assert [seen.headers.get("Range") for seen in other_host.seen[:4]] == [None, "bytes=500-", "bytes=1000-",
+                                                                           "bytes=1500-"]
+    assert files_in(out) == []
 
 
 def test_a_read_that_never_answers_ends_at_the_deadline(run_cli, fake_comfy, workflow_file, cli_env):

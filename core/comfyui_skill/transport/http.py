@@ -236,6 +236,8 @@ class HttpTransport:
                     try:
                         yield resp
                     finally:
+                        if not resp.closed:  # a body left unread: the connection cannot carry another request
+                            resp.close()
                         resp.release_conn()
                     return
                 error = None
