@@ -116,10 +116,9 @@ def test_without_failover_the_items_of_a_dead_server_fail(run_cli, fakes, workfl
     assert len(items) == 10
 
 
-def test_a_server_down_at_the_start_is_left_out(run_cli, fakes, workflow, outdir):
-    down, up = fakes(2)
-    down_url = down.url
-    down.stop()
+def test_a_server_down_at_the_start_is_left_out(run_cli, fakes, workflow, outdir, refused_port):
+    (up,) = fakes(1)
+    down_url = f"http://127.0.0.1:{refused_port}"
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..4", "--servers", f"{down_url},{up.url}", "-o",
                      str(outdir), "--json")
     assert result.exit_code == 0, result.stderr
@@ -127,11 +126,9 @@ def test_a_server_down_at_the_start_is_left_out(run_cli, fakes, workflow, outdir
     assert len(posted_prompts(up)) == 4
 
 
-def test_no_server_reachable_at_the_start_submits_nothing(run_cli, fakes, workflow, outdir):
-    (down,) = fakes(1)
-    down_url = down.url
-    down.stop()
-    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", down_url, "-o", str(outdir))
+def test_no_server_reachable_at_the_start_submits_nothing(run_cli, workflow, outdir, refused_port):
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", f"http://127.0.0.1:{refused_port}",
+                     "-o", str(outdir))
     assert result.exit_code == ExitCode.UNREACHABLE
     assert not outdir.exists()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import marshal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -244,10 +243,7 @@ def test_a_command_may_accept_undeclared_options(run_cli: CliRunner, tmp_path: P
     assert strict.exit_code == 2 and "unknown option --prompt" in strict.stderr
 
 
-def test_hints_for_a_url_server_name_it_by_url(run_cli: CliRunner) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    result = run_cli("--url", f"http://127.0.0.1:{port}", "server", "stats")
+def test_hints_for_a_url_server_name_it_by_url(run_cli: CliRunner, refused_port: int) -> None:
+    result = run_cli("--url", f"http://127.0.0.1:{refused_port}", "server", "stats")
     assert result.exit_code == ExitCode.UNREACHABLE
-    assert f"check it with 'comfyui-skill --url http://127.0.0.1:{port} server status'" in result.stderr
+    assert f"check it with 'comfyui-skill --url http://127.0.0.1:{refused_port} server status'" in result.stderr

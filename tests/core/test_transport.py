@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -147,11 +146,8 @@ def _hang(handler) -> None:  # never answers (until the client gives up)
     time.sleep(1.0)
 
 
-def test_connection_refused_says_so() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    backend = Backend(make_server("down", {"url": f"http://127.0.0.1:{port}"}))
+def test_connection_refused_says_so(refused_port: int) -> None:
+    backend = Backend(make_server("down", {"url": f"http://127.0.0.1:{refused_port}"}))
     options = backend.transport_options()
     options.retries = 1
     options.backoff_base = 0.01
@@ -214,11 +210,8 @@ def test_download_never_overwrites_and_stays_inside(server: ScriptedServer, tmp_
     assert nul.parent == tmp_path / "xy" and "\x00" not in nul.name
 
 
-def test_a_refused_connection_is_retried_once_quickly() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    backend = Backend(make_server("down", {"url": f"http://127.0.0.1:{port}"}))
+def test_a_refused_connection_is_retried_once_quickly(refused_port: int) -> None:
+    backend = Backend(make_server("down", {"url": f"http://127.0.0.1:{refused_port}"}))
     pauses: list[float] = []
     with pytest.raises(UnreachableError):
         ComfyClient(backend, HttpTransport(backend.transport_options(), sleep=pauses.append)).system_stats()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import struct
 from pathlib import Path
 
@@ -97,12 +96,9 @@ def test_credentials_go_on_the_upgrade() -> None:
         assert "wrong-token" not in caught.value.message
 
 
-def test_token_in_the_url_never_shows_in_errors() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def test_token_in_the_url_never_shows_in_errors(refused_port: int) -> None:
     secret = "cloud-key-abcdef0123456789"
-    stream = WebSocketStream(f"ws://127.0.0.1:{port}/ws?clientId=x&token={secret}", secrets=(secret,),
+    stream = WebSocketStream(f"ws://127.0.0.1:{refused_port}/ws?clientId=x&token={secret}", secrets=(secret,),
                              connect_timeout=2)
     with pytest.raises(UnreachableError) as caught:
         stream.connect()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.request
 from collections.abc import Callable
@@ -11,14 +10,6 @@ from pathlib import Path
 from typing import Any
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
-
-
-def closed_port_url() -> str:
-    """The URL of a loopback port nothing listens on (connections are refused at once)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 #: a host name that never resolves (RFC 2606): unreachable at once, without the retries a refused

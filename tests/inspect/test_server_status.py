@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .helpers import UNRESOLVABLE_URL, closed_port_url, write_config
+from .helpers import UNRESOLVABLE_URL, write_config
 
 
 def test_status_of_a_reachable_server(fake_comfy, run_cli):
@@ -21,8 +21,8 @@ def test_status_of_a_reachable_server(fake_comfy, run_cli):
     assert "VRAM FREE/TOTAL" in text.stdout
 
 
-def test_unreachable_server_exits_3_with_the_reason(run_cli):
-    result = run_cli("--url", closed_port_url(), "server", "status", "--json")
+def test_unreachable_server_exits_3_with_the_reason(run_cli, refused_port):
+    result = run_cli("--url", f"http://127.0.0.1:{refused_port}", "server", "status", "--json")
     assert result.exit_code == 3
     document = result.json()
     assert document["ok"] is False and document["error"]["code"] == "unreachable"
