@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -91,6 +92,28 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < end, "condition not reached"
         time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def held_until(condition: Callable[[], Any], *servers: FakeComfyUI) -> Iterator[None]:
+    """The ``servers`` hold execution (nothing they have runs) until ``condition`` holds, checked on a
+    thread while the body runs: a state that lasts exactly as long as a test needs, on any machine."""
+    reached = threading.Event()
+    for server in servers:
+        server.faults.hold_execution = True
+
+    def release() -> None:
+        try:
+            wait_for(condition)
+            reached.set()
+        finally:
+            for server in servers:
+                server.faults.hold_execution = False
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    yield
+    thread.join(30)
+    assert reached.is_set(), "the servers were released without the condition reached"
 
 
 def successes(outdir: Path) -> int:

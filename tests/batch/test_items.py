@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from comfyui_skill import ExitCode, UsageError
 from comfyui_skill_run.batch.items import parse_sweep
 
 from ..agent.contract import assert_ndjson
-from .conftest import manifest_of, posted_prompts, read_manifest, wait_for
+from .conftest import held_until, manifest_of, posted_prompts, read_manifest
 
 
 def test_sweeps_make_the_cartesian_product(run_cli, fakes, workflow, outdir):
@@ -122,15 +121,8 @@ def _statuses_so_far(outdir: Path, item: int) -> list[str]:
 def test_manifest_records_each_item(run_cli, fakes, workflow, outdir):
     (fake,) = fakes(1)
     # the first item runs until its 'running' is recorded (a fast run may end before the engine sees it run)
-    fake.faults.hold_execution = True
-
-    def release() -> None:
-        wait_for(lambda: "running" in _statuses_so_far(outdir, 0))
-        fake.faults.hold_execution = False
-    releaser = threading.Thread(target=release, daemon=True)
-    releaser.start()
-    result = run_cli("run", workflow("W1"), "--sweep", "1.width=8,9", "-o", str(outdir), server=fake)
-    releaser.join(5)
+    with held_until(lambda: "running" in _statuses_so_far(outdir, 0), fake):
+        result = run_cli("run", workflow("W1"), "--sweep", "1.width=8,9", "-o", str(outdir), server=fake)
     assert result.exit_code == 0, result.stderr
     header, records, latest = read_manifest(manifest_of(outdir))
     assert header["format"] == "comfyui-skill/batch/1" and header["items"] == 2

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from comfyui_skill import ExitCode
 
 from ..agent.contract import assert_ndjson
-from .conftest import manifest_of, posted_prompts, read_manifest, write_config
+from .conftest import held_until, manifest_of, posted_prompts, read_manifest, wait_for, write_config
 
 
 def _servers(*fakes):
@@ -36,12 +35,13 @@ def test_items_are_spread_over_two_servers(run_cli, fakes, workflow, outdir):
 
 def test_max_concurrent_of_each_server_is_respected(run_cli, cli_env, fakes, workflow, outdir):
     a, b = fakes(2)
-    a.exec_delay = b.exec_delay = 0.1
     write_config(cli_env, f'[servers.a]\nurl = "{a.url}"\nmax_concurrent = 1\n'
                           f'[servers.b]\nurl = "{b.url}"\nmax_concurrent = 3\n'
                           '[pools.gpus]\nservers = ["a", "b"]\n')
-    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..12", "--pool", "gpus", "-o", str(outdir),
-                     "--json")
+    # nothing runs until every slot is taken (else a prompt could finish before the last slot fills)
+    with held_until(lambda: (a.peak_queued(), b.peak_queued()) == (1, 3), a, b):
+        result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..12", "--pool", "gpus", "-o", str(outdir),
+                         "--json")
     assert result.exit_code == 0, result.stderr
     assert a.peak_queued() == 1
     assert b.peak_queued() == 3
@@ -50,8 +50,8 @@ def test_max_concurrent_of_each_server_is_respected(run_cli, cli_env, fakes, wor
 
 def test_a_local_server_gets_two_in_flight_by_default(run_cli, fakes, workflow, outdir):
     (a,) = fakes(1)
-    a.exec_delay = 0.1
-    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..6", "--servers", a.url, "-o", str(outdir))
+    with held_until(lambda: a.peak_queued() == 2, a):
+        result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..6", "--servers", a.url, "-o", str(outdir))
     assert result.exit_code == 0, result.stderr
     assert a.peak_queued() == 2
 
@@ -63,18 +63,20 @@ def test_unknown_pool_is_reported(run_cli, workflow):
 
 def test_a_slow_server_gets_fewer_items(run_cli, fakes, workflow, outdir):
     slow, fast = fakes(2)
-    slow.exec_delay, fast.exec_delay = 0.5, 0.01
-    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..16", "--servers", _servers(slow, fast), "-o",
-                     str(outdir))
+    # the slow server finishes nothing before the fast one has run every item it was not given
+    with held_until(lambda: len(posted_prompts(slow)) + len(fast.history_ids()) == 16, slow):
+        result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..16", "--servers", _servers(slow, fast),
+                         "-o", str(outdir))
     assert result.exit_code == 0, result.stderr
     assert len(posted_prompts(fast)) > len(posted_prompts(slow)) >= 1
 
 
-def _stop_when_busy(fake, after: int) -> threading.Thread:
-    """Stop ``fake`` once it has finished ``after`` prompts (while more of ours are in flight)."""
+def _stop_when_full(fake) -> threading.Thread:
+    """``fake`` runs nothing, and stops once both its slots hold a prompt of ours (in flight there)."""
+    fake.faults.hold_execution = True
+
     def watch() -> None:
-        while len(fake.history_ids()) < after:
-            time.sleep(0.01)
+        wait_for(lambda: len(posted_prompts(fake)) == 2)
         fake.stop()
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -83,9 +85,8 @@ def _stop_when_busy(fake, after: int) -> threading.Thread:
 
 def test_a_server_that_dies_is_drained_and_its_items_move_once(run_cli, fakes, workflow, outdir):
     a, dying = fakes(2)
-    a.exec_delay, dying.exec_delay = 0.05, 0.2
     dying_name = f"127.0.0.1:{dying.port}"
-    watcher = _stop_when_busy(dying, 1)
+    watcher = _stop_when_full(dying)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..10", "--servers", _servers(a, dying), "-o",
                      str(outdir), "--output", "ndjson")
     watcher.join(10)
@@ -103,8 +104,7 @@ def test_a_server_that_dies_is_drained_and_its_items_move_once(run_cli, fakes, w
 
 def test_without_failover_the_items_of_a_dead_server_fail(run_cli, fakes, workflow, outdir):
     a, dying = fakes(2)
-    a.exec_delay, dying.exec_delay = 0.05, 0.2
-    watcher = _stop_when_busy(dying, 1)
+    watcher = _stop_when_full(dying)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..10", "--servers", _servers(a, dying), "-o",
                      str(outdir), "--no-failover", "--json")
     watcher.join(10)
