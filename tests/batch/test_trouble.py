@@ -26,6 +26,10 @@ def cloud() -> Iterator[FakeCloud]:
         fake.comfy.wait_idle(15)
 
 
+#: A delay that only the relay going away ends.
+LONG = 3600
+
+
 def _in_background(action) -> threading.Thread:
     thread = threading.Thread(target=action, daemon=True)
     thread.start()
@@ -73,14 +77,15 @@ def test_a_gateway_502_on_submission_keeps_the_item_queued(run_cli, fakes, workf
 # ----------------------------------------------------------------- a server away for a second
 def test_a_server_restarting_for_a_second_is_not_drained(run_cli, fakes, workflow, outdir):
     (a,) = fakes(1)
-    a.exec_delay = 0.05
+    a.faults.hold_execution = True  # the outage comes while both slots hold items
     relay = Relay(a.port)
 
     def restart() -> None:
-        wait_for(lambda: len(a.history_ids()) >= 1)
+        wait_for(lambda: len(posted_prompts(a)) == 2)
         relay.down()
-        time.sleep(1.0)
+        time.sleep(1.0)  # the outage itself: well within the 3 s of failures that drain a server
         relay.up()
+        a.faults.hold_execution = False
 
     thread = _in_background(restart)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..6", "--servers", relay.url, "-o", str(outdir),
@@ -99,7 +104,7 @@ def test_a_cloud_job_stuck_in_an_unknown_status_gives_up_its_slot(run_cli, cloud
     cloud.job_statuses = {"pending": "waiting_for_gpu", "in_progress": "waiting_for_gpu"}
     # a cloud whose queue does not list jobs in that status: only the jobs API knows of them
     cloud.comfy.faults.respond_raw("/queue$", 200, '{"queue_running": [], "queue_pending": []}', "application/json")
-    cloud.comfy.exec_delay = 5
+    cloud.comfy.faults.hold_execution = True  # until the client cancels it
     result = run_cli("-s", "c", "run", workflow("W1"), "--sweep", "1.width=1,2", "-o", str(outdir), "--json",
                      env=env)
     assert result.exit_code == ExitCode.EXECUTION_FAILED, result.stderr
@@ -111,15 +116,15 @@ def test_a_cloud_job_stuck_in_an_unknown_status_gives_up_its_slot(run_cli, cloud
 
 # ----------------------------------------------------------------- a download cut short
 def _cut_during_download(fake, relay: Relay, away: float | None) -> threading.Thread:
-    """Take ``relay`` away once ``fake`` is asked for a file (held back a moment), for ``away`` seconds
-    (None: for good)."""
-    fake.faults.delay_http("/view", 1.0, times=1)
+    """Take ``relay`` away once ``fake`` is asked for a file (which it holds back until then), for
+    ``away`` seconds (None: for good)."""
+    fake.faults.delay_http("/view", LONG, times=1)
 
     def cut() -> None:
         wait_for(lambda: any(r.path == "/view" for r in fake.requests))
         relay.down()
         if away is not None:
-            time.sleep(away)
+            time.sleep(away)  # the outage itself, shorter than the 3 s of failures that drain a server
             relay.up()
     return _in_background(cut)
 
@@ -144,14 +149,12 @@ def test_a_download_started_over_saves_each_output_once(run_cli, fakes, workflow
     fetched again, and the first is neither saved twice nor reported twice."""
     (a,) = fakes(1)
     relay = Relay(a.port)
-    a.faults.delay_http("/view", 0.5, times=1)  # the first image: time to aim at the second
+    a.faults.delay_http("/view", LONG, times=1, after=1)  # the second image is held until the cut
 
     def cut_during_the_second() -> None:
-        wait_for(lambda: any(r.path == "/view" for r in a.requests))
-        a.faults.delay_http("/view", 1.0, times=1)
         wait_for(lambda: sum(r.path == "/view" for r in a.requests) == 2)
         relay.down()
-        time.sleep(1.5)
+        time.sleep(1.5)  # the outage itself (see _cut_during_download)
         relay.up()
     thread = _in_background(cut_during_the_second)
     graph = workflow("W1", {"1": {"class_type": "EmptyImage",

@@ -23,7 +23,7 @@ VOLATILE_KEYS = {"prompt_id", "timestamp", "create_time", "modified", "created",
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TEMP_PREFIX = re.compile(r"ComfyUI_temp_[a-z]{5}_")
 BOUNDARY = "fake-comfyui-test-boundary"
-TIMEOUT = 5
+TIMEOUT = 30  # a safety net for answers that come (a loaded machine may be slow), never waited out
 
 
 def exchange(name: str) -> dict[str, Any]:

@@ -14,6 +14,8 @@ class _Rule:
     pattern: re.Pattern[str]
     remaining: int | None
     method: str | None = None
+    skip: int = 0
+    """Matching requests still to let through untouched before the rule applies."""
     delay: float = 0.0
     status: int | None = None
     body: bytes = b""
@@ -64,9 +66,11 @@ class Faults:
         """Answer the next ``times`` matching requests with ``status`` and ``body`` (e.g. a burst of 502s)."""
         self._add(path_regex, times, method=method, status=status, body=_bytes(body), content_type=content_type)
 
-    def delay_http(self, path_regex: str, seconds: float, times: int | None = None) -> None:
-        """Sleep before answering; a huge value is a read that never answers (``stop()`` still works)."""
-        self._add(path_regex, times, delay=seconds)
+    def delay_http(self, path_regex: str, seconds: float, times: int | None = None, after: int = 0) -> None:
+        """Sleep before answering; a huge value is a read that never answers (``stop()`` still works).
+        ``after``: the first that many matching requests are answered at once (e.g. only the second
+        download hangs)."""
+        self._add(path_regex, times, delay=seconds, skip=after)
 
     def respond_raw(self, path_regex: str, status: int, body: bytes | str, content_type: str | None,
                     times: int | None = None) -> None:
@@ -105,6 +109,9 @@ class Faults:
         with self._lock:
             for rule in list(self._rules):
                 if not rule.matches(method, path) or (rule.status is not None and response is not None):
+                    continue
+                if rule.skip > 0:
+                    rule.skip -= 1
                     continue
                 if rule.status is None:
                     delay += rule.delay

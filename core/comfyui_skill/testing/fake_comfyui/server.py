@@ -179,7 +179,7 @@ class FakeComfyUI:
         await self._site.start()
         ctx.rebooting = False
 
-    def wait_rebooted(self, timeout: float = 5) -> None:
+    def wait_rebooted(self, timeout: float = 30) -> None:
         """Block until a reboot the Manager started has finished."""
         task = self._call(lambda ctx: ctx.manager.reboot_task)
         if task is None:
@@ -281,7 +281,7 @@ class FakeComfyUI:
         """Append a log line (pushed to sockets subscribed through ``/internal/logs/subscribe``)."""
         self._call(lambda ctx: ctx.logs.add(message))
 
-    def wait_idle(self, timeout: float = 5) -> None:
+    def wait_idle(self, timeout: float = 30) -> None:
         """Block until nothing is queued or running; raises TimeoutError otherwise."""
         if not self._context().idle.wait(timeout):
             raise TimeoutError(f"the fake ComfyUI queue did not drain within {timeout} s")
