@@ -28,7 +28,7 @@ def _drain(fake: FakeComfyUI) -> None:
     with contextlib.suppress(OSError):
         for body in (b'{"clear": true}', None):
             route = "/queue" if body else "/interrupt"
-            urllib.request.urlopen(urllib.request.Request(f"{fake.url}{route}", data=body or b"{}"), timeout=5)
+            urllib.request.urlopen(urllib.request.Request(f"{fake.url}{route}", data=body or b"{}"), timeout=30)
     fake.wait_idle(15)
 
 

@@ -54,7 +54,7 @@ def test_every_item_is_journaled_with_its_batch_and_listed_by_batch(run_cli, cli
 
 def test_the_submission_is_journaled_before_the_post(cli_env, fakes, workflow, outdir):
     (fake,) = fakes(1)
-    fake.faults.delay_http(r"^/prompt$", 3.0, times=1)  # the first POST is held: the CLI is killed meanwhile
+    fake.faults.delay_http(r"^/prompt$", 3600, times=1)  # the first POST is held: the CLI is killed meanwhile
     process = start_cli(cli_env, "--url", fake.url, "run", workflow("W1"), "--sweep", "1.width=1..2", "-o",
                         str(outdir))
     try:
@@ -93,7 +93,7 @@ def test_wait_and_status_follow_a_batch_item_left_by_a_killed_batch(run_cli, cli
 def test_resume_updates_the_journal_records_of_the_prompts_it_reattaches_to(run_cli, cli_env, fakes, workflow,
                                                                             outdir):
     a, b = fakes(2)
-    a.exec_delay = b.exec_delay = 0.15
+    a.faults.hold_execution = True  # a's two items are still on it when the CLI is killed
     process = start_cli(cli_env, "run", workflow("W1"), "--sweep", "1.width=1..8", "--servers", f"{a.url},{b.url}",
                         "-o", str(outdir))
     try:
@@ -101,6 +101,7 @@ def test_resume_updates_the_journal_records_of_the_prompts_it_reattaches_to(run_
     finally:
         process.kill()
         process.communicate(timeout=10)
+    a.faults.hold_execution = False
     path = manifest_of(outdir)
     on_server = {item["prompt_id"] for item in read_manifest(path)[2].values()
                  if item["status"] in ("submitting", "queued", "running")}
@@ -169,13 +170,12 @@ def test_resume_without_the_server_of_a_submitted_item_journals_its_prompt_lost(
 
 def test_a_hung_server_is_drained_after_its_batch_read_timeout(run_cli, cli_env, fakes, workflow, outdir):
     a, hung = fakes(2)
-    a.exec_delay, hung.exec_delay = 0.05, 0.3
+    hung.faults.hold_execution = True  # both its slots stay taken
     write_config(cli_env, f'[servers.a]\nurl = "{a.url}"\n'
                           f'[servers.hung]\nurl = "{hung.url}"\nbatch_read_timeout = 0.3\n')
 
     def hang_when_busy() -> None:  # accepts connections, never answers HTTP (the socket stays up)
-        while not hung.history_ids():
-            time.sleep(0.01)
+        wait_for(lambda: len(posted_prompts(hung)) == 2)
         hung.faults.delay_http(r"^/(?!ws|view)", 3600)  # downloads keep read_timeout: spared
     watcher = threading.Thread(target=hang_when_busy, daemon=True)
     watcher.start()
@@ -198,9 +198,9 @@ def test_a_hung_server_is_drained_after_its_batch_read_timeout(run_cli, cli_env,
 
 def test_downloads_keep_the_read_timeout(run_cli, cli_env, fakes, workflow, outdir):
     (fake,) = fakes(1)
-    write_config(cli_env, f'[servers.slow]\nurl = "{fake.url}"\nbatch_read_timeout = 0.3\n')
-    fake.faults.delay_http(r"^/view", 1.0)  # slower than batch_read_timeout, far within read_timeout
-    result = run_cli("-s", "slow", "run", workflow("W1"), "--sweep", "1.width=1..2", "-o", str(outdir),
+    write_config(cli_env, f'[servers.slow]\nurl = "{fake.url}"\nbatch_read_timeout = 1\n')
+    fake.faults.delay_http(r"^/view", 2.0)  # every try slower than batch_read_timeout, far within read_timeout
+    result = run_cli("-s", "slow", "run", workflow("W1"), "--sweep", "1.width=1", "-o", str(outdir),
                      "--json")
     assert result.exit_code == 0, result.stderr
     assert all(Path(item["outputs"][0]["path"]).is_file() for item in result.json()["data"]["items"])

@@ -44,7 +44,7 @@ def test_messages_of_other_prompts_on_the_account_are_ignored(run_cloud, fake_cl
     graph = json.loads(Path(w1("other/theirs")).read_text())
     request = urllib.request.Request(f"{fake_cloud.url}/api/prompt", data=json.dumps({"prompt": graph}).encode(),
                                      headers={"X-API-Key": fake_cloud.api_key, "Content-Type": "application/json"})
-    theirs = json.load(urllib.request.urlopen(request, timeout=5))["prompt_id"]
+    theirs = json.load(urllib.request.urlopen(request, timeout=30))["prompt_id"]
     result = run_cloud("run", w1("mine/img"), "-o", str(tmp_path), "--output", "ndjson")
     assert result.exit_code == 0, result.stderr
     events = result.ndjson()

@@ -29,7 +29,7 @@ def send(server: FakeComfyUI, method: str, path: str, body: Any = None,
     if data is not None and content_type:
         request.add_header("Content-Type", content_type)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             status, raw, kind = response.status, response.read(), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as error:
         status, raw, kind = error.code, error.read(), error.headers.get("Content-Type", "")

@@ -20,7 +20,7 @@ def submit(server, width: int = 64) -> str:
     graph["1"]["inputs"]["width"] = width  # a new graph each time: nothing served from the cache
     request = urllib.request.Request(f"{server.url}/prompt", data=json.dumps({"prompt": graph}).encode(),
                                      headers={"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(request, timeout=5))["prompt_id"]
+    return json.load(urllib.request.urlopen(request, timeout=30))["prompt_id"]
 
 
 @pytest.fixture

@@ -58,6 +58,6 @@ def fake_comfy(fake_comfy: Any) -> Any:
     fake_comfy.exec_delay = 0
     fake_comfy.progress_steps_delay = 0
     with contextlib.suppress(OSError):
-        urllib.request.urlopen(urllib.request.Request(f"{fake_comfy.url}/queue", data=b'{"clear": true}'), timeout=5)
-        urllib.request.urlopen(urllib.request.Request(f"{fake_comfy.url}/interrupt", data=b"{}"), timeout=5)
+        urllib.request.urlopen(urllib.request.Request(f"{fake_comfy.url}/queue", data=b'{"clear": true}'), timeout=30)
+        urllib.request.urlopen(urllib.request.Request(f"{fake_comfy.url}/interrupt", data=b"{}"), timeout=30)
     fake_comfy.wait_idle(15)
