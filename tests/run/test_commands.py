@@ -20,11 +20,12 @@ def _submit(run_cli, fake, path) -> str:
 
 
 def test_submit_returns_at_once_and_wait_downloads(run_cli, fake_comfy, workflow_file, tmp_path):
-    fake_comfy.exec_delay = 0.3
+    fake_comfy.faults.hold_execution = True  # not finished while its status is asked
     prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
     assert len(prompt_id) == 36
     status = run_cli("status", prompt_id, "--json", server=fake_comfy).json()["data"]
     assert status["status"] in ("pending", "running")
+    fake_comfy.faults.hold_execution = False
     waited = run_cli("wait", prompt_id, "--download", "-o", str(tmp_path), "--timeout", "10", "--json",
                      server=fake_comfy)
     assert waited.exit_code == 0, waited.stderr
@@ -49,10 +50,11 @@ def test_status_of_a_failed_prompt_shows_the_error(run_cli, fake_comfy, workflow
 
 
 def test_status_shows_queue_position(run_cli, fake_comfy, workflow_file):
-    fake_comfy.exec_delay = 2
+    fake_comfy.faults.hold_execution = True
     first = _submit(run_cli, fake_comfy, workflow_file("W1"))
     second = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 7}}))
     third = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 6}}))
+    fake_comfy.wait_running(first)
     assert run_cli("status", first, "--json", server=fake_comfy).json()["data"]["status"] == "running"
     data = run_cli("status", third, "--json", server=fake_comfy).json()["data"]
     assert data["status"] == "pending" and data["position"] == 2
@@ -91,21 +93,22 @@ def test_wait_several_reports_each(run_cli, fake_comfy, workflow_file):
 
 
 def test_wait_timeout(run_cli, fake_comfy, workflow_file):
-    fake_comfy.exec_delay = 3
+    fake_comfy.faults.hold_execution = True
     prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
     assert run_cli("wait", prompt_id, "--timeout", "0.3", server=fake_comfy).exit_code == ExitCode.TIMEOUT
     run_cli("cancel", prompt_id, server=fake_comfy)
 
 
 def test_cancel_interrupts_running_and_removes_pending(run_cli, fake_comfy, workflow_file):
-    fake_comfy.exec_delay = 3
+    fake_comfy.faults.hold_execution = True
     running = _submit(run_cli, fake_comfy, workflow_file("W1"))
     pending = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 3}}))
     other = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 2}}))
+    fake_comfy.wait_running(running)
     result = run_cli("cancel", pending, running, "--json", server=fake_comfy)
     assert result.exit_code == 0, result.stderr
     assert [r["result"] for r in result.json()["data"]] == ["removed", "interrupted"]
-    fake_comfy.exec_delay = 0
+    fake_comfy.faults.hold_execution = False
     waited = run_cli("wait", running, "--timeout", "10", server=fake_comfy)
     assert waited.exit_code == ExitCode.CANCELLED
     # somebody else's prompt was neither interrupted nor removed, and no global interrupt was sent
@@ -114,10 +117,11 @@ def test_cancel_interrupts_running_and_removes_pending(run_cli, fake_comfy, work
 
 
 def test_cancel_without_jobs_api_uses_interrupt_with_prompt_id(run_cli, fake_comfy, workflow_file):
-    fake_comfy.exec_delay = 3
+    fake_comfy.faults.hold_execution = True
     fake_comfy.faults.fail_http(r"^/api/jobs", 404, times=None)
     running = _submit(run_cli, fake_comfy, workflow_file("W1"))
     pending = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 3}}))
+    fake_comfy.wait_running(running)
     result = run_cli("cancel", running, pending, "--json", server=fake_comfy)
     assert [r["result"] for r in result.json()["data"]] == ["interrupted", "removed"]
     interrupts = [r for r in sent(fake_comfy) if r.method == "POST" and r.path == "/interrupt"]
@@ -141,8 +145,9 @@ def test_cancel_of_finished_or_unknown_prompts_is_not_found(run_cli, fake_comfy,
 
 
 def test_cancel_reports_each_prompt_and_succeeds_when_one_was_cancelled(run_cli, fake_comfy, workflow_file):
-    fake_comfy.exec_delay = 3
+    fake_comfy.faults.hold_execution = True
     running = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    fake_comfy.wait_running(running)
     unknown = "00000000-0000-4000-8000-000000000001"
     result = run_cli("cancel", unknown, running, "--json", server=fake_comfy)
     assert result.exit_code == 0, result.stderr
@@ -180,6 +185,7 @@ def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy
     fake_comfy.progress_steps_delay = 0.3
     running = _submit(run_cli, fake_comfy, workflow_file("W3"))  # submit sends no client id: progress is broadcast
     pending = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    fake_comfy.wait_running(running)
     result = run_cli("status", running, pending, "--json", server=fake_comfy)
     assert result.exit_code == 0, result.stderr
     now, waiting = assert_result(result.json())["data"]
@@ -216,9 +222,10 @@ def test_wait_on_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy, 
 
 
 def test_status_of_a_running_prompt_without_a_socket(run_cli, fake_comfy, workflow_file):
-    fake_comfy.exec_delay = 3
+    fake_comfy.faults.hold_execution = True
     fake_comfy.faults.refuse_websocket = True
     running = _submit(run_cli, fake_comfy, workflow_file("W1"))
+    fake_comfy.wait_running(running)
     result = run_cli("status", running, "--json", server=fake_comfy)
     assert result.exit_code == 0, result.stderr
     assert result.json()["data"]["status"] == "running" and result.json()["data"]["progress"] is None

@@ -17,7 +17,7 @@ W1 = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "W1_empty_
 
 
 def test_answering_no_to_cancel_all_keeps_the_queue(fake_comfy: FakeComfyUI, cli_env: dict[str, str]) -> None:
-    fake_comfy.exec_delay = 2
+    fake_comfy.faults.hold_execution = True  # both prompts stay on the server however long the child takes
     prompt = json.loads(W1.read_text())
     for color in (1, 2):
         prompt["1"]["inputs"]["color"] = color
@@ -38,4 +38,3 @@ def test_answering_no_to_cancel_all_keeps_the_queue(fake_comfy: FakeComfyUI, cli
     queue = fake_comfy.queue_snapshot()
     assert len(queue["queue_running"]) + len(queue["queue_pending"]) == 2
     assert not any(r.path.endswith("/interrupt") for r in fake_comfy.requests)
-    fake_comfy.exec_delay = 0

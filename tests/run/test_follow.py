@@ -7,6 +7,8 @@ from pathlib import Path
 
 from comfyui_skill import ExitCode
 
+from comfyui_skill_run.follow import SETTLE
+
 from .helpers import sent
 
 
@@ -26,10 +28,13 @@ def test_socket_is_connected_before_the_post(run_cli, fake_comfy, workflow_file,
 def test_instant_cached_prompts_never_hang(run_cli, fake_comfy, workflow_file, tmp_path):
     path = workflow_file("W1")
     run_cli("run", path, "-o", str(tmp_path), server=fake_comfy)
-    started = time.monotonic()
+    durations = []
     for _ in range(5):
+        started = time.monotonic()
         assert run_cli("run", path, "-o", str(tmp_path), "--timeout", "5", server=fake_comfy).exit_code == 0
-    assert time.monotonic() - started < 5
+        durations.append(time.monotonic() - started)
+    # a client that waited out SETTLE (or worse) on every run; a loaded machine slows some runs, not all
+    assert min(durations) < SETTLE, durations
 
 
 def test_run_polls_when_no_websocket_can_be_opened(run_cli, fake_comfy, workflow_file, tmp_path):
@@ -73,10 +78,10 @@ def test_stalled_socket_is_reconciled_by_asking_the_server(run_cli, fake_comfy, 
 
 
 def test_timeout_leaves_the_prompt_running(run_cli, fake_comfy, workflow_file, tmp_path):
-    fake_comfy.exec_delay = 3
+    fake_comfy.exec_delay = 3  # 6 s: far past the deadline, yet a client ignoring it would not hang the suite
     started = time.monotonic()
     result = run_cli("run", workflow_file("W1"), "--timeout", "0.5", "--json", server=fake_comfy)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 4  # ended at its deadline, not with the prompt
     assert result.exit_code == ExitCode.TIMEOUT
     error = result.json()["error"]
     assert "comfyui-skill wait" in error["hint"]

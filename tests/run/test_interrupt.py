@@ -30,7 +30,7 @@ def _until_running(process) -> str:
 
 
 def test_ctrl_c_cancels_only_this_prompt(cli_env, fake_comfy, workflow_file):
-    fake_comfy.exec_delay = 2
+    fake_comfy.faults.hold_execution = True  # running until the cancel interrupts it
     process = _start_run(cli_env, fake_comfy, workflow_file("W1"))
     prompt_id = _until_running(process)
     process.send_signal(signal.SIGINT)
@@ -44,7 +44,7 @@ def test_ctrl_c_cancels_only_this_prompt(cli_env, fake_comfy, workflow_file):
 
 
 def test_ctrl_c_with_detach_leaves_the_prompt_running(cli_env, fake_comfy, workflow_file):
-    fake_comfy.exec_delay = 1
+    fake_comfy.faults.hold_execution = True  # still running when the CLI has gone
     process = _start_run(cli_env, fake_comfy, workflow_file("W1"), "--detach")
     prompt_id = _until_running(process)
     process.send_signal(signal.SIGINT)

@@ -42,7 +42,7 @@ def test_images_streamed_over_the_websocket_are_saved(run_cli: CliRunner, fake_c
 
 
 def test_wait_on_a_prompt_we_cancelled_says_cancelled(run_cli: CliRunner, fake_comfy: FakeComfyUI) -> None:
-    fake_comfy.exec_delay = 1
+    fake_comfy.faults.hold_execution = True  # the second is still queued when it is cancelled
     first = run_cli("submit", str(WORKFLOWS / "W1_empty_image_save.json"), server=fake_comfy).stdout.strip()
     second = run_cli("submit", str(WORKFLOWS / "W7_text_output.json"), server=fake_comfy).stdout.strip()
     assert run_cli("cancel", second, server=fake_comfy).exit_code == 0  # removed from the queue
@@ -52,7 +52,6 @@ def test_wait_on_a_prompt_we_cancelled_says_cancelled(run_cli: CliRunner, fake_c
     shown = run_cli("history", "show", second, "--json").json()["data"]
     assert shown["status"] == "cancelled"
     assert run_cli("cancel", first, server=fake_comfy).exit_code == 0
-    fake_comfy.exec_delay = 0
 
 
 def test_waiting_again_keeps_the_timing_of_the_run(run_cli: CliRunner, fake_comfy: FakeComfyUI) -> None:

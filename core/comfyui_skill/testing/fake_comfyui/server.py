@@ -9,6 +9,7 @@ import logging
 import os
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -280,6 +281,18 @@ class FakeComfyUI:
     def add_log(self, message: str) -> None:
         """Append a log line (pushed to sockets subscribed through ``/internal/logs/subscribe``)."""
         self._call(lambda ctx: ctx.logs.add(message))
+
+    def wait_running(self, prompt_id: str | None = None, timeout: float = 30) -> str:
+        """Block until a prompt (``prompt_id``, else any) is executing; its id. Raises TimeoutError
+        otherwise. With ``faults.hold_execution`` it then stays running until released."""
+        end = time.monotonic() + timeout
+        while True:
+            running = [item[1] for item in self.queue_snapshot()["queue_running"]]
+            if running and (prompt_id is None or prompt_id in running):
+                return running[0] if prompt_id is None else prompt_id
+            if time.monotonic() > end:
+                raise TimeoutError(f"no prompt{f' {prompt_id}' if prompt_id else ''} ran within {timeout} s")
+            time.sleep(0.01)
 
     def wait_idle(self, timeout: float = 30) -> None:
         """Block until nothing is queued or running; raises TimeoutError otherwise."""
