@@ -24,7 +24,7 @@ def call(run_cli, fake, *argv: str) -> dict[str, Any]:
 
 
 def test_agent_session(run_cli, fake_comfy, workflow_file, tmp_path: Path) -> None:
-    fake_comfy.exec_delay = 0.5
+    fake_comfy.faults.hold_execution = True  # the agent's first look finds it unfinished, whatever the load
     commands = {c["command"] for c in call(run_cli, fake_comfy, "describe")["commands"]}
     [server] = call(run_cli, fake_comfy, "server", "status")
     assert field(server, "server_state", "reachable") is True
@@ -41,6 +41,7 @@ def test_agent_session(run_cli, fake_comfy, workflow_file, tmp_path: Path) -> No
     for _ in range(MAX_POLLS):
         state = call(run_cli, fake_comfy, "status", prompt_id)
         seen.append(field(state, "prompt_status", "status"))
+        fake_comfy.faults.hold_execution = False  # seen unfinished: now it may finish
         if seen[-1] not in ("pending", "running"):
             break
         time.sleep(POLL_INTERVAL)  # an agent's polling interval, not a wait for a guessed duration

@@ -42,11 +42,12 @@ def test_inspection_commands(run_cli, fake_comfy, argv) -> None:
 
 
 def test_submit_status_wait(run_cli, fake_comfy, workflow_file) -> None:
-    fake_comfy.exec_delay = 0.5
+    fake_comfy.faults.hold_execution = True  # unfinished while its status is asked
     submitted = assert_result(run_cli("submit", workflow_file("W1"), "--json", server=fake_comfy).json())
     prompt_id = submitted["data"]["prompt_id"]
     pending = assert_result(run_cli("status", prompt_id, "--json", server=fake_comfy).json())
     assert pending["data"]["status"] in ("pending", "running")
+    fake_comfy.faults.hold_execution = False
     second = run_cli("submit", workflow_file("W1", {"1": {"width": 9}}), "--json", server=fake_comfy)
     both = run_cli("wait", prompt_id, second.json()["data"]["prompt_id"], "--json", "--timeout", "20",
                    server=fake_comfy)
@@ -80,7 +81,7 @@ def test_failed_run_event_and_error(run_cli, fake_comfy, workflow_file) -> None:
 
 
 def test_cancelled_run(run_cli, fake_comfy, workflow_file) -> None:
-    fake_comfy.exec_delay = 5
+    fake_comfy.faults.hold_execution = True  # unfinished until cancelled
     prompt_id = run_cli("submit", workflow_file("W1"), "--json", server=fake_comfy).json()["data"]["prompt_id"]
     assert run_cli("cancel", prompt_id, server=fake_comfy).exit_code == 0
     waited = run_cli("wait", prompt_id, "--json", "--timeout", "20", server=fake_comfy)

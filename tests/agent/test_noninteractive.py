@@ -105,7 +105,7 @@ def test_no_command_reads_stdin_unasked(run_cli, fake_comfy, trapped) -> None:
 def prepare(run_cli, fake, workflow_file, argv: tuple[str, ...]) -> None:
     """Give the confirming command something to ask about."""
     if argv == ("queue", "clear"):  # one prompt running, one pending
-        fake.exec_delay = 1.5
+        fake.faults.hold_execution = True  # both stay on the server while the command is refused
         for width in (5, 6):
             run_cli("submit", workflow_file("W1", {"1": {"width": width}}), server=fake)
     elif argv == ("config", "reset"):  # a config file to move aside

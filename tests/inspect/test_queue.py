@@ -7,20 +7,20 @@ from typing import Any
 
 import pytest
 
-from .helpers import call, sent_prompts, submit, wait_until
+from .helpers import call, sent_prompts, submit
 
 
 @pytest.fixture
 def busy(fake_comfy) -> Iterator[dict[str, Any]]:
-    """One prompt running (held by an execution delay) and three pending, in submission order."""
-    fake_comfy.exec_delay = 1.0  # per node; long enough for a test's few CLI calls
+    """One prompt running (held by the fake for as long as the test takes) and three pending, in
+    submission order."""
+    fake_comfy.faults.hold_execution = True
     ids = [submit(fake_comfy, color) for color in (1, 2, 3, 4)]
-    wait_until(lambda: call(fake_comfy, "GET", "/queue")["queue_running"])
+    fake_comfy.wait_running(ids[0])
     yield {"running": ids[0], "pending": ids[1:]}
-    # The fake cannot stop while a node sleeps (interrupt does not wake it): let the queue drain.
     call(fake_comfy, "POST", "/queue", {"clear": True})
-    fake_comfy.exec_delay = 0
-    wait_until(lambda: not call(fake_comfy, "GET", "/queue")["queue_running"])
+    fake_comfy.faults.hold_execution = False
+    fake_comfy.wait_idle()
 
 
 def _queue_ids(fake) -> tuple[list[str], list[str]]:

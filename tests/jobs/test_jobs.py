@@ -28,7 +28,7 @@ def finished(fake_comfy) -> list[str]:
     """Two finished prompts, the second one slower."""
     first = submit(fake_comfy, 64)
     fake_comfy.wait_idle()
-    fake_comfy.exec_delay = 0.05
+    fake_comfy.exec_delay = 0.25  # per node: longer than any hiccup of a loaded machine in the first one
     second = submit(fake_comfy, 65)
     fake_comfy.wait_idle()
     fake_comfy.exec_delay = 0
@@ -77,7 +77,7 @@ def test_show_a_job_with_its_outputs(run_cli, fake_comfy, finished):
 
 
 def test_cancel_a_pending_job_and_leave_a_finished_one(run_cli, fake_comfy, finished):
-    fake_comfy.exec_delay = 0.5
+    fake_comfy.faults.hold_execution = True  # the first runs and the second waits until cancelled
     running, pending = submit(fake_comfy, 70), submit(fake_comfy, 71)
     result = run_cli("jobs", "cancel", pending, "--json", server=fake_comfy)
     assert result.json()["data"] == {"job_id": pending, "cancelled": True}
@@ -88,8 +88,8 @@ def test_cancel_a_pending_job_and_leave_a_finished_one(run_cli, fake_comfy, fini
     unknown = run_cli("jobs", "cancel", UNKNOWN, server=fake_comfy)
     assert unknown.exit_code == ExitCode.NOT_FOUND
     assert run_cli("jobs", "cancel", running, server=fake_comfy).exit_code == 0
+    fake_comfy.faults.hold_execution = False
     fake_comfy.wait_idle()
-    fake_comfy.exec_delay = 0
 
 
 def test_server_without_the_jobs_api(run_cli, fake_comfy):
