@@ -34,9 +34,14 @@ def test_gateway_errors_that_never_stop_end_in_a_server_error(run_cli, fake_comf
     assert journal_lines()[-1]["status"] == "submit_failed"
 
 
-def test_a_socket_that_drops_after_every_message(run_cli, fake_comfy, workflow_file, tmp_path):
+def test_a_socket_that_drops_after_every_message(run_cli, fake_comfy, workflow_file, tmp_path, in_background):
     fake_comfy.faults.drop_websocket_after(1)
-    fake_comfy.exec_delay = 0.2
+    fake_comfy.faults.hold_execution = True  # the prompt runs until the client has reconnected twice
+
+    def release() -> None:
+        wait_for(lambda: len([r for r in fake_comfy.requests if r.path == "/ws"]) > 2, "two reconnections")
+        fake_comfy.faults.hold_execution = False
+    in_background(release)
     result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path / "out"), "--json", "--timeout", "30",
                      server=fake_comfy)
     assert result.exit_code == 0, result.stderr
@@ -46,11 +51,12 @@ def test_a_socket_that_drops_after_every_message(run_cli, fake_comfy, workflow_f
 
 def test_a_restart_that_keeps_the_queue_is_followed_through(run_cli, fake_comfy, workflow_file, tmp_path,
                                                             in_background):
-    fake_comfy.exec_delay = 0.5
+    fake_comfy.faults.hold_execution = True  # the restart comes while it runs
 
     def restart() -> None:
         wait_for(lambda: running_prompt(fake_comfy), "the prompt to run")
         fake_comfy.restart(lose_queue=False)
+        fake_comfy.faults.hold_execution = False
     in_background(restart)
     result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path / "out"), "--json", "--timeout", "30",
                      server=fake_comfy)

@@ -10,15 +10,19 @@ from .conftest import running_prompt, wait_for
 
 
 def _restart_once_running(fake):
+    """The prompt runs (held there, however slow the machine) until the fake restarts and forgets it;
+    what is submitted after that runs freely."""
+    fake.faults.hold_execution = True
+
     def restart() -> None:
         wait_for(lambda: running_prompt(fake), "the prompt to run")
         fake.restart(lose_queue=True)
+        fake.faults.hold_execution = False
     return restart
 
 
 def test_a_forgotten_prompt_is_reported_lost(run_cli, fake_comfy, workflow_file, tmp_path, in_background,
                                              journal_lines):
-    fake_comfy.exec_delay = 0.5
     in_background(_restart_once_running(fake_comfy))
     out = tmp_path / "out"
     result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", "--timeout", "20", server=fake_comfy)
@@ -32,7 +36,6 @@ def test_a_forgotten_prompt_is_reported_lost(run_cli, fake_comfy, workflow_file,
 
 def test_resubmit_on_loss_submits_once_more_and_succeeds(run_cli, fake_comfy, workflow_file, tmp_path,
                                                          in_background):
-    fake_comfy.exec_delay = 0.3
     in_background(_restart_once_running(fake_comfy))
     result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path), "--output", "ndjson", "--timeout", "20",
                      "--resubmit-on-loss", server=fake_comfy)
@@ -47,7 +50,7 @@ def test_resubmit_on_loss_submits_once_more_and_succeeds(run_cli, fake_comfy, wo
 
 def test_resubmit_on_loss_gives_up_after_the_second_loss(run_cli, fake_comfy, workflow_file, tmp_path,
                                                          in_background):
-    fake_comfy.exec_delay = 0.5
+    fake_comfy.faults.hold_execution = True  # each prompt runs until the restart forgets it
 
     def restart_twice() -> None:
         lost = None
@@ -63,9 +66,8 @@ def test_resubmit_on_loss_gives_up_after_the_second_loss(run_cli, fake_comfy, wo
 
 
 def test_wait_on_a_forgotten_prompt_says_lost(run_cli, fake_comfy, workflow_file, in_background, journal_lines):
-    fake_comfy.exec_delay = 0.5
-    prompt_id = run_cli("submit", workflow_file("W1"), "--json", server=fake_comfy).json()["data"]["prompt_id"]
     in_background(_restart_once_running(fake_comfy))
+    prompt_id = run_cli("submit", workflow_file("W1"), "--json", server=fake_comfy).json()["data"]["prompt_id"]
     result = run_cli("wait", prompt_id, "--json", "--timeout", "20", server=fake_comfy)
     assert result.exit_code == ExitCode.LOST, result.stderr
     assert journal_lines()[-1] == {**journal_lines()[-1], "prompt_id": prompt_id, "status": "lost"}
