@@ -8,13 +8,14 @@ import pytest
 
 from comfyui_skill.testing.fake_cloud import FakeCloud
 
-from .conftest import manifest_of, read_manifest
+from .conftest import held_until, manifest_of, read_manifest
 
 
 @pytest.fixture
 def cloud() -> Iterator[FakeCloud]:
     with FakeCloud() as fake:
         yield fake
+        fake.comfy.faults.clear()  # a prompt held by a test that failed runs out
         fake.comfy.wait_idle(15)
 
 
@@ -31,11 +32,11 @@ def test_a_cloud_batch_keeps_one_prompt_in_flight_by_default(run_cli, cloud, wor
 
 
 def test_max_concurrent_raises_the_cloud_limit(run_cli, cli_env, cloud, workflow, outdir):
-    cloud.comfy.exec_delay = 0.1
     env = {"COMFY_API_KEY": cloud.api_key, "COMFYUI_SKILL_SERVER_CLOUD_MAX_CONCURRENT": "3"}
     assert run_cli("server", "add", "cloud", cloud.url, "--kind", "cloud", env=env).exit_code == 0
-    result = run_cli("-s", "cloud", "run", workflow("W1"), "--sweep", "1.width=1..6", "-o", str(outdir), "--json",
-                     env=env)
+    with held_until(lambda: cloud.comfy.peak_queued() == 3, cloud.comfy):  # every slot taken before one frees
+        result = run_cli("-s", "cloud", "run", workflow("W1"), "--sweep", "1.width=1..6", "-o", str(outdir),
+                         "--json", env=env)
     assert result.exit_code == 0, result.stderr
     assert cloud.comfy.peak_queued() == 3
     _header, _records, latest = read_manifest(manifest_of(outdir))

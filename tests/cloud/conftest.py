@@ -19,6 +19,7 @@ WORKFLOWS = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 def fake_cloud() -> Iterator[FakeCloud]:
     with FakeCloud() as cloud:
         yield cloud
+        cloud.comfy.faults.clear()  # a prompt held by a test that failed runs out
         cloud.comfy.wait_idle(15)  # stopping the fake ComfyUI while a prompt runs hangs
 
 

@@ -11,13 +11,15 @@ from ..agent.contract import assert_result
 
 def test_an_unknown_status_is_in_flight_and_the_run_completes(run_cloud, fake_cloud, w1, tmp_path):
     fake_cloud.job_statuses = {"in_progress": "waiting_for_gpu"}
-    fake_cloud.comfy.exec_delay = 1.5
+    fake_cloud.comfy.faults.hold_execution = True  # in progress while its status is asked
     prompt_id = run_cloud("submit", w1()).stdout.strip()
+    fake_cloud.comfy.wait_running(prompt_id)
     status = run_cloud("status", prompt_id, "--json")
     assert status.exit_code == 0, status.stderr
     row = assert_result(status.json())["data"]
     assert row["status"] == "in_flight" and row["server_status"] == "waiting_for_gpu"
     assert "in_flight (the server says 'waiting_for_gpu')" in run_cloud("status", prompt_id).stdout
+    fake_cloud.comfy.faults.hold_execution = False
     waited = run_cloud("wait", prompt_id, "--json")
     assert waited.exit_code == 0, waited.stderr
     assert waited.json()["data"]["status"] == "success"
@@ -28,7 +30,7 @@ def test_an_unknown_status_without_progress_stalls_with_a_clear_error(run_cli, f
     assert run_cli("server", "add", "c", fake_cloud.url, "--kind", "cloud").exit_code == 0
     assert run_cli("config", "set", "servers.c.stall_timeout", "1").exit_code == 0
     fake_cloud.job_statuses = {"pending": "waiting_for_gpu", "in_progress": "waiting_for_gpu"}
-    fake_cloud.comfy.exec_delay = 6  # the stall is noticed at the check 3 s after the first one
+    fake_cloud.comfy.faults.hold_execution = True  # no progress at all until cancelled
     result = run_cli("--server", "c", "run", w1(), "-o", str(tmp_path), "--json", env=env)
     assert result.exit_code == ExitCode.TIMEOUT
     error = result.json()["error"]
