@@ -97,7 +97,7 @@ def test_a_model_install_downloads_into_the_models_folder_like_the_real_one(mana
     assert replay(manager4, "install_model_loopback.json", url=model_url)[0] == 200
     assert replay(manager4, "queue_start_200.json")[0] == 200
     entry = {}
-    for _ in range(200):
+    for _ in range(600):  # up to 30 s: a safety net, the loop ends as soon as the entry is there
         status, history = send(manager4, "GET", "/v2/manager/queue/history", query="ui_id=model-21fad85e")
         entry = history["history"]
         if entry:
@@ -111,7 +111,7 @@ def test_a_model_install_downloads_into_the_models_folder_like_the_real_one(mana
 
 
 def test_starting_twice_answers_201_while_the_worker_runs(manager4):
-    manager4.manager.task_delay = 0.5
+    manager4.manager.task_delay = 30  # still running at the second start, however slow the machine (stop() ends it)
     manager4.manager.registry_online = False
     send(manager4, "POST", "/v2/manager/queue/task", {"ui_id": "a", "client_id": "c", "kind": "install",
                                                       "params": {"id": "x", "version": "latest"}})
