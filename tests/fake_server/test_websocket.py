@@ -130,8 +130,9 @@ def test_two_prompts_back_to_back(fake):
     socket = Socket(fake, client_id)
     try:
         frames = [socket.recv()]
-        fake.exec_delay = 0.02
+        fake.faults.hold_execution = True  # the second is queued while the first runs, however slow the machine
         ids = [post_prompt(fake, body["prompt"], client_id=client_id).json()["prompt_id"] for body in bodies]
+        fake.faults.hold_execution = False
         frames += socket.until_done(ids[1])
     finally:
         socket.close()
@@ -146,6 +147,7 @@ def test_two_prompts_back_to_back(fake):
 @pytest.mark.parametrize("recording", ["w4_interrupt_prompt_id", "w4_cancel_jobs_api"])
 def test_interrupting_a_running_prompt(fake, recording):
     run(fake, workflow("W3"))  # caches node 2, as in the recording
+    fake.progress_steps_delay = 0.05  # 256 steps: 13 s to interrupt it in (each tick checks at once)
     client_id = new_client_id()
     socket = Socket(fake, client_id)
     try:
@@ -168,7 +170,7 @@ def test_interrupting_a_running_prompt(fake, recording):
 
 def test_reconnect_with_the_same_client_id(fake):
     run(fake, workflow("W3"))
-    fake.progress_steps_delay = 0.02
+    fake.progress_steps_delay = 0.05  # W4 runs 13 s unless interrupted: it is, at the end
     recorded = ws_recording("reconnect_same_client_id_trimmed", "B")
     client_id = new_client_id()
     first = Socket(fake, client_id)
@@ -246,7 +248,7 @@ def test_other_sockets_only_see_status(fake):
 
 
 def test_interrupt_is_broadcast_even_without_client_id(fake):
-    fake.progress_steps_delay = 0.02
+    fake.progress_steps_delay = 0.05  # W4 runs 13 s unless interrupted: it is
     observer = Socket(fake, "observer")
     try:
         observer.recv()
