@@ -43,7 +43,7 @@ def test_follow_streams_new_entries_until_the_timeout(fake_comfy, run_cli):
 
     thread = threading.Thread(target=make_a_log_line)
     thread.start()
-    result = run_cli("logs", "show", "-n", "1", "--follow", "--timeout", "1.5", "--output", "ndjson",
+    result = run_cli("logs", "show", "-n", "1", "--follow", "--timeout", "4", "--output", "ndjson",
                      server=fake_comfy)
     thread.join()
     assert result.exit_code == 0, result.stderr

@@ -96,7 +96,7 @@ def test_a_server_log_line_holding_the_token_is_redacted_in_logs_show(run_cli, f
         wait_for(lambda: any(r.path == "/internal/logs/subscribe" for r in fake_comfy.requests), "the subscription")
         fake_comfy.add_log(f"echo token={TOKEN}&x=1")
     in_background(log_once_subscribed)
-    followed = run_cli("-s", "guarded", "logs", "show", "-n", "1", "--follow", "--timeout", "2", "--output",
+    followed = run_cli("-s", "guarded", "logs", "show", "-n", "1", "--follow", "--timeout", "4", "--output",
                        "ndjson", env=guarded)
     assert followed.exit_code == 0, followed.stderr
     assert TOKEN not in followed.stdout + followed.stderr
