@@ -1,5 +1,6 @@
 """A loopback TCP relay in front of a fake server that can go away and come back on the same port (a
-server restarting: connections refused meanwhile, open ones cut)."""
+server restarting: connections refused meanwhile, open ones cut). While it is away its port stays
+bound without listening, so connections are refused and no other process can take the port."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class Relay:
         self.upstream_port = upstream_port
         self.port = 0
         self._listener: socket.socket | None = None
+        self._reserved: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self.up()
@@ -21,12 +23,16 @@ class Relay:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _bind(self) -> socket.socket:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        self.port = sock.getsockname()[1]
+        return sock
+
     def up(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener, self._reserved = self._reserved or self._bind(), None
         listener.listen(16)
-        self.port = listener.getsockname()[1]
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
@@ -37,12 +43,20 @@ class Relay:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
+            self._reserved = self._bind()
         with self._lock:
             for sock in self._open:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
             self._open.clear()
+
+    def close(self) -> None:
+        """Go away for good and give the port back."""
+        self.down()
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
 
     def _accept(self, listener: socket.socket) -> None:
         while True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,19 @@ def cloud() -> Iterator[FakeCloud]:
 
 #: A delay that only the relay going away ends.
 LONG = 3600
+
+
+@pytest.fixture
+def relays() -> Iterator[Callable[[int], Relay]]:
+    """``relays(port)``: a :class:`Relay` in front of that port, closed after the test."""
+    made: list[Relay] = []
+
+    def make(port: int) -> Relay:
+        made.append(Relay(port))
+        return made[-1]
+    yield make
+    for relay in made:
+        relay.close()
 
 
 def _in_background(action) -> threading.Thread:
@@ -75,10 +88,10 @@ def test_a_gateway_502_on_submission_keeps_the_item_queued(run_cli, fakes, workf
 
 
 # ----------------------------------------------------------------- a server away for a second
-def test_a_server_restarting_for_a_second_is_not_drained(run_cli, fakes, workflow, outdir):
+def test_a_server_restarting_for_a_second_is_not_drained(run_cli, fakes, workflow, outdir, relays):
     (a,) = fakes(1)
     a.faults.hold_execution = True  # the outage comes while both slots hold items
-    relay = Relay(a.port)
+    relay = relays(a.port)
 
     def restart() -> None:
         wait_for(lambda: len(posted_prompts(a)) == 2)
@@ -91,7 +104,6 @@ def test_a_server_restarting_for_a_second_is_not_drained(run_cli, fakes, workflo
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..6", "--servers", relay.url, "-o", str(outdir),
                      "--output", "ndjson")
     thread.join(10)
-    relay.down()
     assert result.exit_code == 0, result.stderr
     assert not _events(result, "server_down")
     assert result.ndjson()[-1]["data"]["counts"]["done"] == 6
@@ -129,14 +141,13 @@ def _cut_during_download(fake, relay: Relay, away: float | None) -> threading.Th
     return _in_background(cut)
 
 
-def test_a_download_cut_by_the_server_going_away_is_retried_from_it(run_cli, fakes, workflow, outdir):
+def test_a_download_cut_by_the_server_going_away_is_retried_from_it(run_cli, fakes, workflow, outdir, relays):
     (a,) = fakes(1)
-    relay = Relay(a.port)
+    relay = relays(a.port)
     thread = _cut_during_download(a, relay, away=1.5)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", relay.url, "-o", str(outdir),
                      "--json")
     thread.join(10)
-    relay.down()
     assert result.exit_code == 0, result.stderr
     items = result.json()["data"]["items"]
     assert all(item["status"] == "success" and item["moved"] == 0 for item in items)
@@ -144,11 +155,11 @@ def test_a_download_cut_by_the_server_going_away_is_retried_from_it(run_cli, fak
     assert all(item["outputs"] for item in items)
 
 
-def test_a_download_started_over_saves_each_output_once(run_cli, fakes, workflow, outdir):
+def test_a_download_started_over_saves_each_output_once(run_cli, fakes, workflow, outdir, relays):
     """Two images; the server goes away while the second downloads and comes back: only the second is
     fetched again, and the first is neither saved twice nor reported twice."""
     (a,) = fakes(1)
-    relay = Relay(a.port)
+    relay = relays(a.port)
     a.faults.delay_http("/view", LONG, times=1, after=1)  # the second image is held until the cut
 
     def cut_during_the_second() -> None:
@@ -162,7 +173,6 @@ def test_a_download_started_over_saves_each_output_once(run_cli, fakes, workflow
     result = run_cli("run", graph, "--sweep", "1.color=1", "--servers", relay.url, "-o", str(outdir),
                      "--output", "ndjson")
     thread.join(10)
-    relay.down()
     assert result.exit_code == 0, result.stderr
     assert sum(r.path == "/view" for r in a.requests) == 3  # the first image once, the second twice
     saved = sorted(path.name for path in outdir.rglob("*.png"))
@@ -173,9 +183,9 @@ def test_a_download_started_over_saves_each_output_once(run_cli, fakes, workflow
 
 
 def test_a_finished_item_whose_server_is_drained_before_the_download_runs_again_elsewhere(run_cli, fakes,
-                                                                                           workflow, outdir):
+                                                                                           workflow, outdir, relays):
     a, b = fakes(2)
-    relay = Relay(a.port)
+    relay = relays(a.port)
     thread = _cut_during_download(a, relay, away=None)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", f"{relay.url},{b.url}",
                      "-o", str(outdir), "--json")
