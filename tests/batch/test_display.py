@@ -8,8 +8,11 @@ import os
 import pty
 import subprocess
 import sys
+import time
+from types import SimpleNamespace
 
-from comfyui_skill_run.batch.display import BatchProgress, status_line
+from comfyui_skill_run.batch import display
+from comfyui_skill_run.batch.display import REDRAW, BatchProgress, status_line
 
 
 def test_status_line_counts_rate_and_eta():
@@ -18,12 +21,17 @@ def test_status_line_counts_rate_and_eta():
     assert "ETA" not in status_line({"done": 0, "failed": 0, "running": 2, "queued": 98}, 100, 1.0)
 
 
-def test_progress_line_is_redrawn_in_place_and_cleared():
+def test_progress_line_is_redrawn_in_place_and_cleared(monkeypatch):
+    now = [time.monotonic()]  # the line's clock, moved by the test: a slow machine cannot skip the interval
+    monkeypatch.setattr(display, "time", SimpleNamespace(monotonic=lambda: now[0]))
     stream = io.StringIO()
     line = BatchProgress(stream, 4, width=80)
     assert line.due()
     line({"done": 0, "failed": 0, "running": 2, "queued": 2})
+    now[0] += REDRAW / 2
     assert not line.due()  # within the redraw interval
+    now[0] += REDRAW
+    assert line.due()
     assert stream.getvalue().count("\r\x1b[K") == 1
     assert stream.getvalue().startswith("\r\x1b[K0:00  0/4  done 0  failed 0  running 2  queued 2")
     line.close()
