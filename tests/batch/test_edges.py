@@ -40,11 +40,13 @@ def test_when_no_server_is_left_the_rest_stays_pending(run_cli, fakes, workflow,
     def stop_after_one() -> None:
         # once both slots are taken, any further submission hangs: the client stops at the third item,
         # after it has recorded at least one success, and the server goes away only then
-        wait_for(lambda: len(posted_prompts(fake)) == 2)
-        fake.faults.delay_http(r"^/prompt$", 3600)
-        fake.faults.hold_execution = False
-        wait_for(lambda: successes(outdir) >= 1)
-        fake.stop()
+        try:
+            wait_for(lambda: len(posted_prompts(fake)) == 2)
+            fake.faults.delay_http(r"^/prompt$", 3600)
+            fake.faults.hold_execution = False
+            wait_for(lambda: successes(outdir) >= 1)
+        finally:  # stopped even if a state never comes: the test then fails instead of hanging
+            fake.stop()
     watcher = threading.Thread(target=stop_after_one, daemon=True)
     watcher.start()
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..8", "--servers", fake.url, "--no-failover",

@@ -175,8 +175,10 @@ def test_a_hung_server_is_drained_after_its_batch_read_timeout(run_cli, cli_env,
                           f'[servers.hung]\nurl = "{hung.url}"\nbatch_read_timeout = 0.3\n')
 
     def hang_when_busy() -> None:  # accepts connections, never answers HTTP (the socket stays up)
-        wait_for(lambda: len(posted_prompts(hung)) == 2)
-        hung.faults.delay_http(r"^/(?!ws|view)", 3600)  # downloads keep read_timeout: spared
+        try:
+            wait_for(lambda: len(posted_prompts(hung)) == 2)
+        finally:
+            hung.faults.delay_http(r"^/(?!ws|view)", 3600)  # downloads keep read_timeout: spared
     watcher = threading.Thread(target=hang_when_busy, daemon=True)
     watcher.start()
     started = time.monotonic()

@@ -76,8 +76,10 @@ def _stop_when_full(fake) -> threading.Thread:
     fake.faults.hold_execution = True
 
     def watch() -> None:
-        wait_for(lambda: len(posted_prompts(fake)) == 2)
-        fake.stop()
+        try:
+            wait_for(lambda: len(posted_prompts(fake)) == 2)
+        finally:  # stopped even if the state never comes: the test then fails instead of hanging
+            fake.stop()
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     return thread

@@ -94,11 +94,13 @@ def test_a_server_restarting_for_a_second_is_not_drained(run_cli, fakes, workflo
     relay = relays(a.port)
 
     def restart() -> None:
-        wait_for(lambda: len(posted_prompts(a)) == 2)
-        relay.down()
-        time.sleep(1.0)  # the outage itself: well within the 3 s of failures that drain a server
-        relay.up()
-        a.faults.hold_execution = False
+        try:
+            wait_for(lambda: len(posted_prompts(a)) == 2)
+            relay.down()
+            time.sleep(1.0)  # the outage itself: well within the 3 s of failures that drain a server
+            relay.up()
+        finally:
+            a.faults.hold_execution = False
 
     thread = _in_background(restart)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..6", "--servers", relay.url, "-o", str(outdir),
