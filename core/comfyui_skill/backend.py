@@ -18,8 +18,7 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from .config import server_env_var
-from .errors import ConfigError
+from .config import CORE_SERVER_SETTINGS, server_env_var
 from .redaction import mask
 
 if TYPE_CHECKING:
@@ -158,19 +157,16 @@ class Backend:
         from .transport.http import TransportOptions
 
         return TransportOptions(
-            connect_timeout=float(self.server.get("connect_timeout", 10.0)),
-            read_timeout=float(self.server.get("read_timeout", 60.0)),
+            connect_timeout=CORE_SERVER_SETTINGS["connect_timeout"].value_of(self.server),
+            read_timeout=CORE_SERVER_SETTINGS["read_timeout"].value_of(self.server),
             ca_bundle=self.server.get("ca_bundle"),
-            insecure=bool(self.server.get("insecure", False)),
+            insecure=CORE_SERVER_SETTINGS["insecure"].value_of(self.server),
             secrets=self.secrets(),
         )
 
     def max_download_bytes(self) -> int:
         """The ``max_download_gib`` setting in bytes: the most one downloaded file may have."""
-        value = self.server.get("max_download_gib", 4.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-            raise ConfigError(f"server {self.server.name!r}: max_download_gib must be a positive number of GiB, "
-                              f"not {value!r}")
+        value = CORE_SERVER_SETTINGS["max_download_gib"].value_of(self.server)
         return max(1, int(value * 1024 ** 3))
 
     #: ``sort_by`` names of ``GET /api/jobs`` for our sort keys (local ComfyUI >= 0.6 spelling).

@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from .errors import ConfigError, NotFoundError
 from .extension import Setting
@@ -27,9 +27,38 @@ if TYPE_CHECKING:
 DEFAULT_SERVER_NAME = "local"
 DEFAULT_SERVER_URL = "http://127.0.0.1:8188"
 
+#: What a server name may hold: a dot would split ``servers.NAME.KEY`` (and the TOML table) in two.
+SERVER_NAME_RULE = "letters, digits, '-' and '_' (no dots or spaces)"
+_SERVER_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _http_url(url: str) -> str | None:
+    return None if re.match(r"^https?://[^/\s]+", url) else "must start with http:// or https:// and name a host"
+
+
+def url_problem(url: Any) -> str | None:
+    """What is wrong with a server's ``url`` (None: nothing), checked on reading and before writing."""
+    if not isinstance(url, str) or not url:
+        return "is missing: every server needs one, starting with http:// or https://"
+    reason = _http_url(url)
+    return f"{reason}, not {re.sub(r'//[^/@]*@', '//***@', url)!r}" if reason else None  # no user:password
+
+
+def server_name_problem(name: str) -> str | None:
+    """What is wrong with a server's name (None: nothing); the rule is :data:`SERVER_NAME_RULE`."""
+    return None if _SERVER_NAME.fullmatch(name) else f"server name {name!r} is not valid"
+
+
+def default_server_problem(name: Any, tables: Mapping[str, Any]) -> str | None:
+    """What is wrong with ``default_server = name`` given the configured servers (None: nothing)."""
+    if isinstance(name, str) and name in tables:
+        return None
+    return f"default_server {name!r} is not a configured server (configured: {', '.join(sorted(tables)) or 'none'})"
+
+
 #: Keys every server table understands, whatever its kind.
 SERVER_SETTINGS: tuple[Setting, ...] = (
-    Setting("url", str, None, "Base URL of the server (http:// or https://).", scope="server"),
+    Setting("url", str, None, "Base URL of the server (http:// or https://).", scope="server", check=_http_url),
     Setting("kind", str, "local", "Server kind: which backend talks to it (see 'server kinds').", scope="server"),
     Setting("token", str, None, "Bearer token sent as 'Authorization: Bearer' (HTTP and WebSocket).",
             secret=True, scope="server"),
@@ -44,11 +73,13 @@ SERVER_SETTINGS: tuple[Setting, ...] = (
     Setting("ca_bundle", str, None, "PEM file of the CA that signed the server's certificate.", scope="server"),
     Setting("insecure", bool, False, "Skip TLS certificate checks (warned about on every use).", scope="server"),
     Setting("output_dir", str, None, "Where outputs of this server's runs are saved.", scope="server"),
-    Setting("connect_timeout", float, 10.0, "Seconds to wait for a connection.", scope="server"),
-    Setting("read_timeout", float, 60.0, "Seconds to wait for a response to a request.", scope="server"),
+    Setting("connect_timeout", float, 10.0, "Seconds to wait for a connection.", scope="server", check=Setting.above(0)),
+    Setting("read_timeout", float, 60.0, "Seconds to wait for a response to a request.", scope="server",
+            check=Setting.above(0)),
     Setting("max_download_gib", float, 4.0, "Largest output file a download accepts, in GiB (a server "
-            "sending more is stopped there, and nothing is left on disk).", scope="server"),
+            "sending more is stopped there, and nothing is left on disk).", scope="server", check=Setting.above(0)),
 )
+CORE_SERVER_SETTINGS = {setting.key: setting for setting in SERVER_SETTINGS}
 
 GLOBAL_SETTINGS: tuple[Setting, ...] = (
     Setting("default_server", str, DEFAULT_SERVER_NAME, "Server used when no --server is given.",
@@ -111,6 +142,14 @@ class Config:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.file = os.fspath(path)
         self._data: dict[str, Any] | None = None
+        self._settings: Callable[[], Iterable[Setting]] = lambda: (*GLOBAL_SETTINGS, *SERVER_SETTINGS)
+        self._kinds: Callable[[], Collection[str] | None] = lambda: None
+
+    def check_against(self, settings: Callable[[], Iterable[Setting]],
+                      kinds: Callable[[], Collection[str]]) -> None:
+        """Check edits against the settings and server kinds the loaded plugins declare (asked for
+        only when a command writes the file); until this is called, against the core's own settings."""
+        self._settings, self._kinds = settings, kinds
 
     @property
     def path(self) -> Path:
@@ -139,9 +178,9 @@ class Config:
             raise ConfigError(f"cannot read config file {self.file}: {exc}") from None
         return parse(text, self.file)
 
-    def get(self, dotted: str, default: Any = None) -> Any:
+    def get(self, dotted: str | tuple[str, ...], default: Any = None) -> Any:
         node: Any = self.data
-        for part in dotted.split("."):
+        for part in _parts(dotted):
             if not isinstance(node, Mapping) or part not in node:
                 return default
             node = node[part]
@@ -168,8 +207,13 @@ class Config:
         """The named (or default) server, with environment overrides applied (also for ``keys``, the
         server settings plugins declare)."""
         env = os.environ if environ is None else environ
-        name = name or self.default_server_name(env)
         tables = self.server_tables()
+        if not name and not env.get("COMFYUI_SKILL_SERVER") and self.data.get("default_server") is not None:
+            problem = default_server_problem(self.data["default_server"], tables)
+            if problem:
+                raise ConfigError(f"{self.path}: {problem}",
+                                  hint="choose one with 'comfyui-skill server use NAME', or give --server NAME")
+        name = name or self.default_server_name(env)
         if name not in tables:
             known = ", ".join(sorted(tables)) or "none"
             raise NotFoundError(f"no server named {name!r} in {self.path} (configured: {known})",
@@ -202,15 +246,38 @@ class Config:
                               "file", hint="fix the line by hand, or move the file away with "
                               "'comfyui-skill config reset'") from None
         yield document
+        new_text = tomlkit.dumps(document)
+        self._refuse_new_problems(text, new_text)
         mode = 0o600 if private or _is_private(self.path) else 0o644
-        atomic_write(self.path, tomlkit.dumps(document), mode=mode)
+        atomic_write(self.path, new_text, mode=mode)
         self._data = None
 
-    def set_value(self, dotted: str, value: Any, *, private: bool = False) -> None:
-        """Set a dotted key (``servers.gpu.url``), creating tables as needed."""
+    def _refuse_new_problems(self, old_text: str, new_text: str) -> None:
+        """Raise a ConfigError, before anything is written, when ``new_text`` would make the file
+        unusable in a way it was not already (a problem the file had by hand does not block a write
+        that leaves it as it was, nor its repair)."""
+        from .config_check import problems
+
+        settings, kinds = list(self._settings()), self._kinds()
+        new = problems(parse(new_text, self.file), settings, kinds)
+        if not new:
+            return
+        try:
+            old = problems(parse(old_text, self.file), settings, kinds)
+        except ConfigError as exc:
+            old = [exc.message]
+        added = [problem for problem in new if problem not in old]
+        if added:
+            raise ConfigError(f"{self.path} was left unchanged: the change would make it invalid: "
+                              + "; ".join(added), details={"problems": added})
+
+    def set_value(self, dotted: str | tuple[str, ...], value: Any, *, private: bool = False) -> None:
+        """Set a dotted key (``servers.gpu.url``), creating tables as needed. A key holding a name the
+        user typed is given as its parts (``("servers", name)``), so that a dot in the name cannot
+        make it another key (the name is then checked like every value, before the write)."""
         import tomlkit
 
-        parts = dotted.split(".")
+        parts = _parts(dotted)
         with self.edit(private=private) as document:
             if parts[0] == "servers" and "servers" not in document:
                 # the embedded default server would vanish once [servers] exists: keep it
@@ -226,9 +293,9 @@ class Config:
                     raise ConfigError(f"{'.'.join(parts[:depth + 1])} in {self.path} is a value, not a table")
             node[parts[-1]] = value
 
-    def unset(self, dotted: str) -> bool:
-        """Remove a dotted key; False when it was not set."""
-        parts = dotted.split(".")
+    def unset(self, dotted: str | tuple[str, ...]) -> bool:
+        """Remove a dotted key (or one given as its parts); False when it was not set."""
+        parts = _parts(dotted)
         if self.get(dotted) is None:
             return False
         with self.edit() as document:
@@ -253,6 +320,10 @@ class Config:
         return None
 
 
+def _parts(dotted: str | tuple[str, ...]) -> list[str]:
+    return dotted.split(".") if isinstance(dotted, str) else list(dotted)
+
+
 def find_setting(settings: Iterable[Setting], dotted: str) -> Setting | None:
     """The setting a dotted key refers to: ``servers.NAME.KEY`` is a server key, anything else global."""
     parts = dotted.split(".")
@@ -266,10 +337,10 @@ def find_setting(settings: Iterable[Setting], dotted: str) -> Setting | None:
 def make_server(name: str, options: dict[str, Any], *, path: str | Path | None = None,
                 secret_keys: frozenset[str] | None = None) -> ServerConfig:
     url = options.get("url")
-    if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
+    problem = url_problem(url)
+    if problem:
         where = f" in {path}" if path else ""
-        raise ConfigError(f"server {name!r}{where} needs a url starting with http:// or https://, "
-                          f"not {url!r}")
+        raise ConfigError(f"server {name!r}{where}: url {problem}")
     kind = options.get("kind") or "local"
     extra = {} if secret_keys is None else {"secret_keys": secret_keys | ServerConfig.SECRET_KEYS}
     return ServerConfig(name=name, url=url.rstrip("/"), kind=str(kind), options=options, **extra)

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from .config import make_server
+from .config import CORE_SERVER_SETTINGS, make_server
 from .errors import CliError, ConfigError, UsageError
 from .extension import resolve
 from .output import is_terminal
@@ -112,7 +112,7 @@ class Context:
         server = server or self.server
         factory = resolve(self.server_kind(server.kind).factory)
         backend = factory(server)
-        if server.get("insecure"):
+        if CORE_SERVER_SETTINGS["insecure"].value_of(server):
             self.output.warn(f"TLS certificate checks are OFF for server {server.name!r} (insecure = true); "
                              "anyone on the network path can read and change this traffic")
         return backend
@@ -192,12 +192,23 @@ class Context:
         self.shortcut = (function, state)
 
     def setting(self, key: str, default: Any = None) -> Any:
-        """A global setting: its environment variable, else the config file, else its default."""
-        for provided in self.plugins.settings():
-            setting = provided.item
-            if setting.scope == "global" and setting.key == key and setting.env and setting.env in self.environ:
-                return setting.coerce(self.environ[setting.env])
-        return self.config.get(key, default)
+        """A global setting: its environment variable, else the config file, else ``default``. A
+        declared setting's value is checked as ``config set`` checks it (a ConfigError if invalid)."""
+        declared = next((p.item for p in self.plugins.settings() if p.item.scope == "global" and p.item.key == key),
+                        None)
+        if declared is not None and declared.env and declared.env in self.environ:
+            raw, source = self.environ[declared.env], f"${declared.env}"
+        else:
+            raw, source = self.config.get(key), str(self.config.path)
+        if raw is None:
+            return default
+        if declared is None:
+            return raw
+        try:
+            return declared.coerce(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}", hint=f"fix it, e.g. with 'comfyui-skill config set {key} VALUE'") \
+                from None
 
 
 def one_off_server(url: str, kind: str | None = None) -> ServerConfig:

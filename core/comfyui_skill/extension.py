@@ -98,9 +98,15 @@ class Setting(FrozenRecord):
     variable that overrides the file (for server keys the core also reads
     ``COMFYUI_SKILL_SERVER_<NAME>_<KEY>``). ``secret`` values are masked in every listing and make
     the config file private (0600) when written.
+
+    ``check`` declares what a valid value is beyond its type and ``choices``: a function of the
+    value (already of ``type``) that returns None when the value is valid, else a phrase saying what
+    a valid one is, e.g. ``"must be at least 0"`` (``Setting.at_least(0)`` and ``Setting.above(0)``
+    make such range checks). :meth:`coerce` applies it, so ``config set`` refuses what the code
+    reading the setting would refuse, and :meth:`value_of` reads a server's setting with it.
     """
 
-    __slots__ = _fields = ("key", "type", "default", "help", "env", "secret", "scope", "choices")
+    __slots__ = _fields = ("key", "type", "default", "help", "env", "secret", "scope", "choices", "check")
     key: str
     type: type
     default: Any
@@ -109,11 +115,22 @@ class Setting(FrozenRecord):
     secret: bool
     scope: str
     choices: tuple[Any, ...]
+    check: Callable[[Any], str | None] | None
 
     def __init__(self, key: str, type: type = str, default: Any = None, help: str = "",  # noqa: A002
                  env: str | None = None, secret: bool = False, scope: str = "global",
-                 choices: tuple[Any, ...] = ()) -> None:
-        self._set(key, type, default, help, env, secret, scope, choices)
+                 choices: tuple[Any, ...] = (), check: Callable[[Any], str | None] | None = None) -> None:
+        self._set(key, type, default, help, env, secret, scope, choices, check)
+
+    @staticmethod
+    def at_least(bound: float) -> Callable[[Any], str | None]:
+        """A ``check`` accepting numbers from ``bound`` up."""
+        return lambda value: None if value >= bound else f"must be at least {bound:g}"
+
+    @staticmethod
+    def above(bound: float) -> Callable[[Any], str | None]:
+        """A ``check`` accepting numbers greater than ``bound``."""
+        return lambda value: None if value > bound else f"must be greater than {bound:g}"
 
     def coerce(self, raw: Any) -> Any:
         """Convert a command-line or environment string to this setting's type, or raise ValueError."""
@@ -141,11 +158,32 @@ class Setting(FrozenRecord):
                 raise ValueError(f"{self.key} takes a number, not {raw!r}") from None
         else:
             value = raw
-        if not isinstance(value, self.type) and not (self.type is float and isinstance(value, int)):
+        if (not isinstance(value, self.type) and not (self.type is float and isinstance(value, int))) or (
+                isinstance(value, bool) and self.type is not bool):
             raise ValueError(f"{self.key} takes a {self.type.__name__}, not {type(value).__name__}")
+        shown = "" if self.secret else f", not {value!r}"  # a secret never appears in a message
+        if isinstance(value, float) and value - value != 0:  # NaN or infinite
+            raise ValueError(f"{self.key} takes a finite number{shown}")
         if self.choices and value not in self.choices:
             raise ValueError(f"{self.key} must be one of {', '.join(map(str, self.choices))}")
+        reason = self.check(value) if self.check is not None else None
+        if reason:
+            raise ValueError(f"{self.key} {reason}{shown}")
         return value
+
+    def value_of(self, server: ServerConfig) -> Any:
+        """This server-scope setting's value for ``server`` (its default when unset), checked as
+        :meth:`coerce` checks it; a ConfigError naming ``servers.NAME.KEY`` when it is invalid."""
+        raw = server.options.get(self.key)
+        if raw is None:
+            return self.default
+        try:
+            return self.coerce(raw)
+        except ValueError as exc:
+            from .errors import ConfigError
+
+            raise ConfigError(f"servers.{server.name}.{exc}", hint=f"fix it with 'comfyui-skill config set "
+                              f"servers.{server.name}.{self.key} VALUE' (or unset it)") from None
 
 
 #: What an MCP tool name may hold (the Model Context Protocol's rule: 1 to 64 of these characters).

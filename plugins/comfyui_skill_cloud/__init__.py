@@ -1,4 +1,5 @@
-"""Comfy Cloud: the ``cloud`` server kind, its settings, ``cloud login``/``logout`` and error hints.
+"""Comfy Cloud: the ``cloud`` server kind, ``cloud login``/``logout`` and error hints (its ``api_key``
+setting is the core's; ``max_concurrent`` is the run plugin's, which reads it).
 
 Every command works against Comfy Cloud as against a local server; the differences live in
 :mod:`comfyui_skill_cloud.backend`: routes under ``/api``, the API key in an ``X-API-Key`` header on
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, ServerKind, Setting, hookimpl
+from comfyui_skill import Command, ServerKind, hookimpl
 
 TYPE_CHECKING = False  # ``typing`` costs start-up time
 if TYPE_CHECKING:
@@ -33,15 +34,6 @@ def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
         factory="comfyui_skill_cloud.backend:CloudBackend",
         default_url=DEFAULT_URL,
     )]
-
-
-@hookimpl
-def comfyui_skill_settings() -> Iterable[Setting]:
-    return [
-        Setting("max_concurrent", int, None, "Most prompts run at once on this server by multi-workflow runs "
-                "and batches (Comfy Cloud: 1, 3 or 5 by account tier; unset: 1 on Comfy Cloud, 2 on a local "
-                "server).", scope="server"),
-    ]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from . import DEFAULT_URL
 
 def _check_kind(ctx: Context, name: str) -> bool:
     """True when the server exists (it must be of kind cloud), False when it does not."""
-    table = ctx.config.get(f"servers.{name}")
+    table = ctx.config.get(("servers", name))
     if table is None:
         return False
     kind = table.get("kind", "local")
@@ -26,9 +26,9 @@ def login(ctx: Context, args: argparse.Namespace) -> Result:
     exists = _check_kind(ctx, name)
     key = ctx.read_secret("API key")
     if exists:
-        ctx.config.set_value(f"servers.{name}.api_key", key, private=True)
+        ctx.config.set_value(("servers", name, "api_key"), key, private=True)
     else:
-        ctx.config.set_value(f"servers.{name}", {"url": DEFAULT_URL, "kind": "cloud", "api_key": key}, private=True)
+        ctx.config.set_value(("servers", name), {"url": DEFAULT_URL, "kind": "cloud", "api_key": key}, private=True)
     verb = "stored the API key of" if exists else "added"
     return Result(data={"name": name, "added": not exists, "api_key": mask(key)},
                   text=f"{verb} cloud server {name!r} (key {mask(key)} in {ctx.config.path}, mode 0600)")
@@ -36,6 +36,6 @@ def login(ctx: Context, args: argparse.Namespace) -> Result:
 
 def logout(ctx: Context, args: argparse.Namespace) -> Result:
     name = args.cloud_name
-    removed = _check_kind(ctx, name) and ctx.config.unset(f"servers.{name}.api_key")
+    removed = _check_kind(ctx, name) and ctx.config.unset(("servers", name, "api_key"))
     text = f"forgot the API key of {name!r}" if removed else f"server {name!r} has no stored API key"
     return Result(data={"name": name, "removed": removed}, text=text)

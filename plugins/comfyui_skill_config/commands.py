@@ -73,16 +73,17 @@ def set_value(ctx: Context, args: argparse.Namespace) -> Result:
                          hint=f"e.g. 'printenv MY_TOKEN | comfyui-skill config set {args.key} --stdin'")
     else:
         raw = args.value
-    try:
-        value = setting.coerce(raw)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
     if setting.scope == "server":
         server = args.key.split(".")[1]
         if server not in ctx.config.server_tables():
             raise NotFoundError(f"no server named {server!r}", hint=did_you_mean(server, ctx.config.server_tables())
                                 or "add it with 'comfyui-skill server add'")
-    ctx.config.set_value(args.key, value, private=setting.secret)
+    try:
+        value = setting.coerce(raw)  # type, choices and the setting's own check, as its reader applies them
+    except ValueError as exc:
+        where = f"servers.{args.key.split('.')[1]}." if setting.scope == "server" else ""
+        raise UsageError(f"{where}{exc}", details={"key": args.key}) from None
+    ctx.config.set_value(args.key, value, private=setting.secret)  # checks the whole would-be file too
     return Result(data={"key": args.key, "value": _shown(setting, value)},
                   text=f"{args.key} = {_shown(setting, value)!r} in {ctx.config.path}")
 

@@ -6,7 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from comfyui_skill import ConfigError, Context
+from comfyui_skill import Context
 
 from .index_file import checked_within, index_path, mark_checked, read_index, write_index
 from .matching import search_texts
@@ -67,13 +67,7 @@ def shortcut_state(ctx: Context) -> dict[str, Any]:
 
 def cache_ttl(ctx: Context) -> float:
     """The ``nodes.cache_ttl`` setting in seconds (0 checks the key on every call)."""
-    try:
-        value = ctx.setting(TTL_SETTING, DEFAULT_TTL)
-    except ValueError as exc:  # a malformed environment variable
-        raise ConfigError(str(exc)) from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{TTL_SETTING} must be a number of seconds, not {value!r}")
-    return max(0.0, float(value))
+    return float(ctx.setting(TTL_SETTING, DEFAULT_TTL))
 
 
 def catalog_key(client: ComfyClient) -> str:

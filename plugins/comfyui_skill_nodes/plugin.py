@@ -52,7 +52,7 @@ def _refresh_option(parser: argparse.ArgumentParser) -> None:
 def comfyui_skill_settings() -> Iterable[Setting]:
     return [Setting("nodes.cache_ttl", float, 60.0, "Seconds the node-catalog cache of 'nodes list/search' is "
                     "trusted without asking the server whether its node set changed (0: ask every time).",
-                    env="COMFYUI_SKILL_NODES_CACHE_TTL")]
+                    env="COMFYUI_SKILL_NODES_CACHE_TTL", check=Setting.at_least(0))]
 
 
 @hookimpl

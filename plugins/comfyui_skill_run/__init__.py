@@ -164,15 +164,6 @@ def comfyui_skill_commands() -> Iterable[Command]:
 
 @hookimpl
 def comfyui_skill_settings() -> Iterable[Setting]:
-    return [
-        Setting("allow_paid_nodes", bool, False, "Run workflows with partner (paid API) nodes on this server "
-                "without --allow-paid-nodes.", scope="server"),
-        Setting("stall_timeout", float, 600.0, "Seconds a prompt may keep a job status comfyui-skill does not "
-                "know (e.g. a cloud's wait for a GPU) with no change and no progress before following it fails "
-                "(exit 6; the prompt is left alone).", scope="server"),
-        Setting("batch_read_timeout", float, 15.0, "Seconds a batch waits for this server to answer a status "
-                "check, submission, upload or cancel (downloads keep read_timeout); a request that times out "
-                "drains the server from the batch.", scope="server"),
-        Setting("comfy_api_key", str, None, "Comfy API key (platform.comfy.org) sent with prompts that use paid "
-                "API nodes, when they are allowed (else COMFY_API_KEY).", secret=True, scope="server"),
-    ]
+    from .settings import ALL
+
+    return ALL

@@ -20,9 +20,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from comfyui_skill import (ComfyClient, ConfigError, ConnectionClosed, Message, PromptLost, ServerConfig,
-                           TimeoutExpired, UnreachableError)
+from comfyui_skill import (ComfyClient, ConnectionClosed, Message, PromptLost, ServerConfig, TimeoutExpired,
+                           UnreachableError)
 
+from . import settings
 from .outputs import OutputItem, streamed_image
 from .state import JobState, history_entry, probe
 
@@ -36,7 +37,7 @@ RECONNECT_ATTEMPTS = 4
 #: Consecutive "nobody knows this prompt" answers before it is declared lost.
 LOST_AFTER = 3
 #: Default seconds an unknown job status may last with no change and no progress (setting ``stall_timeout``).
-STALL_TIMEOUT = 600.0
+STALL_TIMEOUT: float = settings.STALL_TIMEOUT.default
 
 Emit = Callable[..., None]
 
@@ -294,12 +295,4 @@ class Follower:
 
 def stall_timeout_of(server: ServerConfig) -> float:
     """The server's ``stall_timeout`` setting in seconds (default :data:`STALL_TIMEOUT`)."""
-    raw = server.get("stall_timeout", STALL_TIMEOUT)
-    try:
-        seconds = float(raw)
-    except (TypeError, ValueError):
-        seconds = -1.0
-    if not seconds > 0:  # also NaN, which would never stall
-        raise ConfigError(f"servers.{server.name}.stall_timeout must be a positive number of seconds, "
-                          f"not {raw!r}")
-    return seconds
+    return float(settings.STALL_TIMEOUT.value_of(server))

@@ -17,6 +17,7 @@ from typing import Any
 
 from comfyui_skill import AuthError, Context, PaymentRequired, UnsupportedError, atomic_write, cache_dir
 
+from .settings import ALLOW_PAID_NODES
 from .workflow import Workflow
 
 #: Where the key for ``extra_data`` is looked up after the server's own ``comfy_api_key`` setting.
@@ -35,7 +36,7 @@ def extra_data(ctx: Context, workflow: Workflow, *, allowed: bool) -> dict[str, 
         return {}
     server = ctx.server
     names = ", ".join(workflow.title(node_id) for node_id in paid)
-    if not (allowed or str(server.get("allow_paid_nodes")).strip().lower() in ("true", "1", "yes", "on")):
+    if not (allowed or ALLOW_PAID_NODES.value_of(server)):
         raise PaymentRequired(
             f"the workflow uses paid API nodes, which charge your Comfy account: {names}; not submitted",
             hint=f"allow them with --allow-paid-nodes, or for this server with "

@@ -31,7 +31,7 @@ def add_server(ctx: Context, args: argparse.Namespace) -> Result:
         raise UsageError(f"server kind {kind.name!r} has no default URL; give one: "
                          f"'comfyui-skill server add {args.name} URL --kind {kind.name}'")
     tables = ctx.config.server_tables()
-    if args.name in tables and ctx.config.get(f"servers.{args.name}") is not None and not args.force:
+    if args.name in tables and ctx.config.get(("servers", args.name)) is not None and not args.force:
         raise UsageError(f"a server named {args.name!r} already exists ({tables[args.name].get('url')})",
                          hint="choose another name, or replace it with --force")
     token = ctx.read_secret("token") if args.token_stdin else None
@@ -40,8 +40,8 @@ def add_server(ctx: Context, args: argparse.Namespace) -> Result:
         table["output_dir"] = args.output_dir
     if token:
         table["token"] = token
-    make_server(args.name, table)  # validates the URL before anything is written
-    ctx.config.set_value(f"servers.{args.name}", table, private=bool(token))
+    make_server(args.name, table)  # the URL's own message, before the write checks the whole file
+    ctx.config.set_value(("servers", args.name), table, private=bool(token))
     if args.default:
         ctx.config.set_value("default_server", args.name)
     text = f"added server {args.name!r} ({kind.name}) at {table['url']}" + (" as the default" if args.default else "")
@@ -77,14 +77,16 @@ def show_server(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def remove_server(ctx: Context, args: argparse.Namespace) -> Result:
-    if ctx.config.get(f"servers.{args.name}") is None:
+    if ctx.config.get(("servers", args.name)) is None:
         raise NotFoundError(f"no server named {args.name!r} in {ctx.config.path}",
                             hint=did_you_mean(args.name, ctx.config.server_tables()))
-    ctx.config.unset(f"servers.{args.name}")
-    note = ""
-    if ctx.config.get("default_server") == args.name:
-        ctx.config.unset("default_server")
-        note = " (it was the default; the default is now " + ctx.config.default_server_name(ctx.environ) + ")"
+    was_default = ctx.config.get("default_server") == args.name
+    with ctx.config.edit() as document:  # one write: the file never names a default that is gone
+        del document["servers"][args.name]
+        if was_default:
+            del document["default_server"]
+    note = f" (it was the default; the default is now {ctx.config.default_server_name(ctx.environ)})" \
+        if was_default else ""
     return Result(data={"name": args.name, "removed": True}, text=f"removed server {args.name!r}{note}")
 
 

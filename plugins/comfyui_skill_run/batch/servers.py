@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from comfyui_skill import ComfyClient, ConfigError, Context, NotFoundError, ServerConfig, UsageError, make_server
 
+from .. import settings
 from ..journal import public_url
 
 DEFAULT_LIMIT = {"cloud": 1}
@@ -23,7 +24,7 @@ LOCAL_LIMIT = 2
 #: Seconds a batch waits for an answer to a status check, a submission, an upload or a cancel (the
 #: server setting ``batch_read_timeout``). The transport tries a silent GET 4 times, and a request
 #: that timed out drains the server, so a hung server is given up after about 4 x this + 4 s.
-BATCH_READ_TIMEOUT = 15.0
+BATCH_READ_TIMEOUT: float = settings.BATCH_READ_TIMEOUT.default
 
 
 class ServerContext(Context):
@@ -109,25 +110,10 @@ def _one_off(name: str, url: str, kind: str | None) -> ServerConfig:
 
 def limit(server: ServerConfig) -> int:
     """How many prompts of the batch may be on ``server`` at once."""
-    given = server.get("max_concurrent")
-    if given is None:
-        return DEFAULT_LIMIT.get(server.kind, LOCAL_LIMIT)
-    try:
-        value = int(given)
-    except (TypeError, ValueError):
-        value = 0
-    if value < 1:
-        raise ConfigError(f"server {server.name!r}: max_concurrent must be a whole number >= 1, not {given!r}")
-    return value
+    given = settings.MAX_CONCURRENT.value_of(server)
+    return DEFAULT_LIMIT.get(server.kind, LOCAL_LIMIT) if given is None else given
 
 
 def read_timeout(server: ServerConfig) -> float:
     """The server's ``batch_read_timeout`` in seconds (default :data:`BATCH_READ_TIMEOUT`)."""
-    given = server.get("batch_read_timeout", BATCH_READ_TIMEOUT)
-    try:
-        value = float(given)
-    except (TypeError, ValueError):
-        value = 0.0
-    if not value > 0:
-        raise ConfigError(f"server {server.name!r}: batch_read_timeout must be a number of seconds > 0, not {given!r}")
-    return value
+    return float(settings.BATCH_READ_TIMEOUT.value_of(server))
