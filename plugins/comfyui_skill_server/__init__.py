@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add = sub.add_parser("add", help="add a named server to the config file",
                          description="Add a server. Secrets are read from standard input "
                                      "(--token-stdin), never from the command line.")
-    add.add_argument("name", metavar="NAME", help="a short name for the server, e.g. gpu1")
+    add.add_argument("name", metavar="NAME", help="a short name for the server: letters, digits, '-' and '_', e.g. gpu1")
     add.add_argument("server_url", metavar="URL", nargs="?",
                      help="its base URL (default: the kind's default URL, if it has one)")
     add.add_argument("--kind", dest="server_kind", default="local", metavar="KIND",
