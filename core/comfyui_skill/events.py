@@ -27,7 +27,8 @@ EVENT_TYPES: dict[str, str] = {
     "output": "a node produced output; data: node, kind, filename, subfolder, type, path (once saved), text",
     "done": "the prompt finished successfully; data: outputs, elapsed",
     "failed": "the prompt failed; data: node, class_type, exception_type, message, traceback",
-    "cancelled": "the prompt was interrupted or cancelled; data: node, by",
+    "cancelled": "the prompt was interrupted or cancelled; data: node, by (user, server, or queue: removed "
+                 "from the queue by someone else before it ran)",
     "log": "a server log line; data: time, message",
     "retry": "the client is reconnecting or retrying; data: reason, attempt",
     "batch_start": "a batch begins (run --count/--sweep/--batch); data: items, servers, manifest, skipped",

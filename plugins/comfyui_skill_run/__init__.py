@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from comfyui_skill import Command, Setting, hookimpl
 
 PKG = "comfyui_skill_run"
-STATUSES = ("submitting", "queued", "success", "error", "cancelled", "rejected", "detached", "submit_failed",
-            "pending", "running", "lost")
+STATUSES = ("submitting", "queued", "success", "error", "cancelled", "removed", "rejected", "detached",
+            "submit_failed", "pending", "running", "lost")
 
 
 def _positive(text: str) -> float:

@@ -62,6 +62,8 @@ def _cancel_one(ctx: Context, given: str) -> dict[str, Any]:
         return {"prompt_id": prompt_id, "result": how}
     state = probe(client, prompt_id)
     if state.terminal:
+        if record is not None:
+            journal.learn(prompt_id, state.status, elapsed=state.elapsed)
         return {"prompt_id": prompt_id, "result": "already_finished", "status": state.status}
     if record is not None and record.get("status") in journal.TERMINAL:
         return {"prompt_id": prompt_id, "result": "already_finished", "status": record["status"]}

@@ -69,7 +69,7 @@ def _run_once(ctx: Context, request: RunRequest, workflow: Workflow, prompt_id: 
             prompt_id = answer["prompt_id"]
             follower = Follower(ctx.client, prompt_id, client_id, report, deadline=deadline, stream=stream,
                                 titles=workflow.title, class_types=workflow.class_type,
-                                stall_timeout=stall_timeout_of(ctx.server))
+                                stall_timeout=stall_timeout_of(ctx.server), accepted=True)
             stream = None  # the follower owns (and closes) it now
             state = follow_journaled(follower)
         except KeyboardInterrupt:

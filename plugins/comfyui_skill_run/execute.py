@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from comfyui_skill import (CliError, ComfyClient, Context, Event, ExecutionFailed, Output, PromptCancelled,
-                           PromptLost, RejectedError, UnreachableError)
+from comfyui_skill import (CliError, ComfyClient, Context, Event, ExecutionFailed, NotFoundError, Output,
+                           PromptCancelled, PromptLost, RejectedError, UnreachableError)
 
 from . import journal, paid
 from .cancel import await_cancellation, cancel_prompt
@@ -90,15 +90,27 @@ def post(ctx: Context, workflow: Workflow, options: SubmitOptions, prompt_id: st
 
 
 def follow_journaled(follower: Follower) -> JobState:
-    """``follower.follow()``; a prompt the server forgot is journaled as lost before the error goes up,
-    unless we cancelled it ourselves (a prompt removed from the queue leaves no trace on the server)."""
+    """``follower.follow()``, journaling what it learns of a journaled prompt: one the server forgot is
+    journaled as lost before the error goes up, unless we cancelled it ourselves (a prompt removed from
+    the queue leaves no trace on the server). An id never journaled that the server never knew is not
+    found (exit 7), and is not journaled either."""
     try:
-        return follower.follow()
+        state = follower.follow()
     except PromptLost as exc:
-        if (journal.find(follower.prompt_id) or {}).get("status") == "cancelled":
+        known = journal.latest(follower.prompt_id)
+        if known is None:
+            if follower.seen is None:
+                raise NotFoundError(f"server {follower.client.server_name!r} does not know prompt "
+                                    f"{follower.prompt_id}", details={"prompt_id": follower.prompt_id},
+                                    hint="see 'comfyui-skill history list' for the prompts sent from here") from None
+            raise
+        if known.get("status") == "cancelled":
             return JobState("cancelled")
         journal.record(follower.prompt_id, status="lost", error=exc.message, finished_at=time.time())
         raise
+    if state.status == "removed" and (journal.latest(follower.prompt_id) or {}).get("status") == "cancelled":
+        return JobState("cancelled")  # our own 'cancel' removed it
+    return state
 
 
 # ----------------------------------------------------------------- after the end
@@ -116,6 +128,12 @@ def conclude(ctx: Context, client: ComfyClient, prompt_id: str, state: JobState,
         if ctx.output.verbose and failure.get("traceback"):
             ctx.output.note("server traceback:\n" + "".join(failure["traceback"]).rstrip())
         raise ExecutionFailed(failure["message"], details={"prompt_id": prompt_id, **failure})
+    if state.status == "removed":
+        message = (f"prompt {prompt_id} was removed from the queue of server {client.server_name!r} before it ran "
+                   "('queue clear', or another client deleted it)")
+        journal.finish(prompt_id, "removed", error=message, elapsed=elapsed)
+        report("cancelled", node=None, by="queue")
+        raise PromptCancelled(message, details={"prompt_id": prompt_id, "removed": True})
     if state.status == "cancelled":
         node = (state.error or {}).get("node_id")
         journal.finish(prompt_id, "cancelled", elapsed=elapsed)

@@ -8,6 +8,11 @@ prompt (messages about other prompts do not count) also triggers such a check, s
 never make the follower wait forever; while the prompt waits in the queue, every change of the queue
 (a ``status`` message) does too, so its position is reported as it moves.
 
+A prompt the server stops knowing (neither queue nor history has it, :data:`LOST_AFTER` times in a row)
+was *removed from the queue* when it was last seen pending and the server still knows a prompt that
+was running ahead of it then (a server that restarted forgets both: ComfyUI keeps its queue and history
+in memory, and a deleted prompt never reaches history); otherwise it is *lost* (``PromptLost``).
+
 A job whose status is outside the jobs API's vocabulary (Comfy Cloud may add some, e.g. a wait for a
 GPU) is taken as still in flight, but only while it shows signs of life: when neither its status
 changes nor any message about it arrives for the server's ``stall_timeout`` seconds, following it
@@ -48,7 +53,8 @@ class Follower:
     def __init__(self, client: ComfyClient, prompt_id: str, client_id: str | None, emit: Emit, *,
                  deadline: float | None, stream: Any = None, titles: Callable[[str], str] = str,
                  class_types: Callable[[str], str | None] = lambda node: None,
-                 stall_timeout: float = STALL_TIMEOUT, first_check: float = FIRST_CHECK) -> None:
+                 stall_timeout: float = STALL_TIMEOUT, first_check: float = FIRST_CHECK,
+                 accepted: bool = False) -> None:
         self.client = client
         self.prompt_id = prompt_id
         self.client_id = client_id
@@ -63,6 +69,10 @@ class Follower:
         self.streamed: list[OutputItem] = []
         self.current_node: str | None = None
         self.unknown_count = 0
+        #: the last status the server gave: ``accepted`` (the answer to our POST), pending, running, ...;
+        #: None while the server has never known the prompt
+        self.seen: str | None = "accepted" if accepted else None
+        self.running_ahead: tuple[str, ...] = ()  # see JobState.running_ahead
         self.stall_timeout = stall_timeout  # see stall_timeout_of
         self.server_status: str | None = None
         self.last_sign_of_life = time.monotonic()
@@ -253,10 +263,12 @@ class Follower:
         if state.status == "unknown":
             self.unknown_count += 1
             if self.unknown_count >= LOST_AFTER:
-                raise PromptLost(f"server {self.client.server_name!r} no longer knows prompt {self.prompt_id} "
-                                 "(it may have restarted)", details={"prompt_id": self.prompt_id})
+                return self._vanished()
             return None
         self.unknown_count = 0
+        self.seen = state.status
+        if state.status == "pending":
+            self.running_ahead = state.running_ahead
         if state.status == "in_flight":
             self._watch_stall(str(state.server_status))
             return None
@@ -267,6 +279,25 @@ class Follower:
             self.position = state.position
             self.emit("queued", position=state.position)
         return None
+
+    def _vanished(self) -> JobState:
+        """The prompt is gone from the server: ``removed`` from its queue, else PromptLost."""
+        name = self.client.server_name
+        if self.seen == "pending" and self._server_kept_its_state():
+            return JobState("removed")
+        if self.seen is None:
+            message = (f"server {name!r} does not know prompt {self.prompt_id} (it may have restarted, or the "
+                       "prompt was removed from its queue, before this command looked)")
+        else:
+            message = f"server {name!r} no longer knows prompt {self.prompt_id} (it may have restarted)"
+        raise PromptLost(message, details={"prompt_id": self.prompt_id, "seen": self.seen})
+
+    def _server_kept_its_state(self) -> bool:
+        """True when the server still knows a prompt that ran ahead of ours: it did not restart."""
+        try:
+            return any(probe(self.client, other).status != "unknown" for other in self.running_ahead)
+        except UnreachableError:
+            return False
 
     def _watch_stall(self, server_status: str) -> None:
         """Fail once an unknown status has lasted ``stall_timeout`` seconds without any sign of life."""
@@ -288,6 +319,7 @@ class Follower:
                          "stall_timeout": self.stall_timeout})
 
     def _started(self) -> None:
+        self.seen = "running"
         if self.phase == "pending":
             self.phase = "running"
             self.emit("started")

@@ -28,7 +28,7 @@ except ImportError:  # Windows: the thread lock still orders this process's writ
     fcntl = None  # type: ignore[assignment]
 
 FILE_NAME = "journal.jsonl"
-TERMINAL = ("success", "error", "cancelled", "lost", "rejected")
+TERMINAL = ("success", "error", "cancelled", "removed", "lost", "rejected")
 _LOCK = threading.Lock()
 
 
@@ -48,6 +48,18 @@ def public_url(url: str) -> str:
 
 def record(prompt_id: str, **fields: Any) -> dict[str, Any]:
     """Append an update for ``prompt_id`` (merged over what is known); returns the merged record."""
+    merged = _merge(prompt_id, fields, create=True)
+    assert merged is not None
+    return merged
+
+
+def update(prompt_id: str, **fields: Any) -> dict[str, Any] | None:
+    """Like :func:`record`, for a prompt already journaled only: None (nothing written) for any other,
+    so what a command learns of a prompt sent from elsewhere never enters the journal."""
+    return _merge(prompt_id, fields, create=False)
+
+
+def _merge(prompt_id: str, fields: dict[str, Any], *, create: bool) -> dict[str, Any] | None:
     target = path()
     target.parent.mkdir(parents=True, exist_ok=True)
     with _LOCK:
@@ -55,7 +67,10 @@ def record(prompt_id: str, **fields: Any) -> dict[str, Any]:
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)  # released by close()
-            merged = {**(latest(prompt_id) or {}), **fields, "prompt_id": prompt_id, "updated_at": time.time()}
+            known = latest(prompt_id)
+            if known is None and not create:
+                return None
+            merged = {**(known or {}), **fields, "prompt_id": prompt_id, "updated_at": time.time()}
             _write_all(fd, (json.dumps(merged, default=str, separators=(",", ":")) + "\n").encode("utf-8"))
         finally:
             os.close(fd)
@@ -137,13 +152,26 @@ def rename(old_id: str, new_id: str, **fields: Any) -> dict[str, Any]:
     return merged
 
 
-def finish(prompt_id: str, status: str, *, elapsed: float | None = None, **fields: Any) -> dict[str, Any]:
-    """Record how a prompt ended. Seeing the same end again (``wait`` on a finished prompt) keeps
-    the first record's timing: the prompt did not run again."""
+def finish(prompt_id: str, status: str, *, elapsed: float | None = None, **fields: Any) -> dict[str, Any] | None:
+    """Record how a journaled prompt ended (None, and nothing written, for a prompt never journaled).
+    Seeing the same end again (``wait`` on a finished prompt) keeps the first record's timing: the
+    prompt did not run again."""
     known = latest(prompt_id) or {}
     if known.get("status") == status and known.get("finished_at"):
-        return record(prompt_id, **fields)
-    return record(prompt_id, status=status, finished_at=time.time(), elapsed=elapsed, **fields)
+        return update(prompt_id, **fields)
+    return update(prompt_id, status=status, finished_at=time.time(), elapsed=elapsed, **fields)
+
+
+def learn(prompt_id: str, status: str, **fields: Any) -> None:
+    """What a command (``status``, ``cancel``) learnt from the server about a journaled prompt: its row
+    follows when the status changed (running, or an end; a pending prompt stays ``queued``)."""
+    known = latest(prompt_id)
+    if known is None or known.get("status") == status or status not in (*TERMINAL, "running"):
+        return
+    if status in TERMINAL:
+        finish(prompt_id, status, **fields)
+    else:
+        update(prompt_id, status=status, **fields)
 
 
 def find(prompt_id: str) -> dict[str, Any] | None:

@@ -26,10 +26,20 @@ class JobState:
     #: Images that arrived only over the WebSocket (SaveImageWebsocket): OutputItems with ``data``.
     streamed: list[Any] = field(default_factory=list)
     server_status: str | None = None
+    #: While pending: the prompts running ahead of it. Should it vanish, a server that still knows one
+    #: of them did not restart: the prompt was removed from the queue (see :class:`~.follow.Follower`).
+    running_ahead: tuple[str, ...] = ()
 
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds it ran, when the server said when it started and ended."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return round(self.finished_at - self.started_at, 3)
 
 
 def probe(client: ComfyClient, prompt_id: str) -> JobState:
@@ -91,13 +101,15 @@ def from_job(job: dict[str, Any], status: str) -> JobState:
 
 
 def from_queue(queue: dict[str, Any], prompt_id: str) -> JobState:
-    if any(_item_id(item) == prompt_id for item in queue.get("queue_running") or []):
+    running = [_item_id(item) for item in queue.get("queue_running") or []]
+    if prompt_id in running:
         return JobState("running")
     pending = sorted((item for item in queue.get("queue_pending") or [] if isinstance(item, list) and item),
                      key=lambda item: item[0] if isinstance(item[0], (int, float)) else 0)
     for index, item in enumerate(pending):
         if _item_id(item) == prompt_id:
-            return JobState("pending", position=index + 1)
+            return JobState("pending", position=index + 1,
+                            running_ahead=tuple(i for i in running if isinstance(i, str)))
     return JobState("unknown")
 
 

@@ -1,8 +1,9 @@
 """``status``: where each prompt stands (queue position, running node and steps, verdict, outputs).
 
 The exit code is the worst of the prompts: 5 if any failed, else 4 if any was rejected, else 12 if
-any was lost, else 11 if any was cancelled, else 7 if any is unknown, else 0 (the codes a ``run`` of
-it exits with). One prompt gives one JSON object, several a list.
+any was lost, else 11 if any was cancelled or removed from the queue, else 7 if any is unknown, else 0
+(the codes a ``run`` of it exits with). One prompt gives one JSON object, several a list. What it learns
+of a journaled prompt (running, or how it ended) updates the prompt's journal record.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ VERDICTS = (("error", ExitCode.EXECUTION_FAILED, "execution_failed", "failed", "
             ("rejected", ExitCode.REJECTED, "rejected", "was rejected", "were rejected"),
             ("lost", ExitCode.LOST, "lost", "was lost by its server", "were lost by their server"),
             ("cancelled", ExitCode.CANCELLED, "cancelled", "was cancelled", "were cancelled"),
+            ("removed", ExitCode.CANCELLED, "cancelled", "was removed from the queue", "were removed from the queue"),
             ("not_found", ExitCode.NOT_FOUND, "not_found", "is unknown", "are unknown"))
 #: Temporary previews named in the text of ``status`` (``--json`` lists them all).
 PREVIEWS_SHOWN = 3
@@ -65,10 +67,12 @@ def _row(client: ComfyClient, prompt_id: str, record: dict[str, Any] | None) -> 
                                 details={"prompt_id": prompt_id})
         return {"prompt_id": prompt_id, "status": record["status"], "error": record.get("error"),
                 "source": "journal", "server": client.server_name}
+    error = describe_failure(state.error or {})["message"] if state.status == "error" else None
+    if record is not None:
+        journal.learn(prompt_id, state.status, error=error, elapsed=state.elapsed)
     return {"prompt_id": prompt_id, "status": state.status, "server": client.server_name,
             "server_status": state.server_status, "position": state.position, "progress": None,
-            "error": describe_failure(state.error or {})["message"] if state.status == "error" else None,
-            **_outputs(state.outputs), "source": "server"}
+            "error": error, **_outputs(state.outputs), "source": "server"}
 
 
 def _add_progress(client: ComfyClient, rows: list[dict[str, Any]]) -> None:
