@@ -78,8 +78,8 @@ class Backend:
     def credentials(self) -> dict[str, str]:
         """Headers that authenticate us to this server (HTTP and the WebSocket upgrade)."""
         headers: dict[str, str] = {}
-        extra = self.server.get("headers") or {}
-        headers.update({str(k): str(v) for k, v in dict(extra).items()})
+        extra = CORE_SERVER_SETTINGS["headers"].value_of(self.server) or {}  # JSON from the environment too
+        headers.update({str(k): str(v) for k, v in extra.items()})
         token = self.server.get("token")
         username = self.server.get("username")
         if token:
@@ -105,7 +105,7 @@ class Backend:
         if self.server.get("username"):
             return f"basic auth as {self.server.get('username')!r}"
         if self.server.get("headers"):
-            return "custom headers " + ", ".join(sorted(dict(self.server.get("headers"))))
+            return "custom headers " + ", ".join(sorted(CORE_SERVER_SETTINGS["headers"].value_of(self.server)))
         return "no credentials"
 
     def _settings_hint(self, hint: str) -> str:

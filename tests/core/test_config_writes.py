@@ -146,3 +146,16 @@ def test_setting_checks() -> None:
         secret.coerce("hunter2x")
     assert "hunter2x" not in str(raised.value) and "pin must be digits" in str(raised.value)
     assert Setting("plain", str) == Setting("plain", str, check=None)  # the constructor stays compatible
+
+
+def test_server_settings_from_the_environment_are_read_through_their_setting(run_cli: CliRunner, config_path: Path,
+                                                                             fake_comfy) -> None:
+    write(config_path, LOCAL.replace("http://127.0.0.1:8188", fake_comfy.url))
+    headers = {"COMFYUI_SKILL_SERVER_LOCAL_HEADERS": '{"X-Proxy-Token": "pt-12345678"}'}
+    assert run_cli("server", "stats", "--json", env=headers).exit_code == 0
+    assert fake_comfy.requests[-1].headers.get("X-Proxy-Token") == "pt-12345678"
+    broken = run_cli("server", "stats", "--json", env={"COMFYUI_SKILL_SERVER_LOCAL_HEADERS": "pt-12345678"})
+    assert broken.exit_code == 10 and "servers.local.headers takes a JSON dict" in broken.stdout
+    assert "pt-12345678" not in broken.stdout + broken.stderr
+    insecure = run_cli("server", "stats", "--json", env={"COMFYUI_SKILL_SERVER_LOCAL_INSECURE": "false"})
+    assert insecure.exit_code == 0 and "TLS certificate checks are OFF" not in insecure.stderr
