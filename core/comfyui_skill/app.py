@@ -253,9 +253,9 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         config = Config(config_path(invocation.config, env))
         if host is None:
             host = load_plugins(invocation, config=config, stderr=stderr, environ=env)
-        plugins = host
-        config.check_against(lambda: [provided.item for provided in plugins.settings()],
-                             lambda: plugins.server_kinds().keys())
+        loaded = host  # what every write of the config file is checked against (see Config.edit)
+        config.check_against(lambda: [provided.item for provided in loaded.settings()],
+                             lambda: loaded.server_kinds().keys())
         # Not certain which word is the command (an abbreviated option before it may have taken
         # it as a value): configure every command, as argparse will decide.
         configure = invocation.command if invocation.certain or invocation.command is None else True

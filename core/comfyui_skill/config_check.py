@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from .config import SERVER_NAME_RULE, default_server_problem, server_name_problem, url_problem
+from .config import DEFAULT_SERVER_NAME, SERVER_NAME_RULE, default_server_problem, server_name_problem, url_problem
 from .extension import Setting
 
 
@@ -33,8 +33,6 @@ def problems(data: Mapping[str, Any], settings: Iterable[Setting], kinds: Collec
             found.extend(_server_problems(str(name), table, server_settings, kinds))
     default = data.get("default_server")
     if default is not None:
-        from .config import DEFAULT_SERVER_NAME
-
         tables = servers if isinstance(servers, Mapping) else {DEFAULT_SERVER_NAME: {}}
         found.extend(p for p in [default_server_problem(default, tables)] if p)
     for setting in settings:

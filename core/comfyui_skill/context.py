@@ -197,9 +197,9 @@ class Context:
         declared = next((p.item for p in self.plugins.settings() if p.item.scope == "global" and p.item.key == key),
                         None)
         if declared is not None and declared.env and declared.env in self.environ:
-            raw, source = self.environ[declared.env], f"${declared.env}"
+            raw, source, fix = self.environ[declared.env], f"${declared.env}", f"fix or unset ${declared.env}"
         else:
-            raw, source = self.config.get(key), str(self.config.path)
+            raw, source, fix = self.config.get(key), str(self.config.path), f"'comfyui-skill config set {key} VALUE'"
         if raw is None:
             return default
         if declared is None:
@@ -207,8 +207,7 @@ class Context:
         try:
             return declared.coerce(raw)
         except ValueError as exc:
-            raise ConfigError(f"{source}: {exc}", hint=f"fix it, e.g. with 'comfyui-skill config set {key} VALUE'") \
-                from None
+            raise ConfigError(f"{source}: {exc}", hint=fix) from None
 
 
 def one_off_server(url: str, kind: str | None = None) -> ServerConfig:
