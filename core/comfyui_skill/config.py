@@ -211,8 +211,8 @@ class Config:
         if not name and not env.get("COMFYUI_SKILL_SERVER") and self.data.get("default_server") is not None:
             problem = default_server_problem(self.data["default_server"], tables)
             if problem:
-                raise ConfigError(f"{self.path}: {problem}",
-                                  hint="choose one with 'comfyui-skill server use NAME', or give --server NAME")
+                raise ConfigError(f"{self.path}: {problem}", hint=did_you_mean(str(self.data["default_server"]), tables)
+                                  or "choose one with 'comfyui-skill server use NAME', or give --server NAME")
         name = name or self.default_server_name(env)
         if name not in tables:
             known = ", ".join(sorted(tables)) or "none"
