@@ -92,7 +92,8 @@ def _wait_in_background(run_cli, fake, in_background, prompt_id: str) -> dict:
     outcome: dict = {}
     polls = _queue_polls(fake)
     in_background(lambda: outcome.update(result=run_cli("wait", prompt_id, "--json", server=fake)))
-    wait_for(lambda: _queue_polls(fake) >= polls + 2, "wait to have seen the prompt in the queue")
+    # the third look at the queue comes after wait has read the answer to one (it looks one at a time)
+    wait_for(lambda: _queue_polls(fake) >= polls + 3, "wait to have seen the prompt in the queue")
     return outcome
 
 
@@ -109,7 +110,7 @@ def test_a_prompt_another_client_removes_from_the_queue_is_reported_removed(
     _blocker, ours = _held_blocker_and_pending_prompt(run_cli, fake_comfy, workflow_file)
     outcome = _wait_in_background(run_cli, fake_comfy, in_background, ours)
     _post(fake_comfy, "/queue", {"clear": True})
-    wait_for(lambda: "result" in outcome, "wait to end")
+    wait_for(lambda: "result" in outcome, "wait to end", patience=60)  # three looks, 3 s apart on a socket
     result = outcome["result"]
     assert result.exit_code == 11, result.stdout
     error = result.json()["error"]
@@ -126,7 +127,7 @@ def test_a_pending_prompt_a_restart_forgets_is_lost_not_removed(
     outcome = _wait_in_background(run_cli, fake_comfy, in_background, ours)
     fake_comfy.faults.hold_execution = False
     fake_comfy.restart(lose_queue=True)
-    wait_for(lambda: "result" in outcome, "wait to end")
+    wait_for(lambda: "result" in outcome, "wait to end", patience=60)  # three looks, 3 s apart on a socket
     result = outcome["result"]
     assert result.exit_code == 12, result.stdout
     assert journal_lines()[-1] == {**journal_lines()[-1], "prompt_id": ours, "status": "lost"}
