@@ -8,6 +8,15 @@ from collections.abc import Iterable
 
 from comfyui_skill import Command, ServerKind, Setting, hookimpl
 
+#: The settings of a comfy-api server, declared once: ``config set`` and the readers check them alike.
+SURFACE = Setting("surface", str, "auto", "Which Comfy API v2 surface serves a comfy-api server: cloud, deployment "
+                  "or self-hosted (auto: told by the host name).", scope="server",
+                  choices=("auto", "cloud", "deployment", "self-hosted"))
+COMFYUI_URL = Setting("comfyui_url", str, None, "URL of the ComfyUI behind a self-hosted comfy-api-proxy: its node "
+                      "catalog (object_info) serves editor workflows, named parameters and the paid-node check.",
+                      scope="server", check=lambda url: None if url.startswith(("http://", "https://"))
+                      else "must start with http:// or https://")
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="deployment_command", metavar="SUBCOMMAND")
@@ -40,9 +49,4 @@ def comfyui_skill_server_kinds() -> Iterable[ServerKind]:
 
 @hookimpl
 def comfyui_skill_settings() -> Iterable[Setting]:
-    return [Setting("surface", str, "auto", "Which Comfy API v2 surface serves a comfy-api server: cloud, "
-                    "deployment or self-hosted (auto: told by the host name).", scope="server",
-                    choices=("auto", "cloud", "deployment", "self-hosted")),
-            Setting("comfyui_url", str, None, "URL of the ComfyUI behind a self-hosted comfy-api-proxy: its node "
-                    "catalog (object_info) serves editor workflows, named parameters and the paid-node check.",
-                    scope="server")]
+    return [SURFACE, COMFYUI_URL]

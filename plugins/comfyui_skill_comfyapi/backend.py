@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from comfyui_skill import Backend, ComfyClient
 
+from . import SURFACE
+
 #: Environment variables holding a comfy.org API key, tried after the server's own settings.
 KEY_VARIABLES = ("COMFYUI_SKILL_API_KEY", "COMFY_API_KEY")
 CLOUD_HOST = "cloud.comfy.org"
@@ -49,8 +51,8 @@ class ComfyApiBackend(Backend):
     @property
     def surface(self) -> str:
         """The ``surface`` setting, else what the host says (a custom domain may need the setting)."""
-        chosen = self.server.get("surface")
-        return chosen if chosen in SURFACES else surface_of(self.base_url)
+        chosen = SURFACE.value_of(self.server)
+        return chosen if chosen in SURFACES else surface_of(self.base_url)  # "auto"
 
     @property
     def surface_name(self) -> str:

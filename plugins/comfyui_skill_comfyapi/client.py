@@ -30,7 +30,7 @@ from urllib.parse import quote, urljoin
 from comfyui_skill import (CliError, ComfyClient, NotFoundError, PaymentRequired, RejectedError, ServerError,
                            UnreachableError, UnsupportedError, UsageError, new_prompt_id)
 
-from . import assets
+from . import COMFYUI_URL, assets
 from .backend import ComfyApiBackend
 from .events import JobEvents
 
@@ -119,7 +119,7 @@ class ComfyApiClient(ComfyClient):
         """The node catalog, where one can be had: Comfy Cloud serves it on its ComfyUI-compatible
         route with the same key; a self-hosted proxy's ComfyUI may be named by ``comfyui_url``."""
         surface = self.backend.surface
-        catalog_url = self.backend.server.get("comfyui_url")
+        catalog_url = COMFYUI_URL.value_of(self.backend.server)
         if surface == "cloud":
             key = self.backend.api_key()[0]
             url, credentials = f"{self.backend.base_url}/api/object_info", ({"X-API-Key": key} if key else {})

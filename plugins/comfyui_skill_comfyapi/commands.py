@@ -18,13 +18,13 @@ def add_deployment(ctx: Context, args: argparse.Namespace) -> Result:
     if not _DEPLOYMENT_ID.fullmatch(deployment):
         raise UsageError(f"{args.deployment_id!r} is not a deployment id (letters, digits and '-', as in "
                          "https://ID.run.comfy.app)")
-    if ctx.config.get(f"servers.{name}") is not None and not args.deployment_force:
+    if ctx.config.get(("servers", name)) is not None and not args.deployment_force:
         raise UsageError(f"a server named {name!r} already exists", hint="choose another name, or replace it with --force")
     table = {"url": deployment_url(deployment), "kind": "comfy-api"}
     if args.deployment_key_stdin:
         table["api_key"] = ctx.read_secret("API key")
-    make_server(name, table)  # the name and URL are checked before anything is written
-    ctx.config.set_value(f"servers.{name}", table, private="api_key" in table)
+    make_server(name, table)  # the URL's own message, before the write checks the whole file (the name too)
+    ctx.config.set_value(("servers", name), table, private="api_key" in table)
     if args.deployment_default:
         ctx.config.set_value("default_server", name)
     key = f", key {mask(table['api_key'])}" if "api_key" in table else " (key: COMFY_API_KEY, or --key-stdin)"

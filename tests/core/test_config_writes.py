@@ -35,8 +35,11 @@ def test_a_server_name_with_a_dot_is_refused_before_anything_is_written(run_cli:
     assert "[servers.Good_name-2]" in config_path.read_text()
 
 
-def test_cloud_login_checks_the_name_the_same_way(run_cli: CliRunner, config_path: Path) -> None:
-    result = run_cli("cloud", "login", "my.cloud", input="key-0123456789\n")
+@pytest.mark.parametrize("command", [("cloud", "login", "my.cloud"), ("deployment", "add", "my.cloud", "abc123",
+                                                                      "--key-stdin")])
+def test_every_command_adding_a_server_checks_its_name(run_cli: CliRunner, config_path: Path,
+                                                       command: tuple[str, ...]) -> None:
+    result = run_cli(*command, input="key-0123456789\n")
     assert result.exit_code == 10 and "server name 'my.cloud' is not valid" in result.stderr
     assert "key-0123456789" not in result.stderr + result.stdout
     assert not config_path.exists()
@@ -51,11 +54,12 @@ def test_default_server_must_name_a_configured_server(run_cli: CliRunner, config
     assert run_cli("server", "show", "--json").json()["data"]["name"] == "local"
 
 
-def test_a_url_a_reader_refuses_is_refused_by_config_set(run_cli: CliRunner, config_path: Path) -> None:
+@pytest.mark.parametrize("key", ["url", "comfyui_url"])
+def test_a_url_a_reader_refuses_is_refused_by_config_set(run_cli: CliRunner, config_path: Path, key: str) -> None:
     write(config_path, LOCAL)
-    result = run_cli("config", "set", "servers.local.url", "ftp://x")
+    result = run_cli("config", "set", f"servers.local.{key}", "ftp://x")
     assert result.exit_code == 2
-    assert "servers.local.url must start with http:// or https://" in result.stderr
+    assert f"servers.local.{key} must start with http:// or https://" in result.stderr
     assert config_path.read_text() == LOCAL
     assert run_cli("server", "list").exit_code == 0
 
