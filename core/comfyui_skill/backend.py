@@ -75,11 +75,15 @@ class Backend:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)
         return url
 
+    def custom_headers(self) -> dict[str, str]:
+        """The server's ``headers`` setting (a table in the file, JSON in the environment), checked as
+        ``config set`` checks it: every kind sends them with its own credentials."""
+        extra = CORE_SERVER_SETTINGS["headers"].value_of(self.server) or {}
+        return {str(k): str(v) for k, v in extra.items()}
+
     def credentials(self) -> dict[str, str]:
         """Headers that authenticate us to this server (HTTP and the WebSocket upgrade)."""
-        headers: dict[str, str] = {}
-        extra = CORE_SERVER_SETTINGS["headers"].value_of(self.server) or {}  # JSON from the environment too
-        headers.update({str(k): str(v) for k, v in extra.items()})
+        headers = self.custom_headers()
         token = self.server.get("token")
         username = self.server.get("username")
         if token:
@@ -105,7 +109,7 @@ class Backend:
         if self.server.get("username"):
             return f"basic auth as {self.server.get('username')!r}"
         if self.server.get("headers"):
-            return "custom headers " + ", ".join(sorted(CORE_SERVER_SETTINGS["headers"].value_of(self.server)))
+            return "custom headers " + ", ".join(sorted(self.custom_headers()))
         return "no credentials"
 
     def _settings_hint(self, hint: str) -> str:

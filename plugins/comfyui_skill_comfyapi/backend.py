@@ -79,7 +79,7 @@ class ComfyApiBackend(Backend):
         return super().credential_summary() if self.api_key()[0] else "no API key"
 
     def credentials(self) -> dict[str, str]:
-        headers = {str(k): str(v) for k, v in dict(self.server.get("headers") or {}).items()}
+        headers = self.custom_headers()
         key, _source = self.api_key()
         if key:
             headers["Authorization"] = f"Bearer {key}"

@@ -146,3 +146,11 @@ def test_named_parameters_on_cloud_use_its_node_catalog(run_cli, proxy, fake_com
         assert submitted["workflow"]["1"]["inputs"]["width"] == 40
         catalog_reads = [r for r in cloud.requests if r.path == "/api/object_info"]
         assert catalog_reads and all(r.headers.get("X-API-Key") == cloud.api_key for r in catalog_reads)
+
+
+def test_the_headers_setting_reaches_a_deployment_from_the_environment_too(run_deployment, surface) -> None:
+    traced = run_deployment("--json", "server", "status", env={"COMFYUI_SKILL_SERVER_DEP_HEADERS": '{"X-Trace": "t-1"}'})
+    assert traced.exit_code == 0, traced.stdout
+    assert ("X-Trace", "t-1") in headers_sent(surface.requests)
+    broken = run_deployment("--json", "server", "status", env={"COMFYUI_SKILL_SERVER_DEP_HEADERS": "t-2"})
+    assert broken.exit_code == 10 and "servers.dep.headers takes a JSON dict" in broken.stdout
