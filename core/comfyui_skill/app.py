@@ -254,8 +254,7 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         if host is None:
             host = load_plugins(invocation, config=config, stderr=stderr, environ=env)
         loaded = host  # what every write of the config file is checked against (see Config.edit)
-        config.check_against(lambda: [provided.item for provided in loaded.settings()],
-                             lambda: loaded.server_kinds().keys())
+        config.check_against(lambda: [provided.item for provided in loaded.settings()], loaded.kind_providers)
         # Not certain which word is the command (an abbreviated option before it may have taken
         # it as a value): configure every command, as argparse will decide.
         configure = invocation.command if invocation.certain or invocation.command is None else True

@@ -143,12 +143,13 @@ class Config:
         self.file = os.fspath(path)
         self._data: dict[str, Any] | None = None
         self._settings: Callable[[], Iterable[Setting]] = lambda: (*GLOBAL_SETTINGS, *SERVER_SETTINGS)
-        self._kinds: Callable[[], Collection[str] | None] = lambda: None
+        self._kinds: Callable[[], Mapping[str, Collection[str]] | None] = lambda: None
 
     def check_against(self, settings: Callable[[], Iterable[Setting]],
-                      kinds: Callable[[], Collection[str]]) -> None:
+                      kinds: Callable[[], Mapping[str, Collection[str]]]) -> None:
         """Check edits against the settings and server kinds the loaded plugins declare (asked for
-        only when a command writes the file); until this is called, against the core's own settings."""
+        only when a command writes the file); until this is called, against the core's own settings.
+        ``kinds`` maps each server kind to the names its plugin can be disabled by (``plugins.disabled``)."""
         self._settings, self._kinds = settings, kinds
 
     @property

@@ -17,11 +17,16 @@ from .config import DEFAULT_SERVER_NAME, SERVER_NAME_RULE, default_server_proble
 from .extension import Setting
 
 
-def problems(data: Mapping[str, Any], settings: Iterable[Setting], kinds: Collection[str] | None) -> list[str]:
-    """Everything wrong with ``data`` (a parsed config file). ``kinds``: the known server kinds (None:
-    not checked)."""
+def problems(data: Mapping[str, Any], settings: Iterable[Setting],
+             kinds: Mapping[str, Collection[str]] | None) -> list[str]:
+    """Everything wrong with ``data`` (a parsed config file). ``kinds``: the known server kinds, each
+    with the names its plugin can be disabled by (None: kinds are not checked); a kind whose plugin
+    ``data`` disables is unknown to the next command."""
     settings = list(settings)
     found: list[str] = []
+    disabled = _dotted(data, "plugins.disabled")
+    disabled = {str(name) for name in disabled} if isinstance(disabled, list) else set()
+    gone = {kind: sorted(set(names) & disabled)[0] for kind, names in (kinds or {}).items() if set(names) & disabled}
     servers = data.get("servers")
     if servers is not None:
         if not isinstance(servers, Mapping) or not all(isinstance(t, Mapping) for t in servers.values()):
@@ -30,7 +35,7 @@ def problems(data: Mapping[str, Any], settings: Iterable[Setting], kinds: Collec
             found.append("no server is left in [servers] (add another before removing the last one)")
         server_settings = [s for s in settings if s.scope == "server"]
         for name, table in servers.items():
-            found.extend(_server_problems(str(name), table, server_settings, kinds))
+            found.extend(_server_problems(str(name), table, server_settings, kinds, gone))
     default = data.get("default_server")
     if default is not None:
         tables = servers if isinstance(servers, Mapping) else {DEFAULT_SERVER_NAME: {}}
@@ -44,7 +49,7 @@ def problems(data: Mapping[str, Any], settings: Iterable[Setting], kinds: Collec
 
 
 def _server_problems(name: str, table: Mapping[str, Any], settings: list[Setting],
-                     kinds: Collection[str] | None) -> list[str]:
+                     kinds: Mapping[str, Collection[str]] | None, gone: Mapping[str, str]) -> list[str]:
     found = []
     naming = server_name_problem(name)
     if naming:
@@ -56,7 +61,10 @@ def _server_problems(name: str, table: Mapping[str, Any], settings: list[Setting
         if setting.key != "url" and table.get(setting.key) is not None:
             found.extend(_value_problem(setting, table[setting.key], f"servers.{name}."))
     kind = table.get("kind") or "local"
-    if kinds is not None and kind not in kinds:
+    if kind in gone:
+        found.append(f"server {name!r} is of kind {kind!r}, which only plugin {gone[kind]!r} provides: remove the "
+                     "server (or change its kind) before disabling the plugin")
+    elif kinds is not None and kind not in kinds:
         found.append(f"servers.{name}.kind {kind!r} is not a known server kind (known: {', '.join(sorted(kinds))})")
     return found
 

@@ -248,6 +248,14 @@ class PluginHost:
     def server_kinds(self) -> dict[str, Provided]:
         return self.registry("comfyui_skill_server_kinds", ServerKind, "server kind")
 
+    def kind_providers(self) -> dict[str, frozenset[str]]:
+        """Each server kind, with the names (plugin, distribution) disabling its plugin would go by."""
+        def names(plugin: str) -> frozenset[str]:
+            record = self.records.get(plugin)
+            return frozenset(name for name in (plugin, record and record.distribution) if name)
+
+        return {kind: names(provided.plugin) for kind, provided in self.server_kinds().items()}
+
     def mcp_tools(self) -> dict[str, Provided]:
         """The MCP tools of every plugin, by name (an invalid or clashing one is reported and skipped)."""
         if "comfyui_skill_mcp_tools" not in self._registries:

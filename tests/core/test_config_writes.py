@@ -163,3 +163,18 @@ def test_server_settings_from_the_environment_are_read_through_their_setting(run
     assert "pt-12345678" not in broken.stdout + broken.stderr
     insecure = run_cli("server", "stats", "--json", env={"COMFYUI_SKILL_SERVER_LOCAL_INSECURE": "false"})
     assert insecure.exit_code == 0 and "TLS certificate checks are OFF" not in insecure.stderr
+
+
+def test_a_plugin_providing_the_kind_of_a_configured_server_cannot_be_disabled(run_cli: CliRunner,
+                                                                               config_path: Path) -> None:
+    assert run_cli("cloud", "login", "cl", input="key-0123456789\n").exit_code == 0
+    before = config_path.read_text()
+    for plugin, server in (("cloud", "cl"), ("local", "local")):
+        refused = run_cli("plugins", "disable", plugin)
+        assert refused.exit_code == 10, refused.stderr
+        assert f"server {server!r} is of kind {plugin!r}, which only plugin {plugin!r} provides" in refused.stderr
+    assert config_path.read_text() == before
+    assert run_cli("plugins", "disable", "comfy-api").exit_code == 0  # no comfy-api server here
+    assert run_cli("server", "remove", "cl").exit_code == 0
+    assert run_cli("plugins", "disable", "cloud").exit_code == 0
+    assert run_cli("server", "list").exit_code == 0
