@@ -50,10 +50,13 @@ def server_name_problem(name: str) -> str | None:
 
 
 def default_server_problem(name: Any, tables: Mapping[str, Any]) -> str | None:
-    """What is wrong with ``default_server = name`` given the configured servers (None: nothing)."""
+    """What is wrong with ``default_server = name`` given the configured servers (None: nothing), with
+    the configured name it may have meant."""
     if isinstance(name, str) and name in tables:
         return None
-    return f"default_server {name!r} is not a configured server (configured: {', '.join(sorted(tables)) or 'none'})"
+    meant = did_you_mean(str(name), tables)
+    return (f"default_server {name!r} is not a configured server (configured: {', '.join(sorted(tables)) or 'none'})"
+            + (f"; {meant}" if meant else ""))
 
 
 #: Keys every server table understands, whatever its kind.
@@ -212,8 +215,8 @@ class Config:
         if not name and not env.get("COMFYUI_SKILL_SERVER") and self.data.get("default_server") is not None:
             problem = default_server_problem(self.data["default_server"], tables)
             if problem:
-                raise ConfigError(f"{self.path}: {problem}", hint=did_you_mean(str(self.data["default_server"]), tables)
-                                  or "choose one with 'comfyui-skill server use NAME', or give --server NAME")
+                raise ConfigError(f"{self.path}: {problem}",
+                                  hint="choose one with 'comfyui-skill server use NAME', or give --server NAME")
         name = name or self.default_server_name(env)
         if name not in tables:
             known = ", ".join(sorted(tables)) or "none"

@@ -50,7 +50,10 @@ def test_default_server_must_name_a_configured_server(run_cli: CliRunner, config
     result = run_cli("config", "set", "default_server", "nosuch")
     assert result.exit_code == 10
     assert "default_server 'nosuch' is not a configured server (configured: local)" in result.stderr
+    assert "did you mean" not in result.stderr
     assert config_path.read_text() == LOCAL
+    typo = run_cli("config", "set", "default_server", "locl")
+    assert typo.exit_code == 10 and "(configured: local); did you mean 'local'?" in typo.stderr
     assert run_cli("server", "show", "--json").json()["data"]["name"] == "local"
 
 
@@ -115,6 +118,10 @@ def test_a_problem_the_file_already_had_blocks_neither_other_writes_nor_its_repa
     write(config_path, 'default_server = "gone"\n' + LOCAL)
     broken = run_cli("server", "show")
     assert broken.exit_code == 10 and "default_server 'gone' is not a configured server" in broken.stderr
+    assert "server use NAME" in broken.stderr
+    write(config_path, 'default_server = "locl"\n' + LOCAL)
+    assert "did you mean 'local'?" in run_cli("server", "show").stderr
+    write(config_path, 'default_server = "gone"\n' + LOCAL)
     assert run_cli("config", "set", "servers.local.read_timeout", "30").exit_code == 0
     assert run_cli("server", "add", "gone", "http://10.0.0.9:8188").exit_code == 0
     assert run_cli("server", "show", "--json").json()["data"]["name"] == "gone"
