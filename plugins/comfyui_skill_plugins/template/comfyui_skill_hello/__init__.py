@@ -43,10 +43,11 @@ def comfyui_skill_commands() -> Iterable[Command]:
 
 @hookimpl
 def comfyui_skill_settings() -> Iterable[Setting]:
-    """Configuration keys: shown by ``config list``, validated by ``config set``."""
+    """Configuration keys: shown by ``config list``, validated by ``config set`` (type, ``choices`` and
+    ``check``) exactly as ``ctx.setting()`` validates them when the command reads them."""
     return [
         Setting("hello.greeting", str, default="world", help="whom 'hello greet' greets by default",
-                env="COMFYUI_SKILL_HELLO_GREETING"),
+                env="COMFYUI_SKILL_HELLO_GREETING", check=lambda who: None if who.strip() else "must name someone"),
         # >>> only:backend
         # A per-server key ([servers.NAME] proxy_token), masked in listings: set it with
         # 'comfyui-skill config set servers.NAME.proxy_token --stdin'.

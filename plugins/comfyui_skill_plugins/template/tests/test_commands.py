@@ -32,6 +32,13 @@ def test_greet_uses_the_setting(run_cli) -> None:
     assert configured.stdout.strip() == "hi, team"
 
 
+def test_a_blank_greeting_is_refused_when_set_and_when_read(run_cli) -> None:
+    refused = run_cli("config", "set", "hello.greeting", " ")
+    assert refused.exit_code == 2 and "hello.greeting must name someone" in refused.stderr
+    from_environment = run_cli("hello", "greet", env={"COMFYUI_SKILL_HELLO_GREETING": " "})
+    assert from_environment.exit_code == 10 and "hello.greeting must name someone" in from_environment.stderr
+
+
 def test_the_mcp_tool_is_offered(run_cli) -> None:
     tools = {tool["name"]: tool for tool in run_cli("mcp", "tools", "--json").json()["data"]}
     assert tools["hello_greet"]["plugin"] == "hello"
