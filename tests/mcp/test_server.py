@@ -32,6 +32,20 @@ async def test_lists_every_builtin_tool_with_a_schema(serve) -> None:
     assert all(tool.description for tool in tools.values())
 
 
+async def test_every_builtin_schema_is_valid_and_describes_each_argument(serve) -> None:
+    import jsonschema
+
+    async with serve(*SERVE) as session:
+        tools = (await session.list_tools()).tools
+    for tool in tools:
+        schema = tool.input_schema
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+        assert schema["type"] == "object" and schema["additionalProperties"] is False, tool.name
+        undescribed = [name for name, spec in schema["properties"].items() if not spec.get("description")]
+        assert undescribed == [], f"{tool.name}: arguments without a description for the model: {undescribed}"
+        assert set(schema.get("required", ())) <= set(schema["properties"]), tool.name
+
+
 async def test_run_workflow_returns_the_saved_files_and_a_thumbnail(serve, tmp_path) -> None:
     graph = json.loads(W1_PATH.read_text())
     graph["1"]["inputs"].update(width=1024, height=600)
