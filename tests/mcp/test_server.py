@@ -62,3 +62,24 @@ async def test_run_workflow_returns_the_saved_files_and_a_thumbnail(serve, tmp_p
     assert link.uri == Path(path).as_uri() and link.mime_type == "image/png"
     with Image.open(io.BytesIO(base64.b64decode(image.data))) as thumbnail:
         assert (image.mime_type, thumbnail.size) == ("image/png", (512, 300))
+
+
+SDK_MODULES = ("mcp", "mcp_types", "anyio", "pydantic", "jsonschema", "uvicorn", "starlette", "PIL")
+
+
+def test_no_other_command_imports_the_sdk(cli_env, fake_comfy, tmp_path) -> None:
+    """Neither --help nor the other commands (not even 'mcp tools', or a run) load the SDK or its stack."""
+    import os
+    import subprocess
+    import sys
+
+    commands = [["--help"], ["mcp", "--help"], ["mcp", "tools", "--json"], ["server", "list", "--json"],
+                ["describe", "--json"], ["--url", fake_comfy.url, "run", str(W1_PATH), "-o", str(tmp_path), "--json"]]
+    code = ("import sys; from comfyui_skill.cli import main\n"
+            f"for argv in {commands!r}:\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({SDK_MODULES!r})), file=sys.stderr)")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFYUI_SKILL_")}, **cli_env}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert '"status": "success"' in result.stdout, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
