@@ -35,14 +35,22 @@ def wait_listening(port: int, process: subprocess.Popen, seconds: float = 30) ->
     raise AssertionError(f"nothing listens on port {port} after {seconds} s")
 
 
-@pytest.fixture
-def http_server(cli_env, fake_comfy, tmp_path) -> Iterator[str]:
+@pytest.fixture(params=["environment", "stdin"])
+def http_server(request, cli_env, fake_comfy, tmp_path) -> Iterator[str]:
+    """A server on a free loopback port whose token comes from $COMFYUI_SKILL_MCP_TOKEN or --token-stdin."""
     port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFYUI_SKILL_")}, **cli_env,
-           "COMFYUI_SKILL_MCP_TOKEN": TOKEN}
-    process = subprocess.Popen([EXECUTABLE, "--url", fake_comfy.url, "mcp", "serve", "--http", f"127.0.0.1:{port}"],
-                               env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFYUI_SKILL_")}, **cli_env}
+    command = [EXECUTABLE, "--url", fake_comfy.url, "mcp", "serve", "--http", f"127.0.0.1:{port}"]
+    stdin = tmp_path / "stdin"
+    if request.param == "stdin":
+        command.append("--token-stdin")
+        stdin.write_text(f"{TOKEN}\n")
+    else:
+        env["COMFYUI_SKILL_MCP_TOKEN"] = TOKEN
+        stdin.write_text("")
+    with stdin.open() as given:
+        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdin=given, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
     try:
         wait_listening(port, process)
         yield f"http://127.0.0.1:{port}/mcp"
@@ -68,3 +76,10 @@ async def test_http_clients_need_the_token(http_server) -> None:
                 queue = await session.call_tool("queue", {})
     assert "run_workflow" in tools
     assert queue.structured_content["data"] == {"queue_running": [], "queue_pending": []}
+
+
+def test_the_token_comes_with_http_only(run_cli) -> None:
+    stdio = run_cli("mcp", "serve", "--token-stdin", "--json", input=f"{TOKEN}\n")
+    assert stdio.exit_code == 2 and stdio.json()["error"]["message"].startswith("--token-stdin goes with --http")
+    empty = run_cli("mcp", "serve", "--http", "0.0.0.0:8765", "--token-stdin", "--json", input="\n")
+    assert empty.exit_code == 2 and empty.json()["error"]["message"] == "no token given on standard input"
