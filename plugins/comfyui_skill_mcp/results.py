@@ -2,9 +2,10 @@
 
 ``structuredContent`` is the document ``--json`` prints (``{"schema", "ok", "command", "data",
 "error"}``), also given as JSON text; an error is a tool error (``isError``) whose first text says
-its code, message and hint. Every saved file comes back as a resource link (``file://``); a saved
-image also as image content: a thumbnail (at most :data:`THUMBNAIL_SIDE` pixels a side, at most
-:data:`INLINE_IMAGE_BYTES`). Secrets are redacted from all of it.
+its code, message and hint. Every saved file comes back as a resource link (``file://``); the first
+:data:`MAX_THUMBNAILS` saved images also as image content: a thumbnail (at most :data:`THUMBNAIL_SIDE`
+pixels a side, at most :data:`INLINE_IMAGE_BYTES`), so that a large batch does not flood the model's
+context. Secrets are redacted from all of it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from comfyui_skill import CliError, Result, envelope, redact
 #: The longest side of the thumbnails of saved images, in pixels, and the most bytes one may take.
 THUMBNAIL_SIDE = 512
 INLINE_IMAGE_BYTES = 512 * 1024
+#: The most thumbnails one result carries; the other images come back as resource links only.
+MAX_THUMBNAILS = 8
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
                ".gif": "image/gif"}
 MEDIA_TYPES = {**IMAGE_TYPES, ".mp4": "video/mp4", ".webm": "video/webm", ".wav": "audio/wav",
@@ -49,15 +52,17 @@ def tool_result(name: str, result: Result, *, notes: str = "", secrets: Iterable
 
 
 def _media(data: Any) -> Iterator[Any]:
+    thumbnails = 0
     for path in _saved_paths(data):
         suffix = path.suffix.lower()
         try:
             size = path.stat().st_size
         except OSError:
             continue
-        if suffix in IMAGE_TYPES:
+        if suffix in IMAGE_TYPES and thumbnails < MAX_THUMBNAILS:
             image = thumbnail(path)
             if image is not None:
+                thumbnails += 1
                 yield types.ImageContent(type="image", data=base64.b64encode(image).decode("ascii"),
                                          mime_type="image/png")
         yield types.ResourceLink(type="resource_link", name=path.name, uri=path.as_uri(), size=size,

@@ -64,6 +64,19 @@ async def test_run_workflow_returns_the_saved_files_and_a_thumbnail(serve, tmp_p
         assert (image.mime_type, thumbnail.size) == ("image/png", (512, 300))
 
 
+
+async def test_a_large_batch_brings_a_few_thumbnails_and_a_link_to_every_file(serve, tmp_path) -> None:
+    from comfyui_skill_mcp.results import MAX_THUMBNAILS
+
+    graph = json.loads(W1_PATH.read_text())
+    graph["1"]["inputs"]["batch_size"] = MAX_THUMBNAILS + 4
+    async with serve(*SERVE) as session:
+        result = await session.call_tool("run_workflow", {"workflow": graph, "output_dir": str(tmp_path / "out")})
+    paths = [item["path"] for item in structured(result)["data"]["outputs"]]
+    assert len(paths) == MAX_THUMBNAILS + 4
+    assert [item.uri for item in result.content if item.type == "resource_link"] == [Path(p).as_uri() for p in paths]
+    assert len([item for item in result.content if item.type == "image"]) == MAX_THUMBNAILS
+
 SDK_MODULES = ("mcp", "mcp_types", "anyio", "pydantic", "jsonschema", "uvicorn", "starlette", "PIL")
 
 
