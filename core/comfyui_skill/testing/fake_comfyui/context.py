@@ -28,6 +28,8 @@ class Config:
 
     exec_delay: float = 0.0
     progress_steps_delay: float = 0.01
+    sampler_previews: list[bytes] | None = None
+    preview_metadata: bool = True
     max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE
     require_token: str | None = None
     api_prefix_only: bool = False

@@ -230,7 +230,8 @@ class PromptRun:
             await self._tick(node_id, value, maximum, preview)
 
         call = NodeCall(node_id, class_type, inputs, self.ctx.catalog.output_types(class_type), self.prompt,
-                        self.item.extra_data.get("extra_pnginfo"), self.ctx.dirs, progress)
+                        self.item.extra_data.get("extra_pnginfo"), self.ctx.dirs, progress,
+                        tuple(self.ctx.config.sampler_previews or ()))
         try:
             result = await run_node(call)
         except Interrupted:
@@ -252,7 +253,8 @@ class PromptRun:
         self.set_progress(node_id, value, maximum, "running")
         hub = self.ctx.hub
         metadata = {"node_id": node_id, "prompt_id": self.prompt_id, "display_node_id": node_id,
-                    "parent_node_id": None, "real_node_id": node_id, "image_type": "image/png"}
+                    "parent_node_id": None, "real_node_id": node_id,
+                    "image_type": "image/jpeg" if preview and preview.startswith(b"\xff\xd8") else "image/png"}
         if preview is not None:
             hub.send_preview(preview, metadata, self.client_id, with_metadata=True)
         hub.send("progress", {"value": value, "max": maximum, "prompt_id": self.prompt_id, "node": node_id},

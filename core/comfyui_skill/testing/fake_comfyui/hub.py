@@ -15,7 +15,7 @@ from .faults import Faults
 
 PREVIEW_IMAGE = 1
 PREVIEW_IMAGE_WITH_METADATA = 4
-PNG = 2
+JPEG, PNG = 1, 2
 
 Payload = str | bytes
 Render = Callable[["Client"], Payload | None]
@@ -54,14 +54,15 @@ class Hub:
         text = message(event, data)
         self._outbox.put_nowait((sid, lambda client: text))
 
-    def send_preview(self, png: bytes, metadata: dict[str, Any], sid: str | None, with_metadata: bool) -> None:
+    def send_preview(self, image: bytes, metadata: dict[str, Any], sid: str | None, with_metadata: bool) -> None:
         """Queue a preview frame: event type 4 for clients that announced ``supports_preview_metadata``
-        (``with_metadata=True``), else the legacy type 1 for the others."""
+        (``with_metadata=True``), else the legacy type 1 (image type from ``metadata["image_type"]``)."""
         if with_metadata:
             meta = json.dumps(metadata).encode()
-            frame = struct.pack(">II", PREVIEW_IMAGE_WITH_METADATA, len(meta)) + meta + png
+            frame = struct.pack(">II", PREVIEW_IMAGE_WITH_METADATA, len(meta)) + meta + image
         else:
-            frame = struct.pack(">II", PREVIEW_IMAGE, PNG) + png
+            kind = JPEG if metadata.get("image_type") == "image/jpeg" else PNG
+            frame = struct.pack(">II", PREVIEW_IMAGE, kind) + image
         self._outbox.put_nowait((sid, lambda client: frame if client.wants_metadata == with_metadata else None))
 
     async def run(self) -> None:

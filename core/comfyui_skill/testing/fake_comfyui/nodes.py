@@ -33,6 +33,8 @@ class NodeCall:
     dirs: Dirs
     progress: Progress
     """``await progress(value, max, preview_png_or_None)``: one ProgressBar tick (may raise on interrupt)."""
+    previews: tuple[bytes, ...] = ()
+    """The live previews samplers send (``FakeComfyUI.sampler_previews``); empty: their own."""
 
 
 @dataclass
@@ -156,6 +158,19 @@ async def _save_image_websocket(call: NodeCall) -> NodeResult:
     for step, frame in enumerate(frames):
         await call.progress(step, len(frames), frame.png(level=1))
     return NodeResult()
+
+
+@simulates("KSampler", "KSamplerAdvanced")
+async def _sampler(call: NodeCall) -> NodeResult:
+    """Steps with a live preview each (ComfyUI started with ``--preview-method``); the latent is opaque."""
+    steps = max(1, int(call.inputs.get("steps") or 1))
+    for step in range(1, steps + 1):
+        if call.previews:
+            preview = call.previews[min(step, len(call.previews)) - 1]
+        else:
+            preview = Frame(8, 8, color=(step * 37 % 256, 128, 255 - step * 37 % 256)).png(level=1)
+        await call.progress(step, steps, preview)
+    return NodeResult((Opaque("LATENT", call.node_id, 0),))
 
 
 @simulates("StringConcatenate")

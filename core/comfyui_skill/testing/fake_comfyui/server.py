@@ -107,7 +107,14 @@ class FakeComfyUI:
 
     exec_delay = _ConfigField("Seconds each executed (not cached) node takes (default 0).")
     progress_steps_delay = _ConfigField(
-        "Seconds per progress tick of progress-emitting nodes (ColorTransfer, SaveImageWebsocket; default 0.01).")
+        "Seconds per progress tick of progress-emitting nodes (ColorTransfer, SaveImageWebsocket, KSampler; "
+        "default 0.01).")
+    sampler_previews = _ConfigField(
+        "The live previews a sampler (KSampler, KSamplerAdvanced) sends, one per step in order, the last one again "
+        "past the end (default: a small PNG whose colour changes with the step); any bytes, e.g. a JPEG or garbage.")
+    preview_metadata = _ConfigField(
+        "Whether a client announcing ``supports_preview_metadata`` gets type-4 preview frames (default True; "
+        "False is a ComfyUI from before the flag, sending type 1 to everyone).")
     max_upload_size = _ConfigField("Request bodies larger than this get 413 (``--max-upload-size``, 100 MB).")
 
     # -- lifecycle -----------------------------------------------------------------------------------

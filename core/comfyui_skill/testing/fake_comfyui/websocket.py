@@ -45,7 +45,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 data = json.loads(frame.data)
             except ValueError:
                 data = None
-            if first and isinstance(data, dict) and data.get("type") == "feature_flags":
+            if first and isinstance(data, dict) and data.get("type") == "feature_flags" and ctx.config.preview_metadata:
                 client.flags = data.get("data") if isinstance(data.get("data"), dict) else {}
                 async with hub.lock:
                     await hub.deliver(client, message("feature_flags", server_features(request.app)))
