@@ -24,6 +24,8 @@ EVENT_TYPES: dict[str, str] = {
     "cached": "nodes served from the server's cache; data: nodes",
     "node": "a node started executing; data: node, class_type, title",
     "progress": "a step inside a node; data: node, value, max",
+    "preview": "a live preview of the running node (ComfyUI with --preview-method); data: node, image_type, size "
+               "(bytes), image (the bytes: for observer plugins only, never in NDJSON)",
     "output": "a node produced output; data: node, kind, filename, subfolder, type, path (once saved), text",
     "done": "the prompt finished successfully; data: outputs, elapsed",
     "failed": "the prompt failed; data: node, class_type, exception_type, message, traceback",
@@ -60,5 +62,5 @@ class Event(FrozenRecord):
             "time": round(self.time, 3),
             "server": self.server,
             "prompt_id": self.prompt_id,
-            **self.data,
+            **{key: value for key, value in self.data.items() if not isinstance(value, bytes)},
         }

@@ -173,7 +173,8 @@ class Follower:
             self.last_sign_of_life = time.monotonic()
         kind = message.type
         if kind == "preview_image":
-            self._keep_streamed_image(message)
+            if not self._keep_streamed_image(message):
+                self._preview(message, theirs)
         elif kind == "execution_start":
             self._started()
         elif kind == "execution_cached":
@@ -207,13 +208,25 @@ class Follower:
         self.current_node = node
         self.emit("node", node=node, class_type=self.class_types(node), title=self.titles(node))
 
-    def _keep_streamed_image(self, message: Message) -> None:
+    def _keep_streamed_image(self, message: Message) -> bool:
         """Keep the frames SaveImageWebsocket sends (they are its only output); previews of other
-        nodes (a sampler's) are not outputs."""
+        nodes (a sampler's) are not outputs. True when the frame was kept."""
         node = str(message.data.get("node_id") or self.current_node or "")
         if self.class_types(node) == "SaveImageWebsocket" and message.payload:
             index = sum(1 for item in self.streamed if item.node == node)
             self.streamed.append(streamed_image(node, index, str(message.data.get("image_type")), message.payload))
+            return True
+        return False
+
+    def _preview(self, message: Message, theirs: str | None) -> None:
+        """Report a live preview of our prompt: a frame naming it (type 4), or a legacy frame without
+        metadata while one of our nodes runs (ComfyUI sends those to the submitter's socket)."""
+        if not message.payload or not (theirs == self.prompt_id or (theirs is None and self.current_node)):
+            return
+        data = message.data
+        node = data.get("display_node_id") or data.get("node_id") or self.current_node
+        self.emit("preview", node=str(node), image_type=data.get("image_type"), size=len(message.payload),
+                  image=message.payload)
 
     def _finish(self, status: str) -> JobState:
         """The verdict came over the socket: take the outputs from history, else from the jobs API (Comfy
@@ -230,7 +243,7 @@ class Follower:
         for attempt in range(1, RECONNECT_ATTEMPTS + 1):
             self.emit("retry", reason=f"WebSocket closed ({reason}); reconnecting", attempt=attempt)
             try:
-                self.stream = self.client.open_events(self.client_id)
+                self.stream = announce_previews(self.client.open_events(self.client_id))
                 return True
             except UnreachableError:
                 time.sleep(min(delay, self.remaining()))
@@ -328,3 +341,14 @@ class Follower:
 def stall_timeout_of(server: ServerConfig) -> float:
     """The server's ``stall_timeout`` setting in seconds (default :data:`STALL_TIMEOUT`)."""
     return float(settings.STALL_TIMEOUT.value_of(server))
+
+
+def announce_previews(stream: Any) -> Any:
+    """Tell the server we read preview metadata (as ComfyUI's own frontend does, in the first text
+    message): its previews then name their prompt and node (binary frame type 4). Returns ``stream``."""
+    try:
+        stream.send_json({"type": "feature_flags", "data": {"supports_preview_metadata": True}})
+    except ConnectionClosed:
+        pass  # the receive that follows finds it closed and reconnects
+    return stream
+

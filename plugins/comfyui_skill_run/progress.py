@@ -72,6 +72,8 @@ class ProgressLine:
             self._show(self.node or "running", f" {bar(value, maximum)} {value}/{maximum}")
         elif event.type == "retry":
             self._show(f"{data.get('reason')}")
+        elif event.type == "preview":
+            self.redraw()  # a display plugin may have drawn the preview over the line
         elif event.type in ("done", "failed", "cancelled"):
             self.close()
 
@@ -89,6 +91,11 @@ class ProgressLine:
     def _keep_ticking(self, stop: threading.Event) -> None:
         while not stop.wait(self.tick):
             self.redraw()
+
+    def paused(self) -> threading.Lock:
+        """Hold it (``with line.paused():``) while something else draws on the terminal: the clock
+        does not redraw the line meanwhile."""
+        return self.lock
 
     def redraw(self) -> None:
         """The line again, with the elapsed time brought up to date (what the clock does)."""
