@@ -56,6 +56,12 @@ class Output(Record):
         self._set(mode, sys.stdout if stdout is None else stdout, sys.stderr if stderr is None else stderr,
                   quiet, verbose)
         self.warned = False  #: whether a warning was printed (not a field: it takes no part in equality)
+        #: What the command asks a display plugin to draw in the terminal (``run --show``): None, or
+        #: ``{"outputs": bool | None, "previews": bool | None, "size": int | None}`` (None: as the
+        #: ``display.show`` setting says; ``size``: columns)
+        self.display: dict[str, Any] | None = None
+        #: Paths a display plugin already printed on stdout (under their picture): listings skip them
+        self.shown: set[str] = set()
 
     @property
     def is_text(self) -> bool:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, Setting, hookimpl
+from comfyui_skill import Command, Context, Event, Setting, hookimpl
 
 PROTOCOLS = ("auto", "kitty", "iterm2", "sixel", "truecolor", "256", "none")
+#: The events a display draws on (others return at once).
+DRAWN_ON = frozenset({"preview", "progress", "node", "output", "done", "failed", "cancelled"})
 
 
 def columns(text: str) -> int:
@@ -56,3 +58,11 @@ def comfyui_skill_settings() -> Iterable[Setting]:
                 "preview.", env="COMFYUI_SKILL_DISPLAY_PREVIEW_INTERVAL"),
     ]
 
+
+@hookimpl
+def comfyui_skill_event(ctx: Context, event: Event) -> None:
+    if ctx.output.display is None or event.type not in DRAWN_ON:
+        return
+    from .live import observe
+
+    observe(ctx, event)

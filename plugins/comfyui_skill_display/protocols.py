@@ -107,7 +107,8 @@ def half_blocks(image: object, cols: int, rows: int, *, truecolor: bool) -> str:
     stride = cols * 3
     lines = []
     for row in range(rows):
-        top, bottom = pixels[2 * row * stride:(2 * row + 1) * stride], pixels[(2 * row + 1) * stride:(2 * row + 2) * stride]
+        top = pixels[2 * row * stride:(2 * row + 1) * stride]
+        bottom = pixels[(2 * row + 1) * stride:(2 * row + 2) * stride]
         parts: list[str] = []
         last = ""
         for x in range(0, stride, 3):

@@ -61,6 +61,28 @@ class WorkflowHelp(argparse.Action):
         namespace.handler = f"{PKG}.help:run_help"
 
 
+def _columns(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of columns")
+    return value
+
+
+def _show_options(parser: argparse.ArgumentParser, prefix: str) -> None:
+    """Drawing in the terminal (the display plugin; the display.show setting is the default)."""
+    parser.add_argument("--show", dest=f"{prefix}_show", action="store_const", const=True, default=None,
+                        help="draw each saved image in the terminal with its path under it, and the live preview "
+                             "while the prompt samples (default: the display.show setting)")
+    parser.add_argument("--no-show", dest=f"{prefix}_show", action="store_const", const=False,
+                        help="draw nothing, whatever display.show says")
+    parser.add_argument("--preview", dest=f"{prefix}_preview", action="store_true",
+                        help="draw the server's live previews above the progress line (ComfyUI sends them when "
+                             "started with --preview-method)")
+    parser.add_argument("--show-size", dest=f"{prefix}_show_size", type=_columns, metavar="COLS",
+                        help="width of drawn pictures in terminal columns (default: their own size; never wider "
+                             "than the window)")
+
+
 def configure_run(parser: argparse.ArgumentParser) -> None:
     from .batch import add_options as batch_options
 
@@ -81,6 +103,7 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resubmit-on-loss", dest="run_resubmit_on_loss", action="store_true",
                         help="if the server forgets the prompt (e.g. it restarted), submit it once more as a new "
                              "prompt instead of exiting with code 12")
+    _show_options(parser, "run")
     batch_options(parser)
     parser.set_defaults(handler=f"{PKG}.commands:run")
 
@@ -102,6 +125,7 @@ def configure_wait(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", dest="wait_timeout", type=_positive, metavar="S",
                         help="overall deadline in seconds (exit 6 on expiry; prompts keep running)")
     parser.add_argument("--download", dest="wait_download", action="store_true", help="download the outputs")
+    _show_options(parser, "wait")
     parser.set_defaults(handler=f"{PKG}.commands:wait")
 
 

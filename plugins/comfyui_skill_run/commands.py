@@ -12,7 +12,7 @@ from comfyui_skill import (AuthError, CliError, ComfyClient, Context, ExitCode, 
 
 from .batch import requested as batch_requested, stray_options
 from .execute import Reporter, conclude, deadline_of, follow_journaled, interrupted, post, prepare, render_outputs
-from .follow import Follower, stall_timeout_of
+from .follow import Follower, announce_previews, stall_timeout_of
 from .live import queued_graphs
 from .lookup import lookup, server_for
 from .request import (OutputOptions, RunRequest, SubmitOptions, WorkflowInputs, batch_request_from_args,
@@ -22,6 +22,8 @@ from .workflow import Workflow
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
     if batch_requested(args):
+        if args.run_show or args.run_preview:
+            raise UsageError("--show and --preview draw one prompt at a time, not a batch")
         from .batch.command import run_batch
 
         return run_batch(ctx, batch_request_from_args(args))
@@ -31,6 +33,8 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     if stray:
         raise UsageError(f"{', '.join(stray)} only apply to a batch",
                          hint="make it one with --count, --sweep, --batch, --servers or --pool (docs/batch.md)")
+    request_display(ctx, args.run_show, args.run_preview, args.run_show_size, downloads=not args.run_no_download,
+                    download_flag="with --no-download")
     return run_workflow(ctx, run_request_from_args(args))
 
 
@@ -84,10 +88,19 @@ def _run_once(ctx: Context, request: RunRequest, workflow: Workflow, prompt_id: 
     return data, answer
 
 
+def request_display(ctx: Context, show: bool | None, preview: bool, size: int | None, *, downloads: bool,
+                    download_flag: str) -> None:
+    """Ask a display plugin to draw (``Output.display``): ``show`` True/False for ``--show``/``--no-show``
+    (None: the display.show setting decides), ``preview`` for ``--preview``, ``size`` in columns."""
+    if show and not downloads:
+        raise UsageError(f"--show draws the saved outputs: it cannot be used {download_flag}")
+    ctx.output.display = {"outputs": show, "previews": True if preview else show, "size": size}
+
+
 def _open_socket(ctx: Context, client: ComfyClient, client_id: str) -> Any:
     """The event socket, or None (then the run polls): a missing socket never stops a run."""
     try:
-        return client.open_events(client_id)
+        return announce_previews(client.open_events(client_id))
     except (UnreachableError, AuthError) as exc:
         ctx.output.debug(f"no WebSocket ({exc.message}); following the prompt by polling")
         return None
@@ -131,6 +144,8 @@ def _overhearing_follower(ctx: Context, client: ComfyClient, prompt_id: str, rep
 
 
 def wait(ctx: Context, args: argparse.Namespace) -> Result:
+    request_display(ctx, args.wait_show, args.wait_preview, args.wait_show_size, downloads=args.wait_download,
+                    download_flag="without --download")
     outputs = OutputOptions(download=args.wait_download, output_dir=args.wait_output_dir,
                             include_temp=args.wait_include_temp)
     return wait_for(ctx, args.prompt_ids, outputs, timeout=args.wait_timeout)

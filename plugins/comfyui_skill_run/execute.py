@@ -37,9 +37,12 @@ class Reporter:
 
     def __call__(self, event_type: str, /, **data: Any) -> None:
         event = Event(event_type, prompt_id=self.prompt_id, server=self.server, data=data)
-        self.ctx.emit(event)
-        if self.display is not None:
-            self.display(event)
+        if self.display is None:
+            self.ctx.emit(event)
+            return
+        with self.display.paused():  # an observer may draw on the terminal (a preview): the clock waits
+            self.ctx.emit(event)
+        self.display(event)
 
     def close(self) -> None:
         if self.display is not None:
@@ -179,7 +182,8 @@ def render_outputs(data: dict[str, Any]) -> Any:
                 if item.get("path"):
                     out.note(f"  (saved as {item['path']})")
             elif item.get("path"):
-                out.line(item["path"])
+                if item["path"] not in out.shown:  # else a display plugin printed it under its picture
+                    out.line(item["path"])
                 if item.get("renamed"):
                     out.note(f"  (a file of that name existed; saved as {item['path']})")
             else:
