@@ -226,3 +226,23 @@ def test_previews_without_show_are_not_drawn(fake: Any, tmp_path: Path, cli_env:
     assert "\x1b[38;2;255;0;0m\x1b[48;2;255;0;0m" in only_previews.text
     assert "128;128;128" not in only_previews.text  # the output is listed, not drawn
     assert only_previews.text.rstrip().endswith(str(path))
+
+
+def test_wait_show_draws_the_previews_of_a_submitted_prompt(fake: Any, tmp_path: Path,
+                                                            cli_env: dict[str, str]) -> None:
+    fake.sampler_previews = [png(2, 2, colour=(255, 0, 0))]
+    env = environment(cli_env, **TRUECOLOR, **EVERY_PREVIEW)
+    fake.faults.hold_execution = True  # in the queue until wait listens
+    submitted = run_in_terminal(["--url", fake.url, "submit", str(sampler_workflow(tmp_path, 2)), "--json"], env)
+    prompt_id = json.loads(submitted.text)["data"]["prompt_id"]
+
+    def release(seen: bytes, child: Any) -> None:
+        if b"running" in seen:  # wait is following it on its socket
+            fake.faults.hold_execution = False
+
+    waited = run_in_terminal(["--url", fake.url, "wait", prompt_id, "--download", "--show", "-o",
+                              str(tmp_path / "out")], env, on_output=release)
+    assert waited.exit_code == 0, waited.text
+    [path] = saved(tmp_path / "out")
+    red = waited.text.index(f"\x1b[38;2;255;0;0m\x1b[48;2;255;0;0m{HALF}{HALF}")
+    assert waited.text.index(f"{path}  (64x64, ") > red
