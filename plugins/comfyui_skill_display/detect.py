@@ -15,8 +15,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .protocols import GRAPHICS
-
 #: kitty's graphics query (a 1x1 image it must not keep) followed by the device-attributes query,
 #: which every terminal answers: the reply to the latter ends the wait.
 KITTY_QUERY = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
@@ -81,10 +79,6 @@ def _outer_iterm2(environ: Mapping[str, str]) -> bool:
 def _sixel_in(reply: bytes) -> bool:
     match = _DA1_REPLY.search(reply)
     return match is not None and SIXEL_ATTRIBUTE in match.group(1).decode().split(";")
-
-
-def is_graphics(protocol: str) -> bool:
-    return protocol in GRAPHICS
 
 
 def tmux_allows_passthrough() -> bool:

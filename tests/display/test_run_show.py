@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ..agent.contract import assert_ndjson, problems
-from .terminal import environment, interrupt, png, run_in_terminal, write_file
+from .terminal import environment, interrupt, png, run_in_terminal
 
 HALF = "\u2580"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
