@@ -351,4 +351,3 @@ def announce_previews(stream: Any) -> Any:
     except ConnectionClosed:
         pass  # the receive that follows finds it closed and reconnects
     return stream
-
