@@ -34,6 +34,11 @@ async def until(condition, what: str, seconds: float = 20) -> None:
     raise AssertionError(f"no {what} within {seconds} s")
 
 
+def cancel_requests(fake) -> list[str]:
+    """The paths of the requests that cancel something (a job, the running prompt, queue entries)."""
+    return [r.path for r in sent(fake, "POST") if "cancel" in r.path or r.path in ("/interrupt", "/queue")]
+
+
 async def test_bad_arguments_are_tool_errors_and_the_server_keeps_serving(serve) -> None:
     async with serve(*SERVE) as session:
         missing = error_of(await session.call_tool("run_workflow", {}))
@@ -118,11 +123,8 @@ async def test_cancelling_the_call_cancels_its_prompt_and_only_it(serve, fake_co
             group.cancel_scope.cancel()
         other = queued["data"]["prompt_id"]
 
-        def cancels() -> list[str]:
-            return [r.path for r in sent(fake_comfy, "POST") if "cancel" in r.path or r.path in ("/interrupt", "/queue")]
-
-        await until(lambda: cancels(), "the cancellation")
-        assert cancels() == [f"/api/jobs/{ours}/cancel"]
+        await until(lambda: cancel_requests(fake_comfy), "the cancellation")
+        assert cancel_requests(fake_comfy) == [f"/api/jobs/{ours}/cancel"]
         fake_comfy.faults.hold_execution = False
         waited = structured(await session.call_tool("wait_for", {"prompt_ids": [other], "download": False}))
         assert waited["data"]["status"] == "success"  # the other prompt ran to its end
@@ -218,3 +220,26 @@ def test_a_network_bind_needs_a_token(run_cli) -> None:
     assert refused.exit_code == 2 and "without a token" in refused.json()["error"]["message"]
     bad = run_cli("mcp", "serve", "--http", "localhost:http")
     assert bad.exit_code == 2 and "[HOST:]PORT" in bad.stderr
+
+
+async def test_cancelling_a_wait_cancels_the_prompt_it_follows(serve, fake_comfy) -> None:
+    fake_comfy.faults.hold_execution = True
+    following = anyio.Event()
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        following.set()
+
+    async with serve(*SERVE) as session:
+        prompt_id = structured(await session.call_tool("submit_workflow", {"workflow": W1}))["data"]["prompt_id"]
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: session.call_tool("wait_for", {"prompt_ids": [prompt_id], "download": False},
+                                                       progress_callback=progress))
+            with anyio.fail_after(20):
+                await following.wait()
+            group.cancel_scope.cancel()
+
+        await until(lambda: cancel_requests(fake_comfy), "the cancellation")
+        assert cancel_requests(fake_comfy) == [f"/api/jobs/{prompt_id}/cancel"]
+        fake_comfy.faults.hold_execution = False
+        status = structured(await session.call_tool("get_status", {"prompt_ids": [prompt_id]}))["data"]
+    assert status["status"] == "cancelled"
