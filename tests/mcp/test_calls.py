@@ -243,3 +243,14 @@ async def test_cancelling_a_wait_cancels_the_prompt_it_follows(serve, fake_comfy
         fake_comfy.faults.hold_execution = False
         status = structured(await session.call_tool("get_status", {"prompt_ids": [prompt_id]}))["data"]
     assert status["status"] == "cancelled"
+
+
+async def test_by_default_the_roots_are_the_current_and_the_configured_output_folders(serve, fake_comfy,
+                                                                                      tmp_path_factory) -> None:
+    configured = tmp_path_factory.mktemp("configured-outputs")
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    async with serve(*SERVE, env={"COMFYUI_SKILL_OUTPUT_DIR": str(configured)}) as session:
+        saved = structured(await session.call_tool("run_workflow", {"workflow": W1}))
+        refused = error_of(await session.call_tool("run_workflow", {"workflow": W1, "output_dir": str(elsewhere)}))
+    assert saved["ok"] and saved["data"]["outputs"][0]["path"].startswith(str(configured))
+    assert "refusing to write" in refused["message"] and list(elsewhere.iterdir()) == []
