@@ -198,13 +198,24 @@ async def test_a_plugin_adds_a_tool_and_a_broken_one_is_skipped(serve, fake_comf
     assert "not a JSON Schema of type 'object'; skipped" in skipped
 
 
-async def test_secrets_are_redacted_from_results(serve, fake_comfy, run_cli) -> None:
+async def test_secrets_are_redacted_from_results_notifications_and_the_log(serve, fake_comfy, run_cli,
+                                                                           tmp_path) -> None:
     url = fake_comfy.url.replace("http://", "http://someone:hunter2-sekrit@")
     assert run_cli("server", "add", "guarded", url).exit_code == 0
-    async with serve(*SERVE) as session:
+    messages: list[str] = []
+
+    async def progress(value: float, total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+
+    async with serve("-v", *SERVE) as session:
         result = await session.call_tool("server_status", {"servers": ["guarded"]})
+        run = await session.call_tool("run_workflow", {"workflow": W1, "server": "guarded"},
+                                      progress_callback=progress)
     text = json.dumps([item.model_dump() for item in result.content]) + json.dumps(result.structured_content)
     assert "hunter2-sekrit" not in text and "someone:***@" in text
+    assert not run.is_error and messages
+    said = json.dumps([item.model_dump() for item in run.content]) + json.dumps(messages)
+    assert "hunter2-sekrit" not in said + (tmp_path / "server.log").read_text()
 
 
 def test_without_the_sdk_it_says_how_to_install_it(run_cli, monkeypatch) -> None:
