@@ -2,7 +2,8 @@
 
 The follower of ``run``/``wait`` already understands ComfyUI's messages (``executing``,
 ``progress``, ``executing`` with no node at the end), so the SSE frames of a v2 job are translated
-into those: a ``progress`` snapshot names the node that runs and its step, a ``status`` frame with
+into those: a ``progress`` snapshot names the node that runs and its step, a ``preview`` (base64)
+becomes the binary ``preview_image`` message of a type-4 WebSocket frame, a ``status`` frame with
 a final status only says "the job ended, ask the server" (the proxy's last frame can be wrong, so
 the follower always reads the job itself). A reader thread turns the stream into a queue, so
 ``receive(timeout)`` never blocks longer than asked, and a keepalive comment shows that the stream
@@ -11,6 +12,8 @@ is alive without producing a message.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import queue
 import threading
@@ -62,6 +65,8 @@ def translate(job_id: str, event: str, data: Any, last_node: list[str | None]) -
         if status in FINAL:
             return [Message("executing", {"node": None, "prompt_id": job_id})]
         return []
+    if event == "preview":
+        return _preview(job_id, data, last_node[0])
     if event != "progress":
         return []
     messages = []
@@ -73,6 +78,20 @@ def translate(job_id: str, event: str, data: Any, last_node: list[str | None]) -
     if node is not None and isinstance(step, int) and isinstance(steps, int) and steps > 0:
         messages.append(Message("progress", {"node": str(node), "value": step, "max": steps, "prompt_id": job_id}))
     return messages
+
+
+def _preview(job_id: str, data: dict[str, Any], running: str | None) -> list[Message]:
+    """A live preview (``{node_id, content_type, data_base64}``; no node id: the ``running`` one) as
+    ComfyUI's WebSocket gives it; nothing for one whose image is not base64."""
+    try:
+        image = base64.b64decode(str(data.get("data_base64") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        return []
+    if not image:
+        return []
+    node = str(data.get("node_id") or "") or running
+    return [Message("preview_image", {"prompt_id": job_id, "node_id": node, "display_node_id": node,
+                                      "image_type": data.get("content_type")}, image)]
 
 
 class JobEvents:
