@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from comfyui_skill import plural
 from comfyui_skill.testing.fake_comfyui import FakeComfyUI
 from measure import child
 
@@ -99,7 +100,7 @@ def startup(runs: int, env: dict[str, str], cwd: str, url: str) -> None:
                 times[name].append(seconds)
     print(f"1. start to the tools/list answer (median of {runs})")
     for name, values in times.items():
-        print(f"   {name:<26} {statistics.median(values) * 1000:7.1f} ms  ({listed[name]} tools)")
+        print(f"   {name:<26} {statistics.median(values) * 1000:7.1f} ms  ({plural(listed[name], 'tool')})")
     ratio = statistics.median(times["comfyui-skill mcp serve"]) / statistics.median(times["minimal SDK server"])
     print(f"   ratio {ratio:.2f}x (target <= 1.3x)")
 
