@@ -30,7 +30,7 @@ from comfyui_skill import (ComfyClient, ConnectionClosed, Message, PromptLost, S
 
 from . import settings
 from .outputs import OutputItem, streamed_image
-from .state import JobState, history_entry, probe
+from .state import JobState, history_entry, probe, removed_from_queue
 
 #: Seconds of silence on the socket after which the server is asked directly.
 FIRST_CHECK = 0.5
@@ -296,7 +296,7 @@ class Follower:
     def _vanished(self) -> JobState:
         """The prompt is gone from the server: ``removed`` from its queue, else PromptLost."""
         name = self.client.server_name
-        if self.seen == "pending" and self._server_kept_its_state():
+        if self.seen == "pending" and self._removed_from_queue():
             return JobState("removed")
         if self.seen is None:
             message = (f"server {name!r} does not know prompt {self.prompt_id} (it may have restarted, or the "
@@ -305,10 +305,9 @@ class Follower:
             message = f"server {name!r} no longer knows prompt {self.prompt_id} (it may have restarted)"
         raise PromptLost(message, details={"prompt_id": self.prompt_id, "seen": self.seen})
 
-    def _server_kept_its_state(self) -> bool:
-        """True when the server still knows a prompt that ran ahead of ours: it did not restart."""
+    def _removed_from_queue(self) -> bool:
         try:
-            return any(probe(self.client, other).status != "unknown" for other in self.running_ahead)
+            return removed_from_queue(self.client, self.running_ahead)
         except UnreachableError:
             return False
 

@@ -42,6 +42,14 @@ class JobState:
         return round(self.finished_at - self.started_at, 3)
 
 
+def removed_from_queue(client: ComfyClient, running_ahead: tuple[str, ...]) -> bool:
+    """Whether a prompt last seen pending behind ``running_ahead`` and now unknown to the server was
+    removed from its queue (``queue clear``, another client's delete): the server still knows a prompt
+    that ran ahead of it, so it did not restart (a restart forgets both: ComfyUI keeps queue and history
+    in memory, and a deleted prompt never reaches history). May raise UnreachableError."""
+    return any(probe(client, other).status != "unknown" for other in running_ahead)
+
+
 def probe(client: ComfyClient, prompt_id: str) -> JobState:
     """One look at the server. ``unknown`` means neither queue nor history knows the id."""
     job = client.job(prompt_id)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import urllib.request
 import time
 from pathlib import Path
 
@@ -235,3 +236,36 @@ def test_concurrent_updates_are_neither_lost_nor_interleaved(cli_env, monkeypatc
     assert len(lines) == 6 * 40 * 2
     shared = journal.latest("shared")
     assert shared is not None and len([key for key in shared if key.startswith("t")]) == 6 * 40
+
+
+def _queue_looks_after_the_second_post(fake) -> int:
+    requests = fake.requests
+    posts = [i for i, r in enumerate(requests) if (r.method, r.path) == ("POST", "/prompt")]
+    return 0 if len(posts) < 2 else sum(1 for r in requests[posts[1]:] if (r.method, r.path) == ("GET", "/queue"))
+
+
+def test_an_item_someone_removes_from_the_queue_is_cancelled_not_run_again(run_cli, cli_env, fakes, workflow,
+                                                                          outdir):
+    (fake,) = fakes(1)
+    fake.faults.hold_execution = True  # the first item runs, the second waits behind it
+
+    def clear_the_queue() -> None:
+        try:  # the engine looks at the queue one answer at a time: by its third look it has seen both
+            wait_for(lambda: _queue_looks_after_the_second_post(fake) >= 3, timeout=60)
+            urllib.request.urlopen(urllib.request.Request(f"{fake.url}/queue", data=b'{"clear": true}'), timeout=30)
+        finally:
+            fake.faults.hold_execution = False
+
+    thread = threading.Thread(target=clear_the_queue, daemon=True)
+    thread.start()
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "-o", str(outdir), "--output", "ndjson",
+                     server=fake)
+    thread.join(30)
+    assert result.exit_code == ExitCode.EXECUTION_FAILED, result.stderr
+    assert len(posted_prompts(fake)) == 2  # not submitted again
+    cancelled = [e for e in result.ndjson() if e.get("event") == "cancelled"]
+    assert [(e["item"], e["by"]) for e in cancelled] == [("0002", "queue")]
+    latest = read_manifest(manifest_of(outdir))[2]
+    assert [latest[i]["status"] for i in (0, 1)] == ["success", "cancelled"]
+    assert "was removed from the queue" in latest[1]["error"]
+    assert journal_latest(cli_env)[latest[1]["prompt_id"]]["status"] == "removed"

@@ -22,7 +22,7 @@ from comfyui_skill import (AuthError, CliError, Event, PaymentRequired, Rejected
 from ..cancel import cancel_prompt
 from ..execute import describe_failure
 from ..outputs import collect, download_all
-from ..state import JobState, from_history, from_queue, history_entry, probe
+from ..state import JobState, from_history, from_queue, history_entry, probe, removed_from_queue
 from ..submission import submit_once
 from ..workflow import upload_local_inputs
 from . import journaling
@@ -271,7 +271,7 @@ class Engine:
                 self._trouble(lane, exc)
                 return
             if where.status in ("running", "pending"):
-                item.unknown, item.server_status = 0, None
+                item.unknown, item.server_status, item.running_ahead = 0, None, where.running_ahead
                 if where.status == "running":
                     self._started(item)
             elif not self._settle(lane, item):
@@ -297,8 +297,26 @@ class Engine:
                 del lane.inflight[prompt_id]
                 self._requeue(item, "the server never received it")
             elif item.unknown >= LOST_AFTER:
-                del lane.inflight[prompt_id]
-                self._reassign(item, f"server {lane.name!r} no longer knows prompt {prompt_id}")
+                return self._vanished(lane, item)
+        return True
+
+    def _vanished(self, lane: Lane, item: Item) -> bool:
+        """The server no longer knows the item's prompt: removed from its queue by someone else (the
+        item is cancelled, not run again: whoever cleared the queue meant it), else lost (it moves)."""
+        prompt_id = item.prompt_id or ""
+        try:
+            removed = removed_from_queue(lane.client, item.running_ahead)
+        except UnreachableError as exc:
+            self._trouble(lane, exc)
+            return False
+        del lane.inflight[prompt_id]
+        if removed:
+            self._fail(item, "cancelled", f"prompt {prompt_id} was removed from the queue of server {lane.name!r} "
+                                          "before it ran ('queue clear', or another client deleted it)",
+                       ended="removed", by="queue")
+            lane.counts["failed"] += 1
+        else:
+            self._reassign(item, f"server {lane.name!r} no longer knows prompt {prompt_id}")
         return True
 
     def _watch_stall(self, lane: Lane, item: Item, server_status: str) -> None:

@@ -60,7 +60,7 @@ def settled(item: Item) -> None:
 
 
 def ended(item: Item, status: str, **fields: Any) -> None:
-    """How ``item``'s prompt ended: success, error, cancelled, rejected, lost, or submit_failed (the
+    """How ``item``'s prompt ended: success, error, cancelled, removed, rejected, lost, or submit_failed (the
     server never had it: the item goes to a server again under a new prompt id)."""
     if item.prompt_id:
         journal.finish(item.prompt_id, status, elapsed=item.elapsed, started_at=item.started_at, **fields)

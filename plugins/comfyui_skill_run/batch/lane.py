@@ -53,6 +53,9 @@ class Item:
     #: the item has shown no sign of life.
     server_status: str | None = None
     quiet_since: float = 0.0
+    #: While its prompt waits in the queue: the prompts running ahead of it (should it vanish while the
+    #: server still knows one of them, it was removed from the queue: see ``state.removed_from_queue``).
+    running_ahead: tuple[str, ...] = ()
     #: Its prompt finished but the server went away before the outputs were downloaded.
     finished_remotely: bool = False
     #: The outputs of its prompt already saved, for a download started over (see ``download_all``).
