@@ -64,14 +64,16 @@ class FakeComfyUI:
     serves the core routes only under ``/api/...``. ``ssl_context`` serves HTTPS and ``wss://`` instead
     (``url`` and ``ws_url`` follow). ``manager`` attaches a fake ComfyUI-Manager in that dialect
     (``"4"``, ``"4-legacy"``, ``"3"``, ``"3.39"``; see ``comfyui_skill.testing.fake_manager``), whose
-    knobs and state are ``self.manager``.
+    knobs and state are ``self.manager``. ``port`` listens on that port instead of an ephemeral one
+    (a stand-in ComfyUI started with ``--port``).
     """
 
     def __init__(self, object_info: dict[str, Any] | str | os.PathLike | None = None, *,
                  require_token: str | None = None, api_prefix_only: bool = False,
                  max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE, ssl_context: ssl.SSLContext | None = None,
-                 manager: str | None = None) -> None:
+                 manager: str | None = None, port: int = 0) -> None:
         self._ssl_context = ssl_context
+        self._requested_port = port
         self.manager = ManagerState(manager) if manager is not None else None
         self._site: web.TCPSite | None = None
         if object_info is None:
@@ -163,7 +165,7 @@ class FakeComfyUI:
         self._runner = web.AppRunner(build_app(ctx), access_log=None, logger=_server_log,
                                      shutdown_timeout=SHUTDOWN_TIMEOUT)
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._ssl_context)
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self._requested_port, ssl_context=self._ssl_context)
         await self._site.start()
         ctx.port = self._runner.addresses[0][1]
         self._tasks = [asyncio.create_task(ctx.hub.run()), asyncio.create_task(ctx.executor.run())]
