@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, hookimpl
+from comfyui_skill import Command, McpTool, hookimpl
 
 COMMANDS = "comfyui_skill_launcher.commands"
 INSTALL = "comfyui_skill_launcher.install"
@@ -149,3 +149,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 @hookimpl
 def comfyui_skill_commands() -> Iterable[Command]:
     return [Command("local", "a ComfyUI on this machine: install, launch, stop, status, logs", configure=configure)]
+
+
+@hookimpl
+def comfyui_skill_mcp_tools() -> Iterable[McpTool]:
+    from .tools import TOOLS
+
+    return TOOLS

@@ -9,7 +9,7 @@ import time
 from comfyui_skill import Context, Event, NotFoundError, Output, Result, UnreachableError, UsageError, plural
 
 from . import control, logfile
-from .instances import command, every, require
+from .instances import command, require
 from .launch import Launched, LaunchRequest, launch as launch_instance
 
 
@@ -50,11 +50,7 @@ def _launched(launched: Launched, *, stopped: control.Stopped | None = None) -> 
 
 def stop(ctx: Context, args: argparse.Namespace) -> Result:
     grace = _positive(args.local_grace, "--grace")
-    if args.local_all:
-        names = [instance.name for instance in every() if instance.pid is not None]
-    else:
-        names = [args.local_name]
-    results = [control.stop(name, grace=grace) for name in names]
+    results = control.stop_all(grace=grace) if args.local_all else [control.stop(args.local_name, grace=grace)]
 
     def render(out: Output) -> None:
         if not results:

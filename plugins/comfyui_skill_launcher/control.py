@@ -37,6 +37,11 @@ def stop(name: str, *, grace: float = DEFAULT_GRACE) -> Stopped:
     return Stopped(instance, "not_running" if outcome == "gone" else outcome, pid)
 
 
+def stop_all(*, grace: float = DEFAULT_GRACE) -> list[Stopped]:
+    """Stop every instance that has a recorded process."""
+    return [stop(instance.name, grace=grace) for instance in every() if instance.pid is not None]
+
+
 def restart(ctx: Context, name: str, *, grace: float = DEFAULT_GRACE, timeout: float,
             make_default: bool = True) -> tuple[Stopped, Launched]:
     """Stop ``name`` (if it runs) and start it again with the same folder, Python, port and options."""
