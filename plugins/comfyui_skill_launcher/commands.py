@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from comfyui_skill import Context, Event, NotFoundError, Output, Result, UnreachableError, UsageError, plural
+from comfyui_skill import Context, Event, NotFoundError, Output, Result, UnreachableError, UsageError
 
 from . import control, logfile
 from .instances import command, require

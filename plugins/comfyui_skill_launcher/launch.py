@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from comfyui_skill import (CliError, Context, ServerError, TimeoutExpired, UsageError, make_server)
+from comfyui_skill import CliError, Context, ServerError, TimeoutExpired, UsageError, make_server
 
 from . import installs, logfile, process, servers
 from .diagnosis import explain
@@ -119,12 +119,12 @@ def _port(requested: int | None, known: Instance | None) -> int:
 
 def command_line(instance: Instance) -> list[str]:
     """How ComfyUI is started: its Python, ``main.py`` and the options."""
-    command = [instance.python, "main.py", "--listen", "127.0.0.1", "--port", str(instance.port)]
+    argv = [instance.python, "main.py", "--listen", "127.0.0.1", "--port", str(instance.port)]
     if instance.cpu:
-        command.append("--cpu")
+        argv.append("--cpu")
     if instance.manager:
-        command.append("--enable-manager")
-    return command + list(instance.extra)
+        argv.append("--enable-manager")
+    return argv + list(instance.extra)
 
 
 def child_environment(environ: dict[str, str]) -> dict[str, str]:
@@ -140,16 +140,16 @@ def start(ctx: Context, instance: Instance, *, timeout: float, make_default: boo
     log.parent.mkdir(parents=True, exist_ok=True)
     if log.exists():
         os.replace(log, log.with_name(log.name + ".1"))  # the previous run's log stays, once
-    command = command_line(instance)
+    argv = command_line(instance)
     with open(log, "wb") as handle:
-        child = process.spawn(command, cwd=Path(instance.path), log=handle, env=child_environment(os.environ.copy()))
+        child = process.spawn(argv, cwd=Path(instance.path), log=handle, env=child_environment(os.environ.copy()))
     info = process.process_info(child.pid)
     instance.pid, instance.started_at = child.pid, time.time()
     instance.process_started = info.started if info else None
-    instance.arguments = command[1:]
-    save(instance)  # recorded before the wait: 'local stop' can end it even if this command is cut
+    instance.arguments = argv[1:]
     began = time.monotonic()
     try:
+        save(instance)  # recorded before the wait: 'local stop' can end it even if this command is cut
         version = _wait_until_ready(ctx, instance, child, timeout)
     except KeyboardInterrupt:
         process.terminate(child.pid, str(instance.process_started), instance.arguments, grace=5.0)

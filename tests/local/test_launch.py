@@ -3,7 +3,11 @@ made the configured server; failures to start explained from its log."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +16,7 @@ import pytest
 from comfyui_skill.testing import CliRunner
 from comfyui_skill.testing.fake_comfyui import FakeComfyUI
 from comfyui_skill_launcher.diagnosis import explain
-from comfyui_skill_launcher.process import first_free_port
+from comfyui_skill_launcher.process import first_free_port, wait_for
 
 from .conftest import argv_seen, runs
 
@@ -173,3 +177,24 @@ def test_no_default_keeps_the_default_server(local: CliRunner, checkout: Path, p
 def test_names_that_cannot_be_file_or_server_names_are_refused(local: CliRunner, checkout: Path) -> None:
     result = local("local", "launch", str(checkout), "--name", "../x")
     assert result.exit_code == 2 and "cannot name a local ComfyUI" in result.stderr
+
+
+def test_ctrl_c_while_waiting_stops_what_was_being_started(local: CliRunner, checkout: Path, python: str, port: int,
+                                                          cli_env: dict[str, str]) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFYUI_SKILL_")}, **cli_env}
+    record = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "local" / "local.json"
+    cli = subprocess.Popen([str(Path(sys.executable).with_name("comfyui-skill")), "local", "launch", str(checkout),
+                            "--python", python, "--port", str(port), "--json", "--", "--standin-hang"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: record.exists() and (checkout / "standin-argv.json").exists(), 60)
+        started = json.loads(record.read_text())
+        assert runs(started)
+        cli.send_signal(signal.SIGINT)
+        out, _err = cli.communicate(timeout=60)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 130 and json.loads(out)["error"]["code"] == "interrupted"
+    assert not runs(started)
+    assert json.loads(record.read_text())["pid"] is None
