@@ -114,6 +114,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="with --follow: stop after SECONDS")
     logs.set_defaults(handler=f"{COMMANDS}:logs")
 
+    forget = sub.add_parser("forget", help="drop what is remembered about a stopped one (folder, options, logs)",
+                            description="Forget NAME: its record and log files. Refused while it runs. Its "
+                                        "ComfyUI folder and its server in the config file stay.")
+    _name(forget, "to forget")
+    forget.set_defaults(handler=f"{COMMANDS}:forget")
+
     install = sub.add_parser(
         "install", help="clone ComfyUI, create its venv, install its requirements",
         description="Set up ComfyUI at PATH (default: ./ComfyUI): clone it (--from, --ref), create PATH/.venv, "

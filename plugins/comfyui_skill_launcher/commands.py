@@ -144,3 +144,9 @@ def logs(ctx: Context, args: argparse.Namespace) -> Result:
     return Result(data={"name": instance.name, "log": str(instance.log), "lines": followed,
                         "running": not ended},
                   text=(lambda out: out.note(summary)) if summary else "")
+
+
+def forget(ctx: Context, args: argparse.Namespace) -> Result:
+    instance = control.forget(args.local_name)
+    return Result(data={"name": instance.name, "forgotten": True, "path": instance.path},
+                  text=f"forgot ComfyUI {instance.name!r} ({instance.path} and its server in the config stay)")

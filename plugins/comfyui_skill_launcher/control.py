@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from comfyui_skill import CliError, Context, UsageError, make_server
 
 from . import installs, process, servers
-from .instances import Instance, every, require, save
+from .instances import Instance, command, every, exclusive, require, save, state_dir
 from .launch import DEFAULT_PORT, Launched, start
 
 DEFAULT_GRACE = 10.0  #: seconds a process has to end after it was asked, before it is forced
@@ -27,6 +27,12 @@ class Stopped:
 def stop(name: str, *, grace: float = DEFAULT_GRACE) -> Stopped:
     """End the process recorded under ``name``, gracefully first. A process that is not the recorded
     one (its PID reused by another program) is never signalled."""
+    require(name)  # an unknown name is reported before any lock file is made for it
+    with exclusive(name):
+        return _stop(name, grace)
+
+
+def _stop(name: str, grace: float) -> Stopped:
     instance = require(name)
     pid = instance.pid
     if pid is None or instance.process_started is None:
@@ -45,7 +51,13 @@ def stop_all(*, grace: float = DEFAULT_GRACE) -> list[Stopped]:
 def restart(ctx: Context, name: str, *, grace: float = DEFAULT_GRACE, timeout: float,
             make_default: bool = True) -> tuple[Stopped, Launched]:
     """Stop ``name`` (if it runs) and start it again with the same folder, Python, port and options."""
-    stopped = stop(name, grace=grace)
+    require(name)
+    with exclusive(name):
+        return _restart(ctx, name, grace, timeout, make_default)
+
+
+def _restart(ctx: Context, name: str, grace: float, timeout: float, make_default: bool) -> tuple[Stopped, Launched]:
+    stopped = _stop(name, grace)
     instance = stopped.instance
     installs.comfyui_folder(instance.path)  # still there?
     if instance.port is None or not process.port_is_free(instance.port):
@@ -54,6 +66,21 @@ def restart(ctx: Context, name: str, *, grace: float = DEFAULT_GRACE, timeout: f
             raise UsageError(f"no free port from {DEFAULT_PORT}", hint="launch it with --port")
     servers.check_free(ctx.config, name, str(instance.url))
     return stopped, start(ctx, instance, timeout=timeout, make_default=make_default)
+
+
+def forget(name: str) -> Instance:
+    """Drop what is remembered about ``name`` (its record and logs), refused while it runs. Its
+    ComfyUI folder and its server in the config file stay."""
+    require(name)  # an unknown name is reported before any lock file is made for it
+    with exclusive(name):
+        instance = require(name)
+        if instance.is_running():
+            raise UsageError(f"ComfyUI {name!r} is running (PID {instance.pid}); stop it first",
+                             hint=f"'{command(name, 'stop')}'")
+        for path in state_dir().glob(f"{name}.*"):
+            if path.suffix != ".lock":
+                path.unlink()
+    return instance
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pathlib import Path
 from comfyui_skill import CliError, Context, NotFoundError, Output, Result, UsageError, human_bytes
 
 from . import installs
-from .instances import DEFAULT_NAME, Instance, check_name, command, every, load, save, state_dir
+from .instances import DEFAULT_NAME, Instance, check_name, command, every, exclusive, load, save, state_dir
 from .steps import Steps
 
 OFFICIAL_REPOSITORY = "https://github.com/comfyanonymous/ComfyUI.git"
@@ -56,6 +56,11 @@ def install(ctx: Context, request: InstallRequest) -> dict:
     """Clone, make the venv, install PyTorch (as chosen), the requirements and optionally the
     Manager; remember the folder under ``request.name``. Returns what was done."""
     name = check_name(request.name)
+    with exclusive(name):
+        return _install(ctx, name, request)
+
+
+def _install(ctx: Context, name: str, request: InstallRequest) -> dict:
     torch = _torch_choice(request.torch)
     folder = Path(request.path).expanduser().absolute()
     cloned = (folder / "main.py").is_file()
@@ -244,7 +249,12 @@ def _remember(name: str, folder: Path, python: Path, torch: str, manager: bool) 
 
 def update(ctx: Context, name: str, ref: str | None) -> dict:
     """``git pull`` (or check out ``ref``) and reinstall the requirements, refused while it runs."""
-    instance = load(check_name(name))
+    with exclusive(name):
+        return _update(ctx, name, ref)
+
+
+def _update(ctx: Context, name: str, ref: str | None) -> dict:
+    instance = load(name)
     if instance is None:
         raise NotFoundError(f"no local ComfyUI named {name!r}", hint="install one with 'comfyui-skill local install'")
     folder = installs.comfyui_folder(instance.path)

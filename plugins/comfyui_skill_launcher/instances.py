@@ -8,9 +8,12 @@ was started with, the port and the log file. The process's log is ``data_dir()/l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -123,3 +126,32 @@ def every() -> list[Instance]:
         return []
     found = [load(path.stem) for path in sorted(folder.glob("*.json")) if _NAME.match(path.stem)]
     return [instance for instance in found if instance is not None]
+
+
+@contextlib.contextmanager
+def exclusive(name: str) -> Iterator[None]:
+    """Hold the lock of ``name`` while it is launched, stopped, installed or updated: a second
+    command doing the same at the same time is refused instead of racing (two processes on one
+    record). The system releases the lock when the holder ends, even if it is killed."""
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{check_name(name)}.lock", "a+b") as handle:
+        if not _try_lock(handle.fileno()):
+            raise UsageError(f"another comfyui-skill command is starting, stopping or installing {name!r} right now",
+                             hint="wait for it to finish, then run this again")
+        yield
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # BlockingIOError on POSIX, PermissionError on Windows
+        return False
+    return True

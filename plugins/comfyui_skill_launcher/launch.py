@@ -17,7 +17,7 @@ from comfyui_skill import CliError, Context, ServerError, TimeoutExpired, UsageE
 
 from . import installs, logfile, process, servers
 from .diagnosis import explain
-from .instances import DEFAULT_NAME, Instance, check_name, command, every, load, save
+from .instances import DEFAULT_NAME, Instance, check_name, command, every, exclusive, load, save
 from .progress import StatusLine
 
 DEFAULT_PORT = 8188
@@ -63,14 +63,15 @@ def launch(ctx: Context, request: LaunchRequest) -> Launched:
     """Start the ComfyUI ``request`` describes, wait until ``/system_stats`` answers, then make it
     the configured server ``request.name``. A start that fails raises a CliError naming the cause."""
     name = check_name(request.name)
-    known = load(name)
-    if known is not None and known.is_running():
-        raise UsageError(f"ComfyUI {name!r} is already running (PID {known.pid}, {known.url})",
-                         hint=f"restart it with '{command(name, 'restart')}', or start another one with "
-                              "another --name")
-    instance = _prepared(ctx, name, request, known)
-    servers.check_free(ctx.config, name, str(instance.url))
-    return start(ctx, instance, timeout=request.timeout, make_default=request.make_default)
+    with exclusive(name):
+        known = load(name)
+        if known is not None and known.is_running():
+            raise UsageError(f"ComfyUI {name!r} is already running (PID {known.pid}, {known.url})",
+                             hint=f"restart it with '{command(name, 'restart')}', or start another one with "
+                                  "another --name")
+        instance = _prepared(ctx, name, request, known)
+        servers.check_free(ctx.config, name, str(instance.url))
+        return start(ctx, instance, timeout=request.timeout, make_default=request.make_default)
 
 
 def _prepared(ctx: Context, name: str, request: LaunchRequest, known: Instance | None) -> Instance:

@@ -145,3 +145,39 @@ def test_the_previous_log_is_kept_once(local: CliRunner, checkout: Path, python:
     assert local("local", "restart").exit_code == 0
     assert wait_for(lambda: Path(data["log"] + ".1").exists(), 5)
     assert "Stopped server" in Path(data["log"] + ".1").read_text()
+
+
+def test_a_second_command_on_the_same_name_is_refused_while_one_runs(local: CliRunner, checkout: Path,
+                                                                     python: str, cli_env: dict) -> None:
+    launched(local, checkout, python)
+    lock = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "local" / "local.lock"
+    # another comfyui-skill command holding the lock of 'local' (as one that is launching it does)
+    holder = subprocess.Popen(
+        [python, "-c", "import fcntl, sys; f = open(sys.argv[1], 'a+b'); fcntl.flock(f, fcntl.LOCK_EX); "
+                       "print('locked', flush=True); sys.stdin.read()", str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        for command in ("stop", "restart", "launch", "forget"):
+            result = local("local", command)
+            assert result.exit_code == 2 and "right now" in result.stderr, (command, result.stderr)
+        assert local("local", "status", "--name", "local").exit_code == 0  # reading needs no lock
+    finally:
+        holder.communicate("")
+    assert local("local", "stop").exit_code == 0  # the lock ends with its holder
+
+
+def test_forget_drops_the_record_and_logs_of_a_stopped_one(local: CliRunner, checkout: Path, python: str,
+                                                          cli_env: dict) -> None:
+    launched(local, checkout, python, name="studio")
+    refused = local("local", "forget", "--name", "studio")
+    assert refused.exit_code == 2 and "stop it first" in refused.stderr
+    assert local("local", "restart", "--name", "studio").exit_code == 0  # leaves a NAME.log.1 too
+    assert local("local", "stop", "--name", "studio").exit_code == 0
+    forgotten = local("local", "forget", "--name", "studio", "--json")
+    assert forgotten.exit_code == 0 and forgotten.json()["data"]["path"] == str(checkout)
+    state = Path(cli_env["COMFYUI_SKILL_DATA_DIR"]) / "local"
+    assert sorted(p.name for p in state.iterdir() if p.name.startswith("studio.") and p.suffix != ".lock") == []
+    assert (checkout / "main.py").is_file()
+    assert local("local", "status", "--name", "studio").exit_code == 7
+    assert local("server", "show", "studio").exit_code == 0  # its server in the config stays
