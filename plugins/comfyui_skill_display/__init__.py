@@ -19,9 +19,12 @@ DRAWN_ON = frozenset({"preview", "progress", "node", "output", "done", "failed",
 
 
 def columns(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number of columns")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of columns")
     return value
 
 

@@ -62,9 +62,12 @@ class WorkflowHelp(argparse.Action):
 
 
 def _columns(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number of columns")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of columns")
     return value
 
 

@@ -246,3 +246,15 @@ def test_wait_show_draws_the_previews_of_a_submitted_prompt(fake: Any, tmp_path:
     [path] = saved(tmp_path / "out")
     red = waited.text.index(f"\x1b[38;2;255;0;0m\x1b[48;2;255;0;0m{HALF}{HALF}")
     assert waited.text.index(f"{path}  (64x64, ") > red
+
+
+def test_show_size_sets_the_width_of_the_output(fake: Any, tmp_path: Path, cli_env: dict[str, str]) -> None:
+    result = run(fake, cli_env, tmp_path / "out", "run", str(small_w1(tmp_path)), "--show", "--show-size", "8",
+                 **TRUECOLOR)
+    assert result.exit_code == 0, result.text
+    rows = [line for line in result.text.splitlines() if HALF in line]
+    assert [row.count(HALF) for row in rows] == [8, 8]  # 4x2 pixels on 8 columns of 1:2 cells
+    for bad in ("0", "wide"):
+        refused = run(fake, cli_env, tmp_path / "out", "run", str(small_w1(tmp_path)), "--show", "--show-size", bad,
+                      **TRUECOLOR)
+        assert refused.exit_code == 2 and f"--show-size: '{bad}' is not a positive number of columns" in refused.text

@@ -192,3 +192,15 @@ def test_a_video_shows_its_first_frame_when_ffmpeg_is_there(tmp_path: Path, cli_
     assert f"{video}  (112 B)" in with_ffmpeg.text
     without = show(video, cli_env, PATH="/usr/bin:/bin", **env)
     assert HALF not in without.text and f"{video}  (112 B)" in without.text
+
+
+def test_never_wider_than_the_window(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    wide = write_file(tmp_path, "wide.png", png(200, 2))
+    env = environment(cli_env, TERM="xterm-256color", COLORTERM="truecolor", **NO_QUERY)
+    for extra in ([], ["--size", "500"]):
+        result = run_in_terminal(["show", str(wide), *extra], env, columns=40)
+        [row] = [line for line in result.text.splitlines() if HALF in line]
+        assert row.count(HALF) == 39, extra  # a column spare: no wrap at the window's edge
+    sized = run_in_terminal(["show", str(wide), "--size", "12"], env, columns=40)
+    [row] = [line for line in sized.text.splitlines() if HALF in line]
+    assert row.count(HALF) == 12
