@@ -162,6 +162,7 @@ from comfyui_skill import McpTool, Result, hookimpl
 
 
 def where(ctx, arguments):
+    print("stray output of a careless tool", end="")  # must not reach the protocol's stdout
     return Result(data={"server": ctx.server.name, "url": ctx.server.url, "said": arguments["say"]})
 
 
@@ -194,6 +195,7 @@ async def test_a_plugin_adds_a_tool_and_a_broken_one_is_skipped(serve, fake_comf
     log = (tmp_path / "server.log").read_text().splitlines()
     [broken] = [line for line in log if "broken_tools" in line]
     assert "failed to load" in broken
+    assert any("stray output of a careless tool" in line for line in log)
     [skipped] = [line for line in log if "not_an_object" in line]
     assert "not a JSON Schema of type 'object'; skipped" in skipped
 
