@@ -83,3 +83,18 @@ def test_the_token_comes_with_http_only(run_cli) -> None:
     assert stdio.exit_code == 2 and stdio.json()["error"]["message"].startswith("--token-stdin goes with --http")
     empty = run_cli("mcp", "serve", "--http", "0.0.0.0:8765", "--token-stdin", "--json", input="\n")
     assert empty.exit_code == 2 and empty.json()["error"]["message"] == "no token given on standard input"
+
+
+@pytest.mark.parametrize(("listen", "host", "loopback"), [
+    ("8765", "127.0.0.1", True), ("localhost:8765", "localhost", True), ("[::1]:8765", "::1", True),
+    ("127.0.0.2:8765", "127.0.0.2", True), ("0.0.0.0:8765", "0.0.0.0", False), ("[::]:8765", "::", False),
+    ("192.168.1.7:8765", "192.168.1.7", False), ("comfy.example:8765", "comfy.example", False)])
+def test_which_binds_need_a_token(run_cli, listen, host, loopback) -> None:
+    from comfyui_skill_mcp.serve import is_loopback, parse_listen
+
+    assert parse_listen(listen) == (host, 8765) and is_loopback(host) is loopback
+    if not loopback:
+        refused = run_cli("mcp", "serve", "--http", listen, "--json")
+        assert refused.exit_code == 2
+        assert refused.json()["error"]["message"] == (f"refusing to serve MCP on {host}, which is not a loopback "
+                                                      "address, without a token")
