@@ -258,3 +258,21 @@ def test_show_size_sets_the_width_of_the_output(fake: Any, tmp_path: Path, cli_e
         refused = run(fake, cli_env, tmp_path / "out", "run", str(small_w1(tmp_path)), "--show", "--show-size", bad,
                       **TRUECOLOR)
         assert refused.exit_code == 2 and f"--show-size: '{bad}' is not a positive number of columns" in refused.text
+
+
+def test_a_failure_after_the_previews_leaves_the_terminal_clean(fake: Any, tmp_path: Path,
+                                                                 cli_env: dict[str, str]) -> None:
+    fake.sampler_previews = [png(2, 2, colour=(255, 0, 0))]
+    graph = json.loads(sampler_workflow(tmp_path, 2).read_text())
+    graph["7"]["inputs"]["filename_prefix"] = "../outside"  # the server refuses to save it, after sampling
+    failing = tmp_path / "failing.json"
+    failing.write_text(json.dumps(graph))
+    result = run(fake, cli_env, tmp_path / "out", "run", str(failing), "--show", **TRUECOLOR, **EVERY_PREVIEW)
+    assert result.exit_code == 5, result.text
+    text = result.text
+    assert "\x1b[38;2;255;0;0m\x1b[48;2;255;0;0m" in text  # the preview was up
+    assert text.count("\x1b[?25l") == text.count("\x1b[?25h")
+    assert text.rindex("\x1b[?25h") > text.rindex(HALF)
+    after = text[text.rindex(HALF):]
+    assert "\r\x1b[K" in after and "error:" in after  # the progress line cleared, then the failure
+    assert "Traceback" not in text
