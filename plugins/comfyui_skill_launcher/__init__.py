@@ -114,7 +114,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="with --follow: stop after SECONDS")
     logs.set_defaults(handler=f"{COMMANDS}:logs")
 
-    forget = sub.add_parser("forget", help="drop what is remembered about a stopped one (folder, options, logs)",
+    forget = sub.add_parser("forget",
+                            help="forget a stopped one: its remembered path, options and logs (its folder stays)",
                             description="Forget NAME: its record and log files. Refused while it runs. Its "
                                         "ComfyUI folder and its server in the config file stay.")
     _name(forget, "to forget")

@@ -35,7 +35,8 @@ def _launched(launched: Launched, *, stopped: control.Stopped | None = None) -> 
 
     def render(out: Output) -> None:
         if stopped is not None and stopped.outcome != "not_running":
-            out.line(f"stopped ComfyUI {instance.name!r} (PID {stopped.pid}{', killed' if stopped.outcome == 'killed' else ''})")
+            killed = ", killed" if stopped.outcome == "killed" else ""
+            out.line(f"stopped ComfyUI {instance.name!r} (PID {stopped.pid}{killed})")
         version = f" {launched.version}" if launched.version else ""
         out.line(f"ComfyUI{version} {instance.name!r} is running at {instance.url} (PID {instance.pid}), "
                  f"ready after {launched.seconds:.1f} s")
