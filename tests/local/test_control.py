@@ -158,9 +158,11 @@ def test_a_second_command_on_the_same_name_is_refused_while_one_runs(local: CliR
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
-        for command in ("stop", "restart", "launch", "forget"):
-            result = local("local", command)
+        for command in (["stop"], ["restart"], ["launch"], ["forget"], ["update"],
+                        ["install", str(checkout.parent / "other"), "--torch", "skip"]):
+            result = local("local", *command)
             assert result.exit_code == 2 and "right now" in result.stderr, (command, result.stderr)
+        assert not (checkout.parent / "other").exists()
         assert local("local", "status", "--name", "local").exit_code == 0  # reading needs no lock
     finally:
         holder.communicate("")
