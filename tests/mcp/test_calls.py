@@ -7,6 +7,7 @@ import sys
 
 import anyio
 import pytest
+from PIL import Image
 
 from tests.run.helpers import sent, write_png
 
@@ -267,3 +268,30 @@ async def test_by_default_the_roots_are_the_current_and_the_configured_output_fo
         refused = error_of(await session.call_tool("run_workflow", {"workflow": W1, "output_dir": str(elsewhere)}))
     assert saved["ok"] and saved["data"]["outputs"][0]["path"].startswith(str(configured))
     assert "refusing to write" in refused["message"] and list(elsewhere.iterdir()) == []
+
+
+async def test_calls_made_at_once_run_side_by_side(serve, fake_comfy, tmp_path) -> None:
+    """Agents send several tool calls without waiting: each one runs, follows and saves its own prompt."""
+    results: dict[int, object] = {}
+
+    async def run(width: int) -> None:
+        graph = json.loads(json.dumps(W1))
+        graph["1"]["inputs"]["width"] = width
+        results[width] = await session.call_tool("run_workflow", {"workflow": graph,
+                                                                  "output_dir": str(tmp_path / "out")})
+
+    async with serve(*SERVE) as session:
+        async with anyio.create_task_group() as group:
+            for width in (16, 24, 32, 40):
+                group.start_soon(run, width)
+    documents = {width: structured(result) for width, result in results.items()}
+    assert all(document["ok"] for document in documents.values()), documents
+    prompt_ids = {document["data"]["prompt_id"] for document in documents.values()}
+    paths = {document["data"]["outputs"][0]["path"] for document in documents.values()}
+    assert len(prompt_ids) == len(paths) == 4
+    posted = {r.json["prompt_id"]: r.json["prompt"]["1"]["inputs"]["width"]
+              for r in sent(fake_comfy, "POST", "/prompt")}
+    for width, document in documents.items():  # each call's answer is its own prompt's, not a neighbour's
+        assert posted[document["data"]["prompt_id"]] == width
+        with Image.open(document["data"]["outputs"][0]["path"]) as image:
+            assert image.width == width
