@@ -13,7 +13,7 @@ from .cancel import await_cancellation, cancel_prompt
 from .follow import Follower
 from .outputs import collect, download_all, output_dir
 from .progress import ProgressLine
-from .state import JobState
+from .state import JobState, removed_from_queue
 from .submission import partial_rejections, submit_once
 from .workflow import Workflow, load_prepared, upload_local_inputs
 
@@ -95,8 +95,9 @@ def post(ctx: Context, workflow: Workflow, options: SubmitOptions, prompt_id: st
 def follow_journaled(follower: Follower) -> JobState:
     """``follower.follow()``, journaling what it learns of a journaled prompt: one the server forgot is
     journaled as lost before the error goes up, unless we cancelled it ourselves (a prompt removed from
-    the queue leaves no trace on the server). An id never journaled that the server never knew is not
-    found (exit 7), and is not journaled either."""
+    the queue leaves no trace on the server) or, queued and never seen running, it was removed from the
+    queue by someone else (the server still knows a prompt that ran there before it: it did not restart). An id
+    never journaled that the server never knew is not found (exit 7), and is not journaled either."""
     try:
         state = follower.follow()
     except PromptLost as exc:
@@ -109,11 +110,21 @@ def follow_journaled(follower: Follower) -> JobState:
             raise
         if known.get("status") == "cancelled":
             return JobState("cancelled")
+        if known.get("status") == "queued" and follower.seen in (None, "accepted", "pending") \
+                and _removed_by_someone(follower.client, known):  # accepted, never seen running
+            return JobState("removed")
         journal.record(follower.prompt_id, status="lost", error=exc.message, finished_at=time.time())
         raise
     if state.status == "removed" and (journal.latest(follower.prompt_id) or {}).get("status") == "cancelled":
         return JobState("cancelled")  # our own 'cancel' removed it
     return state
+
+
+def _removed_by_someone(client: ComfyClient, record: dict[str, Any]) -> bool:
+    try:
+        return removed_from_queue(client, journal.ran_before(record))
+    except UnreachableError:
+        return False
 
 
 # ----------------------------------------------------------------- after the end

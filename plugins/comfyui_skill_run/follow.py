@@ -11,7 +11,8 @@ never make the follower wait forever; while the prompt waits in the queue, every
 A prompt the server stops knowing (neither queue nor history has it, :data:`LOST_AFTER` times in a row)
 was *removed from the queue* when it was last seen pending and the server still knows a prompt that
 was running ahead of it then (a server that restarted forgets both: ComfyUI keeps its queue and history
-in memory, and a deleted prompt never reaches history); otherwise it is *lost* (``PromptLost``).
+in memory, and a deleted prompt never reaches history); otherwise it is *lost* (``PromptLost``; a
+journaled prompt may still turn out removed: see ``execute.follow_journaled``).
 
 A job whose status is outside the jobs API's vocabulary (Comfy Cloud may add some, e.g. a wait for a
 GPU) is taken as still in flight, but only while it shows signs of life: when neither its status

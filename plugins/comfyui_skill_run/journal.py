@@ -143,6 +143,14 @@ def entries() -> list[dict[str, Any]]:
     return sorted((e for e in latest.values() if e.get("status") != "renamed"), key=lambda e: e.get("submitted_at") or 0)
 
 
+def ran_before(record: dict[str, Any], limit: int = 3) -> list[str]:
+    """The latest prompts sent from here to ``record``'s server before it that ran there (they are in its
+    history): while the server still knows one, it has not restarted since ``record`` was sent."""
+    sent = record.get("submitted_at") or 0
+    return [entry["prompt_id"] for entry in entries() if entry.get("url") == record.get("url")
+            and entry.get("status") in ("success", "error") and (entry.get("submitted_at") or 0) < sent][-limit:]
+
+
 def rename(old_id: str, new_id: str, **fields: Any) -> dict[str, Any]:
     """Move a prompt's record to the id the server gave it (``fields`` added); the old id's record
     ends as ``renamed`` (pointing at the new one), which listings skip."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,12 +43,14 @@ class JobState:
         return round(self.finished_at - self.started_at, 3)
 
 
-def removed_from_queue(client: ComfyClient, running_ahead: tuple[str, ...]) -> bool:
-    """Whether a prompt last seen pending behind ``running_ahead`` and now unknown to the server was
-    removed from its queue (``queue clear``, another client's delete): the server still knows a prompt
-    that ran ahead of it, so it did not restart (a restart forgets both: ComfyUI keeps queue and history
-    in memory, and a deleted prompt never reaches history). May raise UnreachableError."""
-    return any(probe(client, other).status != "unknown" for other in running_ahead)
+def removed_from_queue(client: ComfyClient, witnesses: Iterable[str]) -> bool:
+    """Whether a prompt that waited in the queue and is now unknown to the server was removed from the
+    queue (``queue clear``, another client's delete) rather than forgotten by a restart: the server
+    still knows one of ``witnesses``, prompts it knew while ours waited (one running ahead of it, or
+    one that ran before it was sent), so it did not restart since (a restart forgets them too: ComfyUI
+    keeps queue and history in memory, and a deleted prompt never reaches history). May raise
+    UnreachableError."""
+    return any(probe(client, other).status != "unknown" for other in witnesses)
 
 
 def probe(client: ComfyClient, prompt_id: str) -> JobState:

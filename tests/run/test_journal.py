@@ -7,6 +7,8 @@ import json
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.reliability.conftest import in_background, running_prompt, wait_for  # noqa: F401 (a fixture)
 from tests.run.conftest import load_workflow
 from tests.run.helpers import sent
@@ -131,3 +133,21 @@ def test_a_pending_prompt_a_restart_forgets_is_lost_not_removed(
     result = outcome["result"]
     assert result.exit_code == 12, result.stdout
     assert journal_lines()[-1] == {**journal_lines()[-1], "prompt_id": ours, "status": "lost"}
+
+
+@pytest.mark.parametrize(("gone_by", "exit_code", "status"), [("clear", 11, "removed"), ("restart", 12, "lost")])
+def test_wait_tells_a_removal_before_it_looked_from_a_restart_by_what_ran_there_before(
+        run_cli, fake_comfy, workflow_file, journal_lines, gone_by: str, exit_code: int, status: str):
+    earlier = run_cli("run", workflow_file("W1", {"1": {"width": 7}}), "--no-download", server=fake_comfy)
+    assert earlier.exit_code == 0, earlier.stderr  # it ran: the server's history keeps it until a restart
+    _blocker, ours = _held_blocker_and_pending_prompt(run_cli, fake_comfy, workflow_file)
+    if gone_by == "clear":
+        _post(fake_comfy, "/queue", {"clear": True})
+        fake_comfy.faults.hold_execution = False
+    else:
+        fake_comfy.faults.hold_execution = False
+        fake_comfy.restart(lose_queue=True)
+    result = run_cli("wait", ours, "--json", server=fake_comfy)  # it never sees the prompt pending
+    assert result.exit_code == exit_code, result.stdout
+    assert ("was removed from the queue" in result.json()["error"]["message"]) == (gone_by == "clear")
+    assert journal_lines()[-1] == {**journal_lines()[-1], "prompt_id": ours, "status": status}
