@@ -27,8 +27,15 @@ def cancel(ctx: Context, args: argparse.Namespace) -> Result:
 
 
 def cancel_prompts(ctx: Context, prompt_ids: Sequence[str]) -> Result:
-    """Cancel each prompt, and only it; not_found (exit 7) when none of them was active."""
-    results = [_cancel_one(ctx, given) for given in prompt_ids]
+    """Cancel each prompt, and only it; not_found (exit 7) when none of them was active.
+
+    Waiting prompts are removed before running ones are interrupted: once a running prompt is
+    interrupted the server starts the next, which would then be interrupted rather than removed."""
+    targets = [lookup(ctx, given) for given in prompt_ids]
+    states = [probe(client, prompt_id) for prompt_id, _record, client in targets]
+    results: list[dict[str, Any]] = [{} for _ in targets]
+    for index in sorted(range(len(targets)), key=lambda i: states[i].status == "running"):
+        results[index] = _cancel_one(*targets[index], states[index])
 
     def render(out: Output) -> None:
         for item in results:
@@ -53,26 +60,28 @@ def _cancel_everything(ctx: Context, args: argparse.Namespace) -> Result:
     return Result(data={"all": True}, text="interrupted the running prompt and cleared the queue")
 
 
-def _cancel_one(ctx: Context, given: str) -> dict[str, Any]:
-    prompt_id, record, client = lookup(ctx, given)
-    how = cancel_prompt(client, prompt_id)
+def _cancel_one(prompt_id: str, record: dict[str, Any] | None, client: ComfyClient,
+                before: JobState) -> dict[str, Any]:
+    how = cancel_prompt(client, prompt_id, before)
     if how != "not_active":
         if record is not None:
             journal.record(prompt_id, status="cancelled", finished_at=time.time())
         return {"prompt_id": prompt_id, "result": how}
-    state = probe(client, prompt_id)
-    if state.terminal:
+    if before.terminal:
         if record is not None:
-            journal.learn(prompt_id, state.status, elapsed=state.elapsed)
-        return {"prompt_id": prompt_id, "result": "already_finished", "status": state.status}
+            journal.learn(prompt_id, before.status, elapsed=before.elapsed)
+        return {"prompt_id": prompt_id, "result": "already_finished", "status": before.status}
     if record is not None and record.get("status") in journal.TERMINAL:
         return {"prompt_id": prompt_id, "result": "already_finished", "status": record["status"]}
     return {"prompt_id": prompt_id, "result": "not_found"}
 
 
-def cancel_prompt(client: ComfyClient, prompt_id: str) -> str:
-    """``interrupted``, ``removed`` or ``not_active`` (finished, unknown or already gone)."""
-    before = probe(client, prompt_id)  # the jobs API first: not every server lists its queue (Comfy API v2)
+def cancel_prompt(client: ComfyClient, prompt_id: str, before: JobState | None = None) -> str:
+    """``interrupted``, ``removed`` or ``not_active`` (finished, unknown or already gone).
+
+    ``before``: the prompt's state if the caller has just probed it."""
+    if before is None:
+        before = probe(client, prompt_id)  # the jobs API first: not every server lists its queue (Comfy API v2)
     cancelled = client.cancel_job(prompt_id)
     if cancelled is None:  # no jobs API: /interrupt only for our running prompt, /queue delete otherwise
         if before.status == "running":
