@@ -52,15 +52,17 @@ def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: 
 
 
 def _arrives(ctx: Context, prompt_id: str, grace: float) -> bool:
-    """Whether the server knows ``prompt_id`` within ``grace`` seconds (a POST may still be in flight)."""
+    """Whether the server knows ``prompt_id`` within ``grace`` seconds (a POST may still be in flight).
+    The looks come closer together at first, and the last one is at the end of the grace."""
     end = time.monotonic() + grace
     delay = 0.05
     while True:
         if probe(ctx.client, prompt_id).status != "unknown":
             return True
-        if time.monotonic() + delay > end:
+        left = end - time.monotonic()
+        if left <= 0:
             return False
-        time.sleep(delay)
+        time.sleep(min(delay, left))
         delay *= 2
 
 
