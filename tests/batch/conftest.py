@@ -7,8 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,36 +82,6 @@ def read_manifest(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dic
 
 def posted_prompts(fake: FakeComfyUI) -> list[dict[str, Any]]:
     return [json.loads(r.body) for r in fake.requests if r.method == "POST" and r.path == "/prompt"]
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> None:
-    """Poll ``condition`` until it holds (an assertion error after ``timeout`` seconds)."""
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not reached"
-        time.sleep(0.02)
-
-
-@contextlib.contextmanager
-def held_until(condition: Callable[[], Any], *servers: FakeComfyUI) -> Iterator[None]:
-    """The ``servers`` hold execution (nothing they have runs) until ``condition`` holds, checked on a
-    thread while the body runs: a state that lasts exactly as long as a test needs, on any machine."""
-    reached = threading.Event()
-    for server in servers:
-        server.faults.hold_execution = True
-
-    def release() -> None:
-        try:
-            wait_for(condition)
-            reached.set()
-        finally:
-            for server in servers:
-                server.faults.hold_execution = False
-    thread = threading.Thread(target=release, daemon=True)
-    thread.start()
-    yield
-    thread.join(30)
-    assert reached.is_set(), "the servers were released without the condition reached"
 
 
 def successes(outdir: Path) -> int:

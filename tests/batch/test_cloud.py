@@ -8,7 +8,8 @@ import pytest
 
 from comfyui_skill.testing.fake_cloud import FakeCloud
 
-from .conftest import held_until, manifest_of, read_manifest
+from ..waiting import held_until
+from .conftest import manifest_of, read_manifest
 
 
 @pytest.fixture

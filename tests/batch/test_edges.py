@@ -11,7 +11,8 @@ from comfyui_skill import ConfigError, ExitCode, make_server
 from comfyui_skill_run.batch.manifest import Manifest, read
 from comfyui_skill_run.batch.servers import limit
 
-from .conftest import manifest_of, posted_prompts, read_manifest, successes, wait_for
+from ..waiting import wait_for
+from .conftest import manifest_of, posted_prompts, read_manifest, successes
 
 
 def test_timeout_leaves_prompts_running_and_resume_follows_them(run_cli, fakes, workflow, outdir):

@@ -9,8 +9,8 @@ import uuid
 
 from comfyui_skill import ExitCode
 
-from .conftest import (journal_latest, manifest_of, posted_prompts, read_manifest, start_cli, successes,
-                       wait_for)
+from ..waiting import wait_for
+from .conftest import journal_latest, manifest_of, posted_prompts, read_manifest, start_cli, successes
 
 
 def test_resume_after_the_cli_was_killed(run_cli, cli_env, fakes, workflow, outdir):

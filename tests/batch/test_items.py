@@ -12,7 +12,8 @@ from comfyui_skill import ExitCode, UsageError
 from comfyui_skill_run.batch.items import parse_sweep
 
 from ..agent.contract import assert_ndjson
-from .conftest import held_until, manifest_of, posted_prompts, read_manifest
+from ..waiting import held_until
+from .conftest import manifest_of, posted_prompts, read_manifest
 
 
 def test_sweeps_make_the_cartesian_product(run_cli, fakes, workflow, outdir):

@@ -12,8 +12,9 @@ from comfyui_skill import ExitCode
 
 from comfyui_skill_run import journal
 
+from ..waiting import wait_for
 from .conftest import (journal_latest, journal_lines, manifest_of, posted_prompts, read_manifest, start_cli,
-                       successes, wait_for, write_config)
+                       successes, write_config)
 
 
 def test_every_item_is_journaled_with_its_batch_and_listed_by_batch(run_cli, cli_env, fakes, workflow, outdir,

@@ -7,7 +7,8 @@ import threading
 from comfyui_skill import ExitCode
 
 from ..agent.contract import assert_ndjson
-from .conftest import held_until, manifest_of, posted_prompts, read_manifest, wait_for, write_config
+from ..waiting import held_until, wait_for
+from .conftest import manifest_of, posted_prompts, read_manifest, write_config
 
 
 def _servers(*fakes):

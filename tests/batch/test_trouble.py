@@ -14,7 +14,8 @@ from comfyui_skill import ExitCode
 from comfyui_skill.testing.fake_cloud import FakeCloud
 
 from ..agent.contract import assert_ndjson
-from .conftest import manifest_of, posted_prompts, read_manifest, wait_for
+from ..waiting import wait_for
+from .conftest import manifest_of, posted_prompts, read_manifest
 from .proxy import Relay
 
 

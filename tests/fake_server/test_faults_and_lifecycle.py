@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import http.client
+import json
 import threading
 import time
+import uuid
 import urllib.error
 import urllib.request
 import warnings
@@ -70,6 +72,19 @@ def test_a_delay_can_spare_the_first_requests(fake):
     with pytest.raises((TimeoutError, urllib.error.URLError)):
         urllib_get_with_timeout(fake, "/queue", 0.2)
     assert call(fake, "GET", "/queue").status == 200  # the rule was used up by the one it delayed
+
+
+def test_an_answer_can_be_lost_after_the_request_was_handled(fake):
+    """A POST the server took, whose answer never comes: the prompt is queued all the same."""
+    fake.faults.delay_http(r"^/prompt$", 3600, times=1, answer_only=True)
+    prompt_id = str(uuid.uuid4())
+    body = json.dumps({"prompt": workflow("W7"), "prompt_id": prompt_id}).encode()
+    with pytest.raises((TimeoutError, urllib.error.URLError)):
+        urllib.request.urlopen(urllib.request.Request(f"{fake.url}/prompt", data=body), timeout=0.5)
+    end = time.monotonic() + TIMEOUT  # the prompt runs whatever the client's wait was
+    while prompt_id not in fake.history_ids():
+        assert time.monotonic() < end, "the prompt whose answer was lost never ran"
+        time.sleep(0.01)
 
 
 def urllib_get_with_timeout(fake, path, timeout):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from comfyui_skill import ExitCode
 
 from comfyui_skill_run.follow import SETTLE
 
+from ..waiting import held_until
 from .helpers import sent
 
 
@@ -37,15 +39,18 @@ def test_instant_cached_prompts_never_hang(run_cli, fake_comfy, workflow_file, t
     assert min(durations) < SETTLE, durations
 
 
+def _job_polls(fake) -> list[str]:
+    return [r.path for r in sent(fake) if r.method == "GET" and r.path.startswith("/api/jobs/")]
+
+
 def test_run_polls_when_no_websocket_can_be_opened(run_cli, fake_comfy, workflow_file, tmp_path):
     fake_comfy.faults.refuse_websocket = True
-    fake_comfy.exec_delay = 0.2
-    result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path), "--json", "--timeout", "10",
-                     server=fake_comfy)
+    with held_until(lambda: _job_polls(fake_comfy), fake_comfy):  # it runs once the client has asked
+        result = run_cli("run", workflow_file("W1"), "-o", str(tmp_path), "--json", "--timeout", "60",
+                         server=fake_comfy)
     assert result.exit_code == 0, result.stderr
     assert Path(result.json()["data"]["outputs"][0]["path"]).is_file()
-    polled = [r.path for r in sent(fake_comfy) if r.method == "GET" and r.path.startswith(("/api/jobs/", "/history/"))]
-    assert len(polled) >= 2
+    assert len(_job_polls(fake_comfy)) >= 2  # asked while it ran, and again until it ended
 
 
 def test_polling_falls_back_to_history_without_jobs_api(run_cli, fake_comfy, workflow_file, tmp_path):
@@ -78,11 +83,16 @@ def test_stalled_socket_is_reconciled_by_asking_the_server(run_cli, fake_comfy, 
 
 
 def test_timeout_leaves_the_prompt_running(run_cli, fake_comfy, workflow_file, tmp_path):
-    fake_comfy.exec_delay = 3  # 6 s: far past the deadline, yet a client ignoring it would not hang the suite
-    started = time.monotonic()
-    result = run_cli("run", workflow_file("W1"), "--timeout", "0.5", "--json", server=fake_comfy)
-    assert time.monotonic() - started < 4  # ended at its deadline, not with the prompt
+    fake_comfy.faults.hold_execution = True  # it never ends by itself: only the deadline ends the run
+    # a safety net: a client ignoring its deadline would see it end (and fail the test), not hang the suite
+    release = threading.Timer(60, setattr, (fake_comfy.faults, "hold_execution", False))
+    release.start()
+    try:
+        result = run_cli("run", workflow_file("W1"), "--timeout", "0.5", "--json", server=fake_comfy)
+    finally:
+        release.cancel()
     assert result.exit_code == ExitCode.TIMEOUT
+    assert fake_comfy.wait_running() == result.json()["error"]["details"]["prompt_id"]  # still there
     error = result.json()["error"]
     assert "comfyui-skill wait" in error["hint"]
     assert not _posts(fake_comfy, "/interrupt") and not [r for r in sent(fake_comfy) if "cancel" in r.path]
@@ -92,8 +102,8 @@ def test_submission_is_exactly_once_after_a_lost_answer(run_cli, fake_comfy, wor
     # the server takes the prompt, but its answer comes after the client's read timeout
     config = Path(cli_env["COMFYUI_SKILL_CONFIG"])
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[servers.slow]\nurl = "{fake_comfy.url}"\nread_timeout = 0.5\n')
-    fake_comfy.faults.delay_http(r"^/prompt$", 1.5, times=1)
+    config.write_text(f'[servers.slow]\nurl = "{fake_comfy.url}"\nread_timeout = 2\n')
+    fake_comfy.faults.delay_http(r"^/prompt$", 3600, times=1, answer_only=True)
     result = run_cli("-s", "slow", "run", workflow_file("W1"), "-o", str(tmp_path), "--json", "--timeout", "15")
     posts = _posts(fake_comfy)
     assert result.exit_code == 0, result.stderr

@@ -50,7 +50,7 @@ def _looks(fake, prompt_id: str) -> int:
 
 def _post(fake, prompt_id: str) -> None:
     body = json.dumps({"prompt": load_workflow("W1"), "prompt_id": prompt_id}).encode()
-    urllib.request.urlopen(urllib.request.Request(f"{fake.url}/prompt", data=body,  # noqa: S310 - loopback
+    urllib.request.urlopen(urllib.request.Request(f"{fake.url}/prompt", data=body,
                                                   headers={"Content-Type": "application/json"}), timeout=30)
 
 

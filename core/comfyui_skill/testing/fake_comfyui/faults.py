@@ -17,6 +17,8 @@ class _Rule:
     skip: int = 0
     """Matching requests still to let through untouched before the rule applies."""
     delay: float = 0.0
+    answer_only: bool = False
+    """The delay comes after the request was handled: only the answer is late."""
     status: int | None = None
     body: bytes = b""
     content_type: str | None = None
@@ -66,11 +68,13 @@ class Faults:
         """Answer the next ``times`` matching requests with ``status`` and ``body`` (e.g. a burst of 502s)."""
         self._add(path_regex, times, method=method, status=status, body=_bytes(body), content_type=content_type)
 
-    def delay_http(self, path_regex: str, seconds: float, times: int | None = None, after: int = 0) -> None:
+    def delay_http(self, path_regex: str, seconds: float, times: int | None = None, after: int = 0,
+                   answer_only: bool = False) -> None:
         """Sleep before answering; a huge value is a read that never answers (``stop()`` still works).
         ``after``: the first that many matching requests are answered at once (e.g. only the second
-        download hangs)."""
-        self._add(path_regex, times, delay=seconds, skip=after)
+        download hangs). ``answer_only``: the request is handled at once and only its answer waits (a
+        server that took a POST whose answer the client never gets)."""
+        self._add(path_regex, times, delay=seconds, skip=after, answer_only=answer_only)
 
     def respond_raw(self, path_regex: str, status: int, body: bytes | str, content_type: str | None,
                     times: int | None = None) -> None:
@@ -103,9 +107,10 @@ class Faults:
             self.oversized_websocket_frame = None
             self.hold_execution = False
 
-    def take(self, method: str, path: str) -> tuple[float, web.Response | None]:
-        """Consume the rules matching a request: ``(total delay, replacement response or None)``."""
-        delay, response = 0.0, None
+    def take(self, method: str, path: str) -> tuple[float, float, web.Response | None]:
+        """Consume the rules matching a request: ``(delay before handling it, delay before answering,
+        replacement response or None)``."""
+        delay, late, response = 0.0, 0.0, None
         with self._lock:
             for rule in list(self._rules):
                 if not rule.matches(method, path) or (rule.status is not None and response is not None):
@@ -113,7 +118,9 @@ class Faults:
                 if rule.skip > 0:
                     rule.skip -= 1
                     continue
-                if rule.status is None:
+                if rule.status is None and rule.answer_only:
+                    late += rule.delay
+                elif rule.status is None:
                     delay += rule.delay
                 else:
                     response = rule.response()
@@ -121,4 +128,4 @@ class Faults:
                     rule.remaining -= 1
                     if rule.remaining <= 0:
                         self._rules.remove(rule)
-        return delay, response
+        return delay, late, response

@@ -37,9 +37,11 @@ async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
 @web.middleware
 async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
-    delay, response = ctx.faults.take(request.method, request.rel_url.raw_path)
+    delay, late, response = ctx.faults.take(request.method, request.rel_url.raw_path)
     await ctx.sleep(delay)
-    return response if response is not None else await handler(request)
+    answer = response if response is not None else await handler(request)
+    await ctx.sleep(late)
+    return answer
 
 
 @web.middleware
