@@ -20,22 +20,33 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> None:
 
 
 @contextlib.contextmanager
-def held_until(condition: Callable[[], Any], *servers: FakeComfyUI) -> Iterator[None]:
-    """The ``servers`` hold execution (nothing they have runs) until ``condition`` holds, checked on a
-    thread while the body runs: a state that lasts exactly as long as a test needs, on any machine."""
+def released_when(condition: Callable[[], Any], release: Callable[[], None]) -> Iterator[None]:
+    """Run the body while a thread waits for ``condition`` and then calls ``release`` (released also if
+    the condition never comes, and the test then fails instead of hanging)."""
     reached = threading.Event()
-    for server in servers:
-        server.faults.hold_execution = True
 
-    def release() -> None:
+    def wait_then_release() -> None:
         try:
             wait_for(condition)
             reached.set()
         finally:
-            for server in servers:
-                server.faults.hold_execution = False
-    thread = threading.Thread(target=release, daemon=True)
+            release()
+    thread = threading.Thread(target=wait_then_release, daemon=True)
     thread.start()
     yield
     thread.join(30)
-    assert reached.is_set(), "the servers were released without the condition reached"
+    assert reached.is_set(), "released without the condition reached"
+
+
+@contextlib.contextmanager
+def held_until(condition: Callable[[], Any], *servers: FakeComfyUI) -> Iterator[None]:
+    """The ``servers`` hold execution (nothing they have runs) until ``condition`` holds, checked on a
+    thread while the body runs: a state that lasts exactly as long as a test needs, on any machine."""
+    for server in servers:
+        server.faults.hold_execution = True
+
+    def release() -> None:
+        for server in servers:
+            server.faults.hold_execution = False
+    with released_when(condition, release):
+        yield

@@ -87,6 +87,23 @@ def test_an_answer_can_be_lost_after_the_request_was_handled(fake):
         time.sleep(0.01)
 
 
+def test_held_requests_wait_until_released(fake):
+    fake.faults.hold_http(r"^/queue$")
+    with pytest.raises((TimeoutError, urllib.error.URLError)):
+        urllib_get_with_timeout(fake, "/queue", 0.2)
+    answers: list[int] = []
+    asker = threading.Thread(target=lambda: answers.append(call(fake, "GET", "/queue").status), daemon=True)
+    asker.start()
+    end = time.monotonic() + TIMEOUT
+    while sum(r.path == "/queue" for r in fake.requests) < 2:  # the second request has come, and waits
+        assert time.monotonic() < end, "the second request never came"
+        time.sleep(0.01)
+    assert not answers
+    fake.faults.hold_http(None)
+    asker.join(TIMEOUT)
+    assert answers == [200]
+
+
 def urllib_get_with_timeout(fake, path, timeout):
     with urllib.request.urlopen(fake.url + path, timeout=timeout) as reply:
         return reply.read()

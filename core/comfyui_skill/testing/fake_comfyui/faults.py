@@ -58,6 +58,7 @@ class Faults:
         prompt that stays queued or running for exactly as long as a test needs)."""
         self.oversized_websocket_frame: tuple[int, bool] | None = None
         """``(declared size, binary)``: each new socket first gets a frame of that size (see below)."""
+        self._held: re.Pattern[str] | None = None
 
     def _add(self, path_regex: str, times: int | None, **kwargs) -> None:
         with self._lock:
@@ -84,6 +85,15 @@ class Faults:
     def redirect(self, path_regex: str, location: str, status: int = 302, times: int | None = None) -> None:
         self._add(path_regex, times, status=status, headers={"Location": location})
 
+    def hold_http(self, path_regex: str | None) -> None:
+        """Matching requests wait unanswered until ``hold_http(None)``, :meth:`clear` or ``stop()``: a
+        test releases them once the state it needs is reached (e.g. every request of a fan-out has come)."""
+        self._held = re.compile(path_regex) if path_regex is not None else None
+
+    def holds(self, path: str) -> bool:
+        held = self._held
+        return held is not None and held.search(path) is not None
+
     def drop_websocket_after(self, n_messages: int | None) -> None:
         """The server closes each socket once it has sent it ``n_messages`` messages (``None`` disables)."""
         with self._lock:
@@ -102,6 +112,7 @@ class Faults:
         with self._lock:
             self._rules.clear()
             self._drop_after = None
+            self._held = None
             self.refuse_websocket = False
             self.stall_websocket = False
             self.oversized_websocket_frame = None

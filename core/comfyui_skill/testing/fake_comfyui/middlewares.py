@@ -39,6 +39,8 @@ async def inject_faults(request: web.Request, handler: Handler) -> web.StreamRes
     ctx = request.app[CONTEXT]
     delay, late, response = ctx.faults.take(request.method, request.rel_url.raw_path)
     await ctx.sleep(delay)
+    while ctx.faults.holds(request.rel_url.raw_path) and not ctx.stopping.is_set():
+        await ctx.sleep(0.01)
     answer = response if response is not None else await handler(request)
     await ctx.sleep(late)
     return answer
