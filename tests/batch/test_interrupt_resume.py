@@ -22,7 +22,7 @@ def test_resume_after_the_cli_was_killed(run_cli, cli_env, fakes, workflow, outd
         wait_for(lambda: successes(outdir) >= 3)
     finally:
         process.kill()  # SIGKILL: no chance to clean up
-        process.communicate(timeout=10)
+        process.communicate(timeout=60)
     a.faults.hold_execution = False
     path = manifest_of(outdir)
     _header, _records, before = read_manifest(path)

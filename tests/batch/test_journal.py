@@ -65,7 +65,7 @@ def test_the_submission_is_journaled_before_the_post(cli_env, fakes, workflow, o
         (record,) = journal_latest(cli_env).values()  # already there when the POST arrives
     finally:
         process.kill()
-        process.communicate(timeout=10)
+        process.communicate(timeout=60)
     assert record["prompt_id"] == posted["prompt_id"] and record["status"] == "submitting"
     assert record["batch"] == str(manifest_of(outdir)) and record["item"] == "0001"
     assert record["server"] == "url" and record["url"] == fake.url
@@ -80,7 +80,7 @@ def test_wait_and_status_follow_a_batch_item_left_by_a_killed_batch(run_cli, cli
         wait_for(lambda: any(line["status"] == "queued" for line in journal_lines(cli_env)))
     finally:
         process.kill()
-        process.communicate(timeout=10)
+        process.communicate(timeout=60)
     record = next(line for line in journal_lines(cli_env) if line["status"] == "queued")
     status = run_cli("status", record["prompt_id"][:8], "--json")
     assert status.exit_code == 0 and status.json()["data"]["status"] in ("pending", "running")
@@ -102,7 +102,7 @@ def test_resume_updates_the_journal_records_of_the_prompts_it_reattaches_to(run_
         wait_for(lambda: successes(outdir) >= 2)
     finally:
         process.kill()
-        process.communicate(timeout=10)
+        process.communicate(timeout=60)
     a.faults.hold_execution = False
     path = manifest_of(outdir)
     on_server = {item["prompt_id"] for item in read_manifest(path)[2].values()
@@ -159,7 +159,7 @@ def test_resume_without_the_server_of_a_submitted_item_journals_its_prompt_lost(
         wait_for(lambda: sum(line["status"] == "queued" for line in journal_lines(cli_env)) >= 2)
     finally:
         process.kill()
-        process.communicate(timeout=10)
+        process.communicate(timeout=60)
     left = {prompt_id for prompt_id, record in journal_latest(cli_env).items() if record["status"] == "queued"}
     result = run_cli("run", "--resume", str(manifest_of(outdir)), "--servers", b.url, "--json")
     assert result.exit_code == 0, result.stderr

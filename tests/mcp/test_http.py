@@ -56,7 +56,7 @@ def http_server(request, cli_env, fake_comfy, tmp_path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         process.terminate()
-        process.communicate(timeout=15)
+        process.communicate(timeout=60)
 
 
 @pytest.mark.anyio

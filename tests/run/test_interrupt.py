@@ -34,7 +34,7 @@ def test_ctrl_c_cancels_only_this_prompt(cli_env, fake_comfy, workflow_file):
     process = _start_run(cli_env, fake_comfy, workflow_file("W1"))
     prompt_id = _until_running(process)
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=15)
+    stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == ExitCode.INTERRUPTED, stderr
     result = json.loads(stdout.splitlines()[-1])
     assert result["error"]["code"] == "interrupted"
@@ -48,7 +48,7 @@ def test_ctrl_c_with_detach_leaves_the_prompt_running(cli_env, fake_comfy, workf
     process = _start_run(cli_env, fake_comfy, workflow_file("W1"), "--detach")
     prompt_id = _until_running(process)
     process.send_signal(signal.SIGINT)
-    stdout, _stderr = process.communicate(timeout=15)
+    stdout, _stderr = process.communicate(timeout=60)
     assert process.returncode == ExitCode.INTERRUPTED
     error = json.loads(stdout.splitlines()[-1])["error"]
     assert f"comfyui-skill wait {prompt_id}" in error["hint"]

@@ -107,7 +107,9 @@ class FakeCloud:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(ready,), name="fake-cloud", daemon=True)
         self._thread.start()
-        ready.wait(10)
+        if not ready.wait(30):  # a safety net: it starts at once unless the machine is in trouble
+            self.comfy.stop()
+            raise RuntimeError("the fake cloud did not start within 30 s")
         if self._startup_error is not None:
             self._thread.join()
             self.comfy.stop()
@@ -115,7 +117,7 @@ class FakeCloud:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         assert self._thread is not None
         self._thread.join()

@@ -25,7 +25,7 @@ from .files import Dirs, load_data, read_json
 from .recording import RecordedRequest, RequestLog
 
 T = TypeVar("T")
-STARTUP_TIMEOUT = 10.0
+STARTUP_TIMEOUT = 30.0
 SHUTDOWN_TIMEOUT = 1.0
 _server_log = logging.getLogger(__name__)
 """aiohttp's per-request error log (500s are expected here); kept out of the test output."""
