@@ -139,7 +139,7 @@ def _cut_during_download(fake, relay: Relay, away: float | None) -> threading.Th
         wait_for(lambda: any(r.path == "/view" for r in fake.requests))
         relay.down()
         if away is not None:
-            time.sleep(away)  # the outage itself, shorter than the 3 s of failures that drain a server
+            time.sleep(away)  # the outage itself: far shorter than the 3 s of failures that drain a server
             relay.up()
     return _in_background(cut)
 
@@ -147,7 +147,9 @@ def _cut_during_download(fake, relay: Relay, away: float | None) -> threading.Th
 def test_a_download_cut_by_the_server_going_away_is_retried_from_it(run_cli, fakes, workflow, outdir, relays):
     (a,) = fakes(1)
     relay = relays(a.port)
-    thread = _cut_during_download(a, relay, away=1.5)
+    # 0.5 s away: the client's retries (after 0.25, 0.5, 1 and 2 s) reach it back well before 3 s of
+    # failures, even if a loaded machine brings it back a second late
+    thread = _cut_during_download(a, relay, away=0.5)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1,2", "--servers", relay.url, "-o", str(outdir),
                      "--json")
     thread.join(10)
@@ -168,7 +170,7 @@ def test_a_download_started_over_saves_each_output_once(run_cli, fakes, workflow
     def cut_during_the_second() -> None:
         wait_for(lambda: sum(r.path == "/view" for r in a.requests) == 2)
         relay.down()
-        time.sleep(1.5)  # the outage itself (see _cut_during_download)
+        time.sleep(0.5)  # the outage itself (see the test above)
         relay.up()
     thread = _in_background(cut_during_the_second)
     graph = workflow("W1", {"1": {"class_type": "EmptyImage",

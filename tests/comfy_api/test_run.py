@@ -126,7 +126,7 @@ def test_ctrl_c_cancels_the_running_job(run_v2, w1, fake_comfy, proxy) -> None:
         fake_comfy.faults.hold_execution = False
     assert result.exit_code == 130, result.stdout
     assert result.json()["error"]["details"]["prompt_id"] == seen["job"]
-    fake_comfy.wait_idle(15)
+    fake_comfy.wait_idle()
     assert proxy.get(f"/jobs/{seen['job']}")["status"] in ("canceled", "expired")
 
 

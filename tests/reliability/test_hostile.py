@@ -23,11 +23,12 @@ MiB = 1024 * 1024
 
 def test_an_endless_download_stops_at_the_deadline_and_leaves_nothing(run_cli, fake_comfy, workflow_file,
                                                                      tmp_path, other_host):
-    # ~15 s of body (finite, so that without the deadline the run would succeed instead of hanging)
-    other_host.on("/file", send_chunks(200, itertools.repeat(b"x" * 65536, 300), delay=0.05))
+    # 30 s of body or more (finite, so that without the deadline the run would succeed instead of hanging);
+    # the deadline leaves a loaded machine 6 s to reach the download, which an idle one does in a fraction
+    other_host.on("/file", send_chunks(200, itertools.repeat(b"x" * 65536, 600), delay=0.05))
     fake_comfy.faults.redirect(r"^/view$", other_host.url("/file"))
     out = tmp_path / "out"
-    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", "--timeout", "3", server=fake_comfy)
+    result = run_cli("run", workflow_file("W1"), "-o", str(out), "--json", "--timeout", "6", server=fake_comfy)
     assert result.exit_code == ExitCode.TIMEOUT, result.stderr
     assert "still going at the deadline" in result.json()["error"]["message"]
     assert files_in(out) == []  # no partial file, no temporary file
