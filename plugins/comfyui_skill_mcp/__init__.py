@@ -21,8 +21,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         description="Serve the MCP tools (docs/mcp.md) over standard input/output, or with --http over "
                     "streamable HTTP. Needs the MCP SDK: pip install 'comfyui-skill[mcp]'.")
     serve.add_argument("--http", dest="mcp_http", metavar="[HOST:]PORT",
-                       help="serve streamable HTTP on HOST:PORT (default host 127.0.0.1) at /mcp instead of stdio; "
-                            "a non-loopback HOST needs a token (--token-stdin or $COMFYUI_SKILL_MCP_TOKEN)")
+                       help="serve streamable HTTP on HOST:PORT (default host 127.0.0.1; port 0: any free one, "
+                            "said on stderr) at /mcp instead of stdio; a non-loopback HOST needs a token "
+                            "(--token-stdin or $COMFYUI_SKILL_MCP_TOKEN)")
     serve.add_argument("--token-stdin", dest="mcp_token_stdin", action="store_true",
                        help="read the bearer token HTTP clients must send from standard input")
     serve.add_argument("--root", dest="mcp_roots", metavar="DIR", action="append",

@@ -55,8 +55,8 @@ def parse_listen(text: str) -> tuple[str, int]:
         port = int(port_text)
     except ValueError:
         port = -1
-    if not 0 < port < 65536 or (sep and not host):
-        raise UsageError(f"--http takes [HOST:]PORT with a port from 1 to 65535, not {text!r}")
+    if not 0 <= port < 65536 or (sep and not host):
+        raise UsageError(f"--http takes [HOST:]PORT with a port from 0 (any free one) to 65535, not {text!r}")
     return host, port
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hmac
 import math
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -144,7 +146,7 @@ def run_server(ctx: Context, options: ServeOptions) -> None:
     if options.port is None:
         anyio.run(_serve_stdio, server)
     else:
-        anyio.run(_serve_http, server, options)
+        anyio.run(_serve_http, server, options, listen(options.host, options.port), ctx.output.note)
 
 
 async def _serve_stdio(server: Server) -> None:
@@ -154,14 +156,27 @@ async def _serve_stdio(server: Server) -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
-async def _serve_http(server: Server, options: ServeOptions) -> None:
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (port 0: any free one), bound before the server starts so that
+    its address can be told and a port in use is a clear error."""
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                         hint="choose another port, or 0 for any free one") from None
+
+
+async def _serve_http(server: Server, options: ServeOptions, listener: socket.socket,
+                      say: Callable[[str], None]) -> None:
     import uvicorn
 
     app: Any = server.streamable_http_app(host=options.host)
     if options.token is not None:
         app = BearerToken(app, options.token)
-    config = uvicorn.Config(app, host=options.host, port=options.port, log_level="warning", lifespan="on")
-    await uvicorn.Server(config).serve()
+    host, port = listener.getsockname()[:2]
+    say(f"serving MCP at http://{f'[{host}]' if ':' in host else host}:{port}/mcp")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    await uvicorn.Server(config).serve(sockets=[listener])
 
 
 class BearerToken:

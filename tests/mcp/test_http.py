@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import socket
+import queue
 import subprocess
-import time
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,32 +15,35 @@ from .conftest import EXECUTABLE
 TOKEN = "a-long-random-token-for-the-test"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def served_at(process: subprocess.Popen, seconds: float = 60) -> str:
+    """The URL the server says it serves at, once it listens (it exits first: fail with its stderr).
+    It picks a free port itself (--http 127.0.0.1:0): no port is chosen here and bound later."""
+    lines: queue.Queue[str | None] = queue.Queue()
 
-
-def wait_listening(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
-    """Until the server accepts connections (it exits: fail with its stderr)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read())
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port} after {seconds} s")
+    def read() -> None:
+        for line in iter(process.stderr.readline, ""):
+            lines.put(line)
+        lines.put(None)  # it closed its stderr: it exited
+    threading.Thread(target=read, daemon=True).start()
+    said = ""
+    while True:
+        try:  # a safety net: it says so as soon as it listens
+            line = lines.get(timeout=seconds)
+        except queue.Empty:
+            raise AssertionError(f"the server did not say where it serves within {seconds} s: {said}") from None
+        if line is None:
+            raise AssertionError(f"the server exited: {said}")
+        if line.startswith("serving MCP at "):
+            return line.removeprefix("serving MCP at ").strip()
+        said += line
 
 
 @pytest.fixture(params=["environment", "stdin"])
 def http_server(request, cli_env, fake_comfy, tmp_path) -> Iterator[str]:
-    """A server on a free loopback port whose token comes from $COMFYUI_SKILL_MCP_TOKEN or --token-stdin."""
-    port = free_port()
+    """A server on a free loopback port (it picks it) whose token comes from $COMFYUI_SKILL_MCP_TOKEN or
+    --token-stdin."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMFYUI_SKILL_")}, **cli_env}
-    command = [EXECUTABLE, "--url", fake_comfy.url, "mcp", "serve", "--http", f"127.0.0.1:{port}"]
+    command = [EXECUTABLE, "--url", fake_comfy.url, "mcp", "serve", "--http", "127.0.0.1:0"]
     stdin = tmp_path / "stdin"
     if request.param == "stdin":
         command.append("--token-stdin")
@@ -52,11 +55,18 @@ def http_server(request, cli_env, fake_comfy, tmp_path) -> Iterator[str]:
         process = subprocess.Popen(command, env=env, cwd=tmp_path, stdin=given, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
     try:
-        wait_listening(port, process)
-        yield f"http://127.0.0.1:{port}/mcp"
+        url = served_at(process)
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/mcp") and not url.endswith(":0/mcp")
+        yield url
     finally:
         process.terminate()
         process.communicate(timeout=60)
+
+
+def test_a_port_in_use_is_a_clear_error(run_cli, refused_port) -> None:
+    taken = run_cli("mcp", "serve", "--http", f"127.0.0.1:{refused_port}")
+    assert taken.exit_code == 2, taken.stderr
+    assert f"cannot listen on 127.0.0.1:{refused_port}" in taken.stderr and "Traceback" not in taken.stderr
 
 
 @pytest.mark.anyio
