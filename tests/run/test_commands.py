@@ -182,8 +182,10 @@ def test_status_of_a_rejected_prompt_exits_as_its_run_did(run_cli, fake_comfy, w
 
 
 def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy, workflow_file):
-    fake_comfy.progress_steps_delay = 0.3
-    running = _submit(run_cli, fake_comfy, workflow_file("W3"))  # submit sends no client id: progress is broadcast
+    fake_comfy.progress_steps_delay = 0.3  # a step well within the 1.5 s status listens; 240 of them: 72 s of
+    # node 3, so that it is still running for the three looks below on any machine (cancelled at the end)
+    graph = workflow_file("W3", {"1": {"width": 8, "height": 8, "batch_size": 240}})
+    running = _submit(run_cli, fake_comfy, graph)  # submit sends no client id: progress is broadcast
     pending = _submit(run_cli, fake_comfy, workflow_file("W1"))
     fake_comfy.wait_running(running)
     result = run_cli("status", running, pending, "--json", server=fake_comfy)
@@ -191,11 +193,11 @@ def test_status_of_a_running_prompt_shows_its_node_and_steps(run_cli, fake_comfy
     now, waiting = assert_result(result.json())["data"]
     assert now["status"] == "running" and waiting["status"] == "pending" and waiting["position"] == 1
     assert now["progress"]["node"] == "3" and now["progress"]["class_type"] == "ColorTransfer"
-    assert now["progress"]["max"] == 24 and 0 <= now["progress"]["value"] <= 24
+    assert now["progress"]["max"] == 240 and 0 <= now["progress"]["value"] <= 240
     text = run_cli("status", running, server=fake_comfy, env={"COLUMNS": "120"}).stdout
-    assert f"{running}  running  node 3 (ColorTransfer)  [" in text and "/24" in text
+    assert f"{running}  running  node 3 (ColorTransfer)  [" in text and "/240" in text
     narrow = run_cli("status", running, server=fake_comfy, env={"COLUMNS": "80"}, terminal=True).stdout
-    assert f"{running}  running  node 3 (ColorTransfer)  " in narrow and "/24" in narrow and "[" not in narrow
+    assert f"{running}  running  node 3 (ColorTransfer)  " in narrow and "/240" in narrow and "[" not in narrow
     assert all(len(line) <= 80 for line in narrow.splitlines())
     run_cli("cancel", running, pending, server=fake_comfy)
 
