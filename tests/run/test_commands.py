@@ -122,9 +122,10 @@ def test_cancel_without_jobs_api_uses_interrupt_with_prompt_id(run_cli, fake_com
     running = _submit(run_cli, fake_comfy, workflow_file("W1"))
     pending = _submit(run_cli, fake_comfy, workflow_file("W1", {"1": {"width": 3}}))
     fake_comfy.wait_running(running)
-    # the waiting one first: once the running one is interrupted, the server starts the next one at once
-    result = run_cli("cancel", pending, running, "--json", server=fake_comfy)
-    assert [r["result"] for r in result.json()["data"]] == ["removed", "interrupted"]
+    # named running first: interrupting it lets the server start the next one at once, so every prompt is
+    # looked at, and the waiting one removed, before anything is interrupted
+    result = run_cli("cancel", running, pending, "--json", server=fake_comfy)
+    assert [r["result"] for r in result.json()["data"]] == ["interrupted", "removed"]
     interrupts = [r for r in sent(fake_comfy) if r.method == "POST" and r.path == "/interrupt"]
     assert [r.json for r in interrupts] == [{"prompt_id": running}]
     deletes = [r for r in sent(fake_comfy) if r.method == "POST" and r.path == "/queue"]
