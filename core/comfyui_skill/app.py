@@ -16,7 +16,7 @@ from . import helpcache
 from ._version import __version__
 from .config import Config
 from .context import Context
-from .errors import CliError, ConfigError, ExitCode, UsageError
+from .errors import CliError, ConfigError, ExitCode, UsageError, local_file_error
 from .extension import Command, resolve
 from .output import MODES, Output, Result, emit_result, silence_broken_pipe
 from .paths import config_path
@@ -311,6 +311,9 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         silence_broken_pipe(stdout)
         return ExitCode.OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        local = local_file_error(exc)
+        if local is not None:
+            return emit_result(output, command_path, Result(exit_code=local.exit_code, error=local))
         if output.verbose:
             import traceback  # only for this last line of defence
 

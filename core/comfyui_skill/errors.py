@@ -162,6 +162,17 @@ class HttpError(ServerError):
         )
 
 
+def local_file_error(exc: BaseException) -> CliError | None:
+    """An OSError about a local file (it names one) as an ``io`` error, or None for anything else.
+
+    The last line of defence uses it: a file that cannot be read or written is the user's
+    environment, never "an unexpected error" to report to a plugin's author."""
+    if not isinstance(exc, OSError) or exc.filename is None:
+        return None
+    return CliError(f"cannot access {exc.filename}: {exc.strerror or exc}", code="io",
+                    details={"path": str(exc.filename), "errno": exc.errno})
+
+
 def _code_for_status(status: int) -> str:
     if status in (401, 403):
         return "auth"

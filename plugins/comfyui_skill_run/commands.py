@@ -15,6 +15,7 @@ from .execute import Reporter, conclude, deadline_of, follow_journaled, interrup
 from .follow import Follower, announce_previews, stall_timeout_of
 from .live import queued_graphs
 from .lookup import lookup, server_for
+from .outputs import checked_output_dir
 from .request import (OutputOptions, RunRequest, SubmitOptions, WorkflowInputs, batch_request_from_args,
                       inputs_from_args, run_request_from_args, submit_options_from_args)
 from .workflow import Workflow
@@ -40,6 +41,8 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
 
 def run_workflow(ctx: Context, request: RunRequest) -> Result:
     """Submit one prompt, follow it to its end and save its outputs (``run`` without a batch)."""
+    if request.outputs.download:
+        checked_output_dir(ctx, request.outputs.output_dir)
     workflow, uploaded = prepare(ctx, request.inputs)
     deadline = deadline_of(request.timeout)
     started = time.monotonic()
@@ -154,6 +157,8 @@ def wait(ctx: Context, args: argparse.Namespace) -> Result:
 def wait_for(ctx: Context, prompt_ids: Sequence[str], outputs: OutputOptions, *, timeout: float | None = None) -> Result:
     """Follow each prompt to its end (and download its outputs): one result, or a list for several."""
     deadline = deadline_of(timeout)
+    if outputs.download:
+        checked_output_dir(ctx, outputs.output_dir)
     results: list[dict[str, Any]] = []
     failures: list[CliError] = []
     for given in prompt_ids:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from comfyui_skill import (ComfyClient, Context, ServerError, UnreachableError, node_order, safe_relative_path,
-                           save_stream)
+                           save_stream, writable_folder)
 
 from .workflow import expand
 
@@ -82,6 +82,11 @@ def output_dir(ctx: Context, given: str | None) -> Path:
     """``-o``, else the server's ``output_dir``, else the global ``output_dir``, else ./comfyui-output."""
     chosen = given or ctx.server.get("output_dir") or ctx.setting("output_dir") or DEFAULT_DIR
     return expand(chosen).absolute()  # reported paths must not depend on the caller's cwd
+
+
+def checked_output_dir(ctx: Context, given: str | None) -> Path:
+    """:func:`output_dir`, created and checked to take files: called before anything is submitted."""
+    return writable_folder(output_dir(ctx, given))
 
 
 def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, deadline: float | None,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from ..errors import CliError, ServerError, TimeoutExpired
+from ..errors import CliError, ServerError, TimeoutExpired, UsageError
 from ..output import human_bytes
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
@@ -56,6 +56,26 @@ def resolve_inside(root: Path, relative: PurePosixPath) -> Path:
     return target
 
 
+def writable_folder(folder: Path) -> Path:
+    """``folder``, created if needed and checked to take new files: called before anything is submitted,
+    so that a bad output folder is said at once rather than after the work ran. A path that is a
+    file is a UsageError; a folder that cannot be created or written in is an ``io`` error."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"the output folder {folder} is a file, not a folder",
+                         hint="give a folder (a new one is created) with -o DIR")
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CliError(f"cannot save files in the output folder {folder}: {exc.strerror or exc}", code="io",
+                       hint="give another folder with -o DIR") from None
+    return folder
+
+
 def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
                 expected_size: int | None = None, max_bytes: int = MAX_DOWNLOAD_BYTES,
                 deadline: float | None = None) -> Path:
@@ -66,10 +86,13 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
     if expected_size is not None and expected_size > max_bytes:
         raise _too_large(relative, max_bytes, expected_size)
     target = resolve_inside(root, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
     import tempfile
 
-    fd, tmp_name = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
     tmp = Path(tmp_name)
     try:
         if hasattr(os, "fchmod"):
@@ -91,10 +114,14 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
                               details={"written": written, "expected": expected_size})
         return claim_free_name(tmp, target)
     except OSError as exc:
-        raise CliError(f"cannot write {target}: {exc.strerror or exc}", code="io") from None
+        raise _cannot_write(target, exc) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _cannot_write(target: Path, exc: OSError) -> CliError:
+    return CliError(f"cannot write {target}: {exc.strerror or exc}", code="io")
 
 
 def _too_large(relative: PurePosixPath, limit: int, announced: int | None = None) -> ServerError:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from comfyui_skill import (CliError, Context, Event, ExitCode, Output, Result, TimeoutExpired, UnreachableError,
-                           UsageError)
+                           UsageError, writable_folder)
 
 from .. import paid
-from ..outputs import output_dir
+from ..outputs import checked_output_dir
 from ..request import BatchRequest, SubmitOptions
 from ..workflow import existing_file, expand as expand_path
 from . import manifest as manifests
@@ -74,6 +74,7 @@ def _planned(ctx: Context, request: BatchRequest) -> Plan:
         raise UsageError("run needs a WORKFLOW (or --resume MANIFEST)")
     if inputs.reference == "-" and request.items_file == "-":
         raise UsageError("the workflow and --batch cannot both come from standard input")
+    root = checked_output_dir(ctx, request.outputs.output_dir)  # the manifest goes there too
     contexts = _reachable(ctx, servers.selected(ctx, request.servers, request.pool, None))
     base = dict(inputs.parameters)
     extra = list(inputs.options)
@@ -86,7 +87,6 @@ def _planned(ctx: Context, request: BatchRequest) -> Plan:
     graphs = ItemGraphs(contexts[0], inputs.reference, document, base, extra)
     graphs.validate(params, keys)
     lanes = _lanes(contexts, graphs, params[0], request.submit, {})
-    root = output_dir(ctx, request.outputs.output_dir)
     path = expand_path(request.manifest).absolute() if request.manifest else \
         root / time.strftime("batch-%Y%m%d-%H%M%S.jsonl")
     header = {"workflow": {"reference": inputs.reference, "document": document}, "parameters": base,
@@ -138,6 +138,8 @@ def _resumed(ctx: Context, request: BatchRequest) -> Plan:
     client_ids = {entry.get("name"): entry.get("client_id") for entry in header.get("servers") or []}
     lanes = _lanes(contexts, graphs, items[0].params, request.submit, client_ids)
     root = expand_path(outdir).absolute() if outdir else Path(header["output_dir"])
+    if request.outputs.download:
+        writable_folder(root)
     return Plan(ctx, lanes, graphs, items, manifests.Manifest.reopen(path), _options(request, root))
 
 
