@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from comfyui_skill import Context, Output, Result, UsageError
+from comfyui_skill import Context, NotFoundError, Output, Result, UsageError
 
 
 def upload(ctx: Context, args: argparse.Namespace) -> Result:
@@ -58,6 +58,8 @@ def _uploaded(answers: list[dict[str, Any]]) -> Result:
 
 
 def _one(ctx: Context, path: Path, target: UploadTarget, mask_original: dict[str, str] | None = None) -> dict:
+    if not path.exists():
+        raise NotFoundError(f"local file {path} not found")
     if not path.is_file():
         raise UsageError(f"{path} is not a file")
     ctx.confine(path, "upload")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from comfyui_skill import Context, Output, RejectedError, Result, UsageError
+from comfyui_skill import Context, NotFoundError, Output, RejectedError, Result, UsageError, plural
 
 from . import graphcheck, params, replacements, store
 from .commands import document_format, load_document
@@ -35,11 +35,11 @@ def validate(ctx: Context, args: argparse.Namespace) -> Result:
     data = {"workflow": reference, "valid": not problems, "problems": problems, "deprecated": deprecated}
     if problems:
         lines = [_describe(p) for p in problems]
-        raise RejectedError(f"workflow {reference!r} has {len(problems)} problem(s):\n  - " + "\n  - ".join(lines),
-                            hint=_deprecation_hint(deprecated), details=data)
+        raise RejectedError(f"workflow {reference!r} has {plural(len(problems), 'problem')}:\n  - "
+                            + "\n  - ".join(lines), hint=_deprecation_hint(deprecated), details=data)
 
     def render(out: Output) -> None:
-        out.line(f"{reference}: valid ({len(graph or {})} nodes)")
+        out.line(f"{reference}: valid ({plural(len(graph or {}), 'node')})")
         if deprecated:
             out.note(_deprecation_hint(deprecated))
 
@@ -53,9 +53,8 @@ def _parameter_problems(graph: dict[str, Any], catalog: dict[str, Any], extra: l
         return []
     try:
         params.bind(graph, params.schema(graph, catalog), values, catalog)
-    except RejectedError as exc:
-        return [graphcheck.problem("invalid_parameter", f"{p['parameter']}: {p['problem']}"
-                                   + (f" ({p['valid']})" if p.get("valid") else ""), input_name=p["parameter"])
+    except (RejectedError, NotFoundError) as exc:
+        return [graphcheck.problem("invalid_parameter", params.problem_line(p), input_name=p["parameter"])
                 for p in exc.details.get("problems", [])]
     return []
 

@@ -47,8 +47,11 @@ def _node_problems(graph: Mapping[str, Any], node_id: str, object_info: Mapping[
         elif spec is not None:
             try:
                 params.coerce(params.Param(node_id, name, spec, value, ""), value)
-            except ValueError as exc:
+            except params.LocalFileMissing as exc:
                 found.append(problem("invalid_value", f"{name}: {exc}", node_id, graph, name))
+            except ValueError as exc:
+                valid = f" ({params.choices_text(spec.choices)})" if spec.choices is not None else ""
+                found.append(problem("invalid_value", f"{name}: {exc}{valid}", node_id, graph, name))
     for name, spec in specs.items():
         if spec.required and spec.type != AUTOGROW and name not in inputs:
             found.append(problem("missing_input", f"required input {name!r} is not set", node_id, graph, name))

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import RejectedError, UsageError, did_you_mean, node_order, resolve_address, split_address
+from comfyui_skill import (NotFoundError, RejectedError, UsageError, did_you_mean, node_order, plural,
+                           resolve_address, split_address)
 
 from .nodeinfo import SEED_NAMES, InputSpec, all_input_specs, is_link
 
@@ -22,6 +23,14 @@ FRIENDLY = {"seed": ("seed", "noise_seed"), "steps": ("steps",), "cfg": ("cfg",)
 _TEXT_INPUTS = ("text", "prompt")
 _LOCAL_PATH = ("/", "./", "../", "~")
 _SEED_MAX = 2**53  # what a JSON consumer can hold exactly
+
+
+class LocalFileMissing(ValueError):
+    """A value written as a local path (``./in.png``) that names no file: nothing to upload."""
+
+
+class OutOfRange(ValueError):
+    """A number outside the input's limits (the message names them)."""
 
 
 @dataclass
@@ -140,15 +149,22 @@ def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
             continue
         try:
             bound.append((param, coerce(param, raw)))
+        except LocalFileMissing as exc:
+            problems.append({"parameter": key, "problem": str(exc), "missing_file": True})
+        except OutOfRange as exc:
+            problems.append({"parameter": key, "problem": str(exc)})
         except ValueError as exc:
-            problems.append({"parameter": key, "problem": str(exc), "valid": _valid(param)})
+            problems.append({"parameter": key, "problem": str(exc), "valid": _valid(param),
+                             **({"choices": param.spec.choices} if param.spec.choices is not None else {})})
     if problems:
         names = sorted(p.name for p in params if p.name)
-        lines = [f"{p['parameter']}: {p['problem']}" for p in problems]
+        lines = [problem_line(p) for p in problems]
         unknown = [p["parameter"] for p in problems if p["problem"] == "unknown parameter"]
-        raise RejectedError("invalid workflow parameters: " + "; ".join(lines), hint=parameters_hint(unknown, params),
-                            details={"problems": problems, "parameters": names,
-                                     "unknown_options": [f"--{name}" for name in unknown]})
+        error = NotFoundError if all(p.get("missing_file") for p in problems) else RejectedError
+        raise error(f"{plural(len(problems), 'invalid workflow parameter')}:\n  " + "\n  ".join(lines),
+                    hint=parameters_hint(unknown, params),
+                    details={"problems": problems, "parameters": names,
+                             "unknown_options": [f"--{name}" for name in unknown]})
     for param, value in bound:
         graph[param.node].setdefault("inputs", {})[param.input] = value
 
@@ -185,6 +201,11 @@ def parameters_hint(typed: Sequence[str], params: list[Param]) -> str:
     if names and len(names) <= LISTED_PARAMETERS:
         return f"parameters: {', '.join(names)}; or NODE.INPUT ('workflow show' lists them)"
     return "'workflow show' lists the parameters (named, and every NODE.INPUT)"
+
+
+def problem_line(problem: Mapping[str, Any]) -> str:
+    """One problem of :func:`bind` as a line: the parameter, what is wrong, and what is valid."""
+    return f"{problem['parameter']}: {problem['problem']}" + (f" ({problem['valid']})" if problem.get("valid") else "")
 
 
 def _index(graph: Mapping[str, Any], params: list[Param]) -> dict[str, Param]:
@@ -227,11 +248,19 @@ def _declared(graph: Mapping[str, Any], object_info: Mapping[str, Any], key: str
 def _valid(param: Param) -> str:
     opts, choices = param.spec.options, param.spec.choices
     if choices is not None:
-        shown = ", ".join(map(str, choices[:20])) + (" ..." if len(choices) > 20 else "")
-        return f"one of: {shown}" if choices else "no choices offered by the server"
+        return choices_text(choices)
     if "min" in opts or "max" in opts:
         return f"{param.spec.type_name} from {opts.get('min')} to {opts.get('max')}"
     return param.spec.type_name
+
+
+def choices_text(choices: Sequence[Any], limit: int = 12) -> str:
+    """What a combo accepts, in words: the first ``limit`` choices and how many more (``--json`` has all)."""
+    if not choices:
+        return "the server offers no choices"
+    shown = ", ".join(map(str, choices[:limit]))
+    more = len(choices) - limit
+    return f"one of: {shown}" + (f", ... ({more} more; --json lists them all)" if more > 0 else "")
 
 
 def coerce(param: Param, raw: Any) -> Any:
@@ -259,6 +288,8 @@ def coerce(param: Param, raw: Any) -> Any:
         for choice in choices:
             if choice == raw or str(choice) == str(raw):
                 return choice
+        if isinstance(raw, str) and raw.startswith(_LOCAL_PATH):
+            raise LocalFileMissing(f"local file {raw!r} not found")
         raise ValueError(f"{raw!r} is not offered by the server")
     if kind == "STRING":
         if isinstance(raw, (dict, list)):
@@ -298,7 +329,7 @@ def _number(raw: Any, kind: type) -> Any:
 def _in_range(spec: InputSpec, value: Any) -> Any:
     low, high = spec.options.get("min"), spec.options.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{value} is out of range ({low} to {high})")
+        raise OutOfRange(f"{value} is out of range ({low} to {high})")
     return value
 
 

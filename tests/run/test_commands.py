@@ -285,7 +285,10 @@ def test_upload_files_and_mask(run_cli, fake_comfy, tmp_path):
     mask = run_cli("upload", "--mask", str(image), "--original", "sub/pic.png", "--json", server=fake_comfy)
     assert mask.exit_code == 0, mask.stderr
     assert run_cli("upload", "--original", "x.png", server=fake_comfy).exit_code == ExitCode.USAGE
-    assert run_cli("upload", str(tmp_path / "missing.png"), server=fake_comfy).exit_code == ExitCode.USAGE
+    missing = run_cli("upload", str(tmp_path / "missing.png"), server=fake_comfy)
+    assert missing.exit_code == ExitCode.NOT_FOUND  # as documented: a named file that does not exist
+    assert f"local file {tmp_path / 'missing.png'} not found" in missing.stderr
+    assert run_cli("upload", str(tmp_path), server=fake_comfy).exit_code == ExitCode.USAGE  # a folder
 
 
 def test_free(run_cli, fake_comfy):

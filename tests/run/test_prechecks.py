@@ -71,3 +71,45 @@ def test_an_unwritable_manifest_is_an_io_error_not_a_plugin_bug(run_cli, fake_co
     assert result.exit_code == ExitCode.ERROR and error["code"] == "io", error
     assert str(tmp_path / "afile") in error["message"] and "report it" not in (error["hint"] or "")
     assert not _posted(fake_comfy)
+
+
+def test_a_local_path_that_does_not_exist_is_not_found(run_cli, fake_comfy, workflow_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("run", workflow_file("W2"), "--set", "10.image=./nonexist.png", server=fake_comfy)
+    assert result.exit_code == ExitCode.NOT_FOUND, result.stderr
+    assert "10.image: local file './nonexist.png' not found" in result.stderr
+    assert "not offered" not in result.stderr and not _posted(fake_comfy)
+
+
+def test_a_rejected_combo_lists_the_choices_one_problem_per_line(run_cli, fake_comfy, workflow_file):
+    result = run_cli("run", workflow_file("W3"), "--set", "3.method=bogus", "--set", "1.width=0", server=fake_comfy)
+    assert result.exit_code == ExitCode.REJECTED
+    lines = result.stderr.splitlines()
+    assert lines[0] == "comfyui-skill: error: 2 invalid workflow parameters:"
+    assert lines[1] == "  3.method: 'bogus' is not offered by the server (one of: reinhard_lab, mkl_lab, histogram)"
+    assert lines[2] == "  1.width: 0 is out of range (1 to 16384)"
+    [combo, _] = run_cli("run", workflow_file("W3"), "--set", "3.method=bogus", "--set", "1.width=0", "--json",
+                         server=fake_comfy).json()["error"]["details"]["problems"]
+    assert combo["choices"] == ["reinhard_lab", "mkl_lab", "histogram"]
+    assert not _posted(fake_comfy)
+
+
+def test_count_on_a_workflow_without_seed_says_so_once(run_cli, fake_comfy, workflow_file, tmp_path):
+    result = run_cli("run", workflow_file("W1"), "--count", "3", "-o", str(tmp_path), server=fake_comfy)
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.count("has no seed input") == 1 and "unknown parameter" not in result.stderr
+    assert "item 0001" not in result.stderr
+    assert not _posted(fake_comfy)
+
+
+def test_a_problem_every_batch_item_shares_is_said_once(run_cli, fake_comfy, workflow_file, tmp_path):
+    result = run_cli("run", workflow_file("W1"), "--sweep", "1.width=8,9,99999", "--set", "1.height=99999",
+                     "-o", str(tmp_path), server=fake_comfy)
+    assert result.exit_code == ExitCode.REJECTED
+    assert result.stderr.splitlines()[:5] == [
+        "comfyui-skill: error: 3 of 3 items invalid; nothing was submitted:",
+        "  items 0001, 0002: 1 invalid workflow parameter:",
+        "    1.height: 99999 is out of range (1 to 16384)",
+        "  item 0003: 2 invalid workflow parameters:",
+        "    1.height: 99999 is out of range (1 to 16384)"]
+    assert not _posted(fake_comfy)

@@ -85,6 +85,8 @@ def _planned(ctx: Context, request: BatchRequest) -> Plan:
     folders = [str(naming.folder(template, key, index, p)) for index, (key, p) in enumerate(zip(keys, params))]
     document = load_document(contexts[0], inputs.reference)
     graphs = ItemGraphs(contexts[0], inputs.reference, document, base, extra)
+    if request.count:
+        graphs.require_seed()
     graphs.validate(params, keys)
     lanes = _lanes(contexts, graphs, params[0], request.submit, {})
     path = expand_path(request.manifest).absolute() if request.manifest else \

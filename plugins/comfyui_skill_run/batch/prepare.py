@@ -6,9 +6,10 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from comfyui_skill import CliError, Context, RejectedError, UsageError
+from comfyui_skill import CliError, Context, RejectedError, UsageError, plural
 
 from ..workflow import Workflow, apply_overrides, load
+from .items import SEED
 
 
 def load_document(ctx: Context, reference: str) -> Any:
@@ -58,7 +59,33 @@ class ItemGraphs:
             except CliError as exc:
                 problems.append({"item": key, "parameters": dict(params), "problem": exc.message})
         if problems:
-            lines = [f"item {p['item']}: {p['problem']}" for p in problems]
-            raise RejectedError(f"{len(problems)} of {len(items)} items are invalid; nothing was submitted:\n  " +
-                                "\n  ".join(lines[:20]) + ("\n  ..." if len(lines) > 20 else ""),
+            lines = _grouped(problems, len(items))
+            raise RejectedError(f"{len(problems)} of {plural(len(items), 'item')} invalid; nothing was submitted:\n  "
+                                + "\n  ".join(lines[:20]) + ("\n  ..." if len(lines) > 20 else ""),
                                 details={"problems": problems})
+
+    def require_seed(self) -> None:
+        """``--count`` gives every item a random ``seed``: a workflow without one is said once, not per item."""
+        try:
+            self.build({SEED: 0})
+        except CliError as exc:
+            unknown = [p for p in exc.details.get("problems") or []
+                       if p.get("parameter") == SEED and str(p.get("problem")).startswith("unknown parameter")]
+            if unknown:
+                raise UsageError(f"--count gives each item a random '{SEED}', but workflow {self.reference!r} has "
+                                 "no seed input", hint="vary other parameters with --sweep or --batch "
+                                 "('workflow show' lists the parameters; docs/batch.md)") from None
+
+
+def _grouped(problems: Sequence[Mapping[str, Any]], total: int) -> list[str]:
+    """One line per distinct problem, naming the items it concerns (or "every item"); a problem
+    several lines long is indented under its items."""
+    by_text: dict[str, list[str]] = {}
+    for problem in problems:
+        by_text.setdefault(problem["problem"], []).append(problem["item"])
+    lines = []
+    for text, keys in by_text.items():
+        who = "every item" if len(keys) == total > 1 else \
+            f"item {keys[0]}" if len(keys) == 1 else f"items {', '.join(keys[:5])}" + (" ..." if len(keys) > 5 else "")
+        lines.append(f"{who}: " + text.replace("\n", "\n  "))
+    return lines
