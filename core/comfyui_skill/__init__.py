@@ -26,7 +26,8 @@ _LAZY = {
     "Backend": "backend", "ServerConfig": "config", "ComfyClient": "client",
     "new_prompt_id": "client", "new_client_id": "client", "Message": "transport.ws",
     "ConnectionClosed": "transport.ws", "safe_relative_path": "transport.files",
-    "save_stream": "transport.files", "writable_folder": "transport.files", "redact": "redaction", "mask": "redaction",
+    "save_stream": "transport.files", "writable_folder": "transport.files",
+    "existing_copies": "transport.files", "redact": "redaction", "mask": "redaction",
     "plural": "wording", "close_matches": "wording", "did_you_mean": "wording",
     "data_dir": "paths", "cache_dir": "paths", "cache_path": "paths", "atomic_write": "config",
     # the whole command line, every command configured (man pages, completion)
@@ -83,6 +84,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .redaction import mask, redact
     from .schemas import json_schema
     from .shortcuts import Shortcut
-    from .transport.files import safe_relative_path, save_stream, writable_folder
+    from .transport.files import existing_copies, safe_relative_path, save_stream, writable_folder
     from .wording import close_matches, did_you_mean, plural
     from .transport.ws import ConnectionClosed, Message

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from comfyui_skill import (CliError, ComfyClient, Context, Event, ExecutionFailed, NotFoundError, Output,
-                           PromptCancelled, PromptLost, RejectedError, UnreachableError)
+                           PromptCancelled, PromptLost, RejectedError, UnreachableError, plural)
 
 from . import journal, paid
 from .cancel import await_cancellation, cancel_prompt
@@ -195,14 +195,16 @@ def render_outputs(data: dict[str, Any]) -> Any:
             elif item.get("path"):
                 if item["path"] not in out.shown:  # else a display plugin printed it under its picture
                     out.line(item["path"])
-                if item.get("renamed"):
+                if item.get("already_present"):
+                    out.note("  (already there with the same content; not saved again)")
+                elif item.get("renamed"):
                     out.note(f"  (a file of that name existed; saved as {item['path']})")
             else:
                 out.line("/".join(p for p in (item.get("subfolder"), item.get("filename")) if p) +
                          f"  ({item.get('type')})")
         skipped = data.get("skipped_previews") or 0
         if skipped:
-            out.note(f"{skipped} temporary preview(s) not downloaded (add --include-temp to get them)")
+            out.note(f"{plural(skipped, 'temporary preview')} not downloaded (add --include-temp to get them)")
         elif not data["outputs"]:
             out.note("the prompt finished without outputs")
     return render

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import (ComfyClient, Context, ServerError, UnreachableError, node_order, safe_relative_path,
-                           save_stream, writable_folder)
+from comfyui_skill import (ComfyClient, Context, ServerError, UnreachableError, existing_copies, node_order,
+                           safe_relative_path, save_stream, writable_folder)
 
 from .workflow import expand
 
@@ -29,6 +29,8 @@ class OutputItem:
     text: str | None = None
     path: str | None = None
     renamed: bool = False
+    #: The file was already there with the same bytes (nothing new was written).
+    present: bool = False
     #: The bytes of an image the server only streamed over the WebSocket (never in the JSON).
     data: bytes | None = field(default=None, repr=False)
     #: The output's own link, where the server gives one (Comfy API v2; it may be signed: never in the JSON).
@@ -46,7 +48,7 @@ class OutputItem:
         else:
             data.update(filename=self.filename, subfolder=self.subfolder, type=self.type)
         if self.path is not None:
-            data.update(path=self.path, renamed=self.renamed)
+            data.update(path=self.path, renamed=self.renamed, already_present=self.present)
         return data
 
 
@@ -94,30 +96,33 @@ def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, de
                  ready: dict[tuple, tuple[str | None, bool]] | None = None) -> None:
     """Save every file item under ``root`` (and texts too with ``save_text``), never overwriting.
 
-    ``on_saved`` is called for every item once it is ready, texts included (saved or not).
+    ``on_saved`` is called for every item once it is ready, texts included (saved or not). A file
+    already there with the same bytes is not saved twice: the item points at it (``present``).
     ``ready``, kept across calls for the same prompt, records each item made ready (by
-    :attr:`OutputItem.identity`: its path and whether it was renamed): a call after one that
-    stopped half-way (the server went away) does not save those items again, nor report them twice."""
+    :attr:`OutputItem.identity`: its path, whether it was renamed, whether it was present): a call
+    after one that stopped half-way (the server went away) does not save those items again, nor
+    report them twice."""
     done = {} if ready is None else ready
     for item in items:
         if item.identity in done:
-            item.path, item.renamed = done[item.identity]
+            item.path, item.renamed, item.present = done[item.identity]
             continue
-        if item.text is not None and save_text:
-            wanted = safe_relative_path("", f"text_{item.node}.txt")
+        if item.text is not None and not save_text:
+            done[item.identity] = (None, False, False)
+            on_saved(item)
+            continue
+        wanted = safe_relative_path("", f"text_{item.node}.txt") if item.text is not None else \
+            safe_relative_path(item.subfolder, item.filename or "")
+        before = existing_copies(root, wanted)
+        if item.text is not None:
             saved = save_stream([item.text.encode("utf-8")], root, wanted)
-        elif item.text is not None:
-            saved = wanted = None
         elif item.data is not None:
-            wanted = safe_relative_path(item.subfolder, item.filename or "")
             saved = save_stream([item.data], root, wanted)
         else:
-            wanted = safe_relative_path(item.subfolder, item.filename or "")
             saved = _download(client, item, root, deadline)
-        if saved is not None and wanted is not None:
-            item.path = str(saved)
-            item.renamed = saved.name != wanted.name
-        done[item.identity] = (item.path, item.renamed)
+        item.path, item.present = str(saved), saved in before
+        item.renamed = saved.name != wanted.name and not item.present
+        done[item.identity] = (item.path, item.renamed, item.present)
         on_saved(item)
 
 

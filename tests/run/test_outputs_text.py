@@ -23,7 +23,7 @@ def test_skipped_previews_are_explained(run_cli: CliRunner, fake_comfy: FakeComf
     result = run_cli("run", str(WORKFLOWS / "W3_colortransfer_progress.json"), "-o", str(tmp_path),
                      server=fake_comfy)
     assert result.exit_code == 0, result.stderr
-    assert "temporary preview(s) not downloaded (add --include-temp" in result.stderr
+    assert "24 temporary previews not downloaded (add --include-temp" in result.stderr  # a batch of 24
     assert "finished without outputs" not in result.stderr
     assert run_cli("run", str(WORKFLOWS / "W3_colortransfer_progress.json"), "-o", str(tmp_path), "--json",
                    server=fake_comfy).json()["data"]["skipped_previews"] > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from comfyui_skill import ExitCode
+from comfyui_skill import ExitCode, existing_copies, safe_relative_path, save_stream
 
 from .helpers import sent, write_png
 
@@ -40,6 +40,40 @@ def test_existing_file_is_never_overwritten(run_cli, fake_comfy, workflow_file, 
     [item] = result.json()["data"]["outputs"]
     assert existing.read_bytes() == b"mine"
     assert item["renamed"] and Path(item["path"]).name == "empty_00001_ (1).png"
+
+
+def test_an_identical_rerun_is_not_saved_twice(run_cli, fake_comfy, workflow_file, tmp_path):
+    path = workflow_file("W1")
+    first = run_cli("run", path, "-o", str(tmp_path), "--json", server=fake_comfy)
+    again = run_cli("run", path, "-o", str(tmp_path), server=fake_comfy)  # answered from the server's cache
+    [saved] = first.json()["data"]["outputs"]
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout.strip() == saved["path"] and "already there with the same content" in again.stderr
+    third = run_cli("run", path, "-o", str(tmp_path), "--json", server=fake_comfy).json()["data"]["outputs"]
+    assert third[0]["path"] == saved["path"] and third[0]["already_present"] and not third[0]["renamed"]
+    assert not saved["already_present"]
+    assert sorted(p.name for p in (tmp_path / "probe").iterdir()) == ["empty_00001_.png"]
+
+
+def test_an_identical_copy_under_a_free_name_is_found_too(tmp_path):
+    folder = tmp_path / "probe"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"other")
+    (folder / "a (1).png").write_bytes(b"same")
+    (folder / "a (2).png").write_bytes(b"samf")  # same size, other bytes
+    relative = safe_relative_path("probe", "a.png")
+    assert existing_copies(tmp_path, relative) == [folder / "a.png", folder / "a (1).png", folder / "a (2).png"]
+    assert save_stream([b"sa", b"me"], tmp_path, relative) == (folder / "a (1).png").resolve()
+    assert save_stream([b"new!"], tmp_path, relative) == (folder / "a (3).png").resolve()
+    assert sorted(p.name for p in folder.iterdir()) == ["a (1).png", "a (2).png", "a (3).png", "a.png"]
+
+
+def test_wait_download_twice_keeps_one_copy(run_cli, fake_comfy, workflow_file, tmp_path):
+    prompt_id = run_cli("submit", workflow_file("W1"), server=fake_comfy).stdout.strip()
+    runs = [run_cli("wait", prompt_id, "--download", "-o", str(tmp_path), "--json", "--timeout", "10",
+                    server=fake_comfy).json()["data"]["outputs"][0] for _ in range(2)]
+    assert runs[0]["path"] == runs[1]["path"] and [r["already_present"] for r in runs] == [False, True]
+    assert len(list((tmp_path / "probe").iterdir())) == 1
 
 
 def test_cached_rerun_still_ends_and_downloads(run_cli, fake_comfy, workflow_file, tmp_path):

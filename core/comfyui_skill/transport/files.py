@@ -6,7 +6,8 @@
 * Bytes are streamed to a temporary file in the target folder and only then given their final
   name, so a cut-short download never leaves a partial file under the real name.
 * An existing file is never overwritten: ``name (1).ext``, ``name (2).ext``... is chosen instead,
-  atomically (two downloads racing for one name both survive).
+  atomically (two downloads racing for one name both survive). A file already there with the same
+  bytes is kept instead of a second copy (a re-run answered from the server's cache).
 * A body that never ends is bounded: by ``max_bytes`` (announced or written) and by the deadline.
 """
 
@@ -146,16 +147,34 @@ def free_variants(target: Path) -> Iterable[Path]:
         yield target.with_name(f"{stem} ({n}){suffix}")
 
 
+def existing_copies(root: Path, relative: PurePosixPath) -> list[Path]:
+    """The files a save of ``relative`` under ``root`` finds in its way (``name``, ``name (1)``... up
+    to the first free name): a save that returns one of them found it already there, same bytes."""
+    found = []
+    for candidate in free_variants(resolve_inside(root, relative)):
+        if not candidate.is_file():
+            return found
+        found.append(candidate)
+    return found
+
+
 def claim_free_name(source: Path, target: Path) -> Path:
-    """Give ``source`` the first free name among :func:`free_variants` of ``target``, atomically."""
+    """Give ``source`` the first free name among :func:`free_variants` of ``target``, atomically;
+    a variant that already holds the same bytes is returned instead (and ``source`` dropped)."""
     for candidate in free_variants(target):
         try:
             os.link(source, candidate)
         except FileExistsError:
+            if _same_content(source, candidate):
+                source.unlink()
+                return candidate
             continue
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK, errno.EOPNOTSUPP):
                 raise
+            if _same_content(source, candidate):
+                source.unlink()
+                return candidate
             try:  # filesystems without hard links: reserve the name, then move onto it
                 os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
             except FileExistsError:
@@ -165,3 +184,23 @@ def claim_free_name(source: Path, target: Path) -> Path:
         source.unlink()
         return candidate
     raise CliError(f"no free file name left for {target}", code="io")
+
+
+def _same_content(new: Path, existing: Path) -> bool:
+    """Whether ``existing`` is a regular file with exactly the bytes of ``new``: sizes first, then hashes."""
+    try:
+        if not existing.is_file() or existing.stat().st_size != new.stat().st_size:
+            return False
+        return _digest(new) == _digest(existing)
+    except OSError:
+        return False
+
+
+def _digest(path: Path) -> bytes:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.digest()
