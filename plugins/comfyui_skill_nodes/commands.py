@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from comfyui_skill import (Context, NotFoundError, Output, Result, UsageError, close_matches, did_you_mean,
-                           render_table)
+                           plural, render_table)
 
 from .catalog import load_index, pack_of, shortcut_state
 from .listing import listing, ranking
@@ -150,7 +150,7 @@ def _value(value: Any) -> str:
 def _notes(item: dict[str, Any]) -> list[str]:
     notes = [flag.replace("_", " ") for flag in item.get("flags", [])]
     if "choices" in item:
-        notes.append(f"{len(item['choices'])} choices" + (", several" if item.get("multiselect") else ""))
+        notes.append(plural(len(item["choices"]), "choice") + (", several" if item.get("multiselect") else ""))
     grow = item.get("autogrow")
     if grow:
         names = grow.get("names")

@@ -15,7 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from comfyui_skill import Context, Output, Result, UsageError
+from comfyui_skill import Context, Output, Result, UsageError, plural
 
 if TYPE_CHECKING:
     import argparse
@@ -122,7 +122,7 @@ def new_plugin(ctx: Context, args: argparse.Namespace) -> Result:
             "directory": str(target), "backend": args.plugins_backend, "files": written}
 
     def show(out: Output) -> None:
-        out.line(f"created {names.distribution} in {target}/ ({len(written)} files)")
+        out.line(f"created {names.distribution} in {target}/ ({plural(len(written), 'file')})")
         out.line("next:")
         for step in (f"cd {target}", "python -m pip install -e '.[test]'   # or: comfyui-skill plugins install -e .",
                      "python -m pytest", f"comfyui-skill {name} --help"):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from comfyui_skill import (CliError, ComfyClient, Context, Event, NotFoundError, Output, RejectedError, Result,
-                           ServerError)
+                           ServerError, plural)
 
 Item = Sequence[Any]
 
@@ -42,10 +42,13 @@ def clear_queue(ctx: Context, args: argparse.Namespace) -> Result:
     _running, pending = _snapshot(ctx.client)
     if not pending:
         return Result(data={"cleared": []}, text="no pending prompts: nothing to clear")
-    ctx.confirm(f"Remove all {len(pending)} pending prompts from server {ctx.server.name!r}?", assume_yes=args.yes)
+    every = "all " if len(pending) > 1 else ""
+    ctx.confirm(f"Remove {every}{plural(len(pending), 'pending prompt')} from server {ctx.server.name!r}?",
+                assume_yes=args.yes)
     ctx.client.queue_clear()
     cleared = [item[1] for item in pending]
-    return Result(data={"cleared": cleared}, text=f"removed {len(cleared)} pending prompts (the running one continues)")
+    return Result(data={"cleared": cleared},
+                  text=f"removed {plural(len(cleared), 'pending prompt')} (the running one continues)")
 
 
 def delete_prompts(ctx: Context, args: argparse.Namespace) -> Result:
@@ -65,7 +68,8 @@ def delete_prompts(ctx: Context, args: argparse.Namespace) -> Result:
     if data["running"] or data["not_found"]:
         missed = data["running"] + data["not_found"]
         error_type = RejectedError if data["running"] else NotFoundError
-        result.error = error_type(f"{len(missed)} of {len(wanted)} prompts were not pending: {', '.join(missed)}",
+        result.error = error_type(f"{len(missed)} of {plural(len(wanted), 'prompt')} "
+                                  f"{'was' if len(missed) == 1 else 'were'} not pending: {', '.join(missed)}",
                                   details=data)
         result.exit_code = result.error.exit_code
     return result

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from comfyui_skill import plural
+
 from .workflow import Workflow
 
 
@@ -69,6 +71,5 @@ def explain(workflow: Workflow, error: Mapping[str, Any] | None, node_errors: Ma
         lines.append("the workflow has no output node (SaveImage, PreviewImage, ...)")
     elif not lines and error.get("message"):
         lines.append(str(error["message"]) + (f": {error['details']}" if error.get("details") else ""))
-    count = len(lines)
-    headline = f"the server rejected the workflow ({count} problem{'s' if count != 1 else ''})"
+    headline = f"the server rejected the workflow ({plural(len(lines), 'problem')})"
     return headline, lines

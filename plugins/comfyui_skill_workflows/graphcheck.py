@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from comfyui_skill import node_order
+from comfyui_skill import node_order, plural
 
 from . import params
 from .nodeinfo import AUTOGROW, MATCH_TYPE, InputSpec, all_input_specs, is_link, output_types, types_compatible
@@ -69,7 +69,7 @@ def _link_problems(graph: Mapping[str, Any], node_id: str, name: str, link: list
         return []  # reported on the source node
     outputs = output_types(info)
     if not 0 <= index < len(outputs):
-        return [problem("bad_output_index", f"{name}: node {source} has {len(outputs)} output(s), "
+        return [problem("bad_output_index", f"{name}: node {source} has {plural(len(outputs), 'output')}, "
                         f"no output {index}", node_id, graph, name)]
     expected = _expected_type(spec)
     if expected is not None and outputs[index] != MATCH_TYPE and not types_compatible(outputs[index], expected):

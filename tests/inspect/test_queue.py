@@ -54,8 +54,13 @@ def test_delete_pending_unknown_and_running(fake_comfy, run_cli, busy):
     result = run_cli("queue", "delete", first, "--json", server=fake_comfy)
     assert result.exit_code == 0 and result.json()["data"]["deleted"] == [first]
     assert _queue_ids(fake_comfy)[1] == busy["pending"][1:]
+    one_left = run_cli("queue", "delete", busy["pending"][1], server=fake_comfy)
+    assert one_left.exit_code == 0
+    cleared = run_cli("queue", "clear", "--yes", server=fake_comfy)
+    assert cleared.stdout.strip() == "removed 1 pending prompt (the running one continues)"
     unknown = run_cli("queue", "delete", "00000000-0000-0000-0000-000000000000", "--json", server=fake_comfy)
     assert unknown.exit_code == 7 and unknown.json()["data"]["not_found"] == ["00000000-0000-0000-0000-000000000000"]
+    assert unknown.json()["error"]["message"].startswith("1 of 1 prompt was not pending: ")
     running = run_cli("queue", "delete", busy["running"], server=fake_comfy)
     assert running.exit_code == 4 and "interrupt" in running.stdout
     assert _queue_ids(fake_comfy)[0] == [busy["running"]]

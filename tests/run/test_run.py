@@ -150,6 +150,7 @@ def test_rejection_is_explained_per_node(run_cli, fake_comfy, workflow_file):
     result = run_cli("run", graph, server=fake_comfy)
     assert result.exit_code == ExitCode.REJECTED
     assert "EmptyImage (#1): input 'width' is 999999, above the maximum 16384" in result.stderr
+    assert "the server rejected the workflow (1 problem):" in result.stderr
     missing = json.loads(Path(graph).read_text())
     del missing["1"]["inputs"]["height"]
     missing["1"]["_meta"] = {"title": "Red canvas"}

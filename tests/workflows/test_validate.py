@@ -43,6 +43,7 @@ def test_every_graph_problem_is_listed_and_nothing_is_submitted(run_cli, fake_co
                      (None, "no_output_node", None)}
     assert error["details"]["valid"] is False
     assert "expects LATENT" in error["message"] and "cycle: 5 -> 6 -> 5" in error["message"]
+    assert "image: node 1 has 1 output, no output 2" in error["message"]  # "1 output", not "1 output(s)"
     assert submitted(fake_comfy) == 0
 
 

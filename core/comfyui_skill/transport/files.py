@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import CliError, ServerError, TimeoutExpired, UsageError
 from ..output import human_bytes
+from ..wording import plural
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 _RESERVED_WINDOWS = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
@@ -106,12 +107,12 @@ def save_stream(chunks: Iterable[bytes], root: Path, relative: PurePosixPath, *,
                     raise _too_large(relative, max_bytes)
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutExpired(f"download of {relative} was still going at the deadline "
-                                         f"({written} bytes so far); nothing was kept")
+                                         f"({plural(written, 'byte')} so far); nothing was kept")
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         if expected_size is not None and written != expected_size:
-            raise ServerError(f"download of {relative} was cut short ({written} of {expected_size} bytes)",
+            raise ServerError(f"download of {relative} was cut short ({written} of {plural(expected_size, 'byte')})",
                               details={"written": written, "expected": expected_size})
         return claim_free_name(tmp, target)
     except OSError as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from comfyui_skill import (CliError, Context, Event, ExitCode, Output, Result, TimeoutExpired, UnreachableError,
-                           UsageError, writable_folder)
+                           UsageError, plural, writable_folder)
 
 from .. import paid
 from ..outputs import checked_output_dir
@@ -220,16 +220,16 @@ def _result(plan: Plan, data: dict[str, Any], interrupted: list[dict[str, Any]] 
     if interrupted is not None:
         data["in_flight"] = interrupted
         fate = "left running" if any(c["cancel"] is None for c in interrupted) else "cancelled"
-        error = CliError(f"interrupted; {len(interrupted)} prompt(s) of this batch {fate}", code="interrupted",
+        error = CliError(f"interrupted; {plural(len(interrupted), 'prompt')} of this batch {fate}", code="interrupted",
                          hint=hint, details={"manifest": manifest})
     elif timed_out is not None:
         error = TimeoutExpired(timed_out.message, hint=hint, details={"manifest": manifest})
     elif counts["queued"]:
-        error = CliError(f"{counts['queued']} item(s) not run: no server of the batch is reachable",
+        error = CliError(f"{plural(counts['queued'], 'item')} not run: no server of the batch is reachable",
                          code="unreachable", hint=hint, details={"manifest": manifest})
     elif counts["failed"]:
-        error = CliError(f"{counts['failed']} of {data['total']} items did not succeed", code="execution_failed",
-                         hint=hint, details={"manifest": manifest})
+        error = CliError(f"{counts['failed']} of {plural(data['total'], 'item')} did not succeed",
+                         code="execution_failed", hint=hint, details={"manifest": manifest})
     code = error.exit_code if error is not None else ExitCode.OK
     return Result(data=data, text=lambda out: _render(out, data), exit_code=code, error=error)
 
@@ -244,7 +244,7 @@ def _render(out: Output, data: dict[str, Any]) -> None:
                   ["ITEM", "STATUS", "SERVER", "ERROR"], shrink=[3])
     counts = data["counts"]
     out.line()
-    out.line(f"{data['total']} items: {counts['done']} done, {counts['failed']} failed, "
+    out.line(f"{plural(data['total'], 'item')}: {counts['done']} done, {counts['failed']} failed, "
              f"{counts['queued'] + counts['running']} not finished, in {data['elapsed']:.1f} s"
              + (f" ({data['rate']:.2f}/s)" if data["rate"] else ""))
     out.line(f"outputs:  {data['output_dir']}")

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-from comfyui_skill import UsageError
+from comfyui_skill import UsageError, plural
 
 from ..workflow import parse_value
 
@@ -62,7 +62,7 @@ def read_lines(stream: IO[str], where: str) -> list[dict[str, Any]]:
             continue
         sets.append(value)
     if problems:
-        raise UsageError(f"{where} has {len(problems)} bad line(s); nothing was submitted:\n  " +
+        raise UsageError(f"{where} has {plural(len(problems), 'bad line')}; nothing was submitted:\n  " +
                          "\n  ".join(problems[:20]) + ("\n  ..." if len(problems) > 20 else ""),
                          details={"problems": problems})
     if not sets:
