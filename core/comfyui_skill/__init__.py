@@ -29,6 +29,9 @@ _LAZY = {
     "save_stream": "transport.files", "writable_folder": "transport.files",
     "existing_copies": "transport.files", "redact": "redaction", "mask": "redaction",
     "plural": "wording", "close_matches": "wording", "did_you_mean": "wording",
+    "MODEL_EXTENSIONS": "modelfiles", "combo_choices": "modelfiles", "model_folder_of": "modelfiles",
+    "model_folders": "modelfiles", "choices_text": "modelfiles", "not_offered": "modelfiles",
+    "deps_hint": "modelfiles",
     "data_dir": "paths", "cache_dir": "paths", "cache_path": "paths", "atomic_write": "config",
     # the whole command line, every command configured (man pages, completion)
     "build_parser": "app",
@@ -79,6 +82,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .graph import find_node, node_order, resolve_address, split_address
     from .loaders import loader_folder
     from .markers import hookimpl
+    from .modelfiles import (MODEL_EXTENSIONS, choices_text, combo_choices, deps_hint, model_folder_of,
+                             model_folders, not_offered)
     from .output import Output, Result, envelope, human_bytes, is_terminal, render_table
     from .paths import cache_dir, cache_path, data_dir
     from .redaction import mask, redact

@@ -10,14 +10,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import Context, ExitCode, NotFoundError, Output, RejectedError, Result, UsageError, plural
+from comfyui_skill import (Context, ExitCode, NotFoundError, Output, RejectedError, Result, UsageError, model_folders,
+                           plural)
 
 from .models import metadata, model_inputs
 
 
 def missing(ctx: Context, reference: str, folders: Mapping[str, list[str]]) -> dict[str, Any]:
     """What the workflow ``reference`` needs that the server lacks (the data of ``deps check``);
-    ``folders``: the server's model folders and their files (:func:`model_folders`)."""
+    ``folders``: the server's model folders and their files (``comfyui_skill.model_folders``)."""
     document = _load(ctx, reference)
     catalog = ctx.client.object_info()
     graph, missing_classes = _graph(ctx, document, reference, catalog)
@@ -34,7 +35,7 @@ def check(ctx: Context, args: argparse.Namespace) -> Result:
 
 def dependencies_of(ctx: Context, reference: str) -> Result:
     """``deps check``: the missing node classes and model files (exit 7 when anything is missing)."""
-    data = missing(ctx, reference, model_folders(ctx))
+    data = missing(ctx, reference, model_folders(ctx.client))
     missing_nodes, missing_models, found = data["missing_nodes"], data["missing_models"], data["models"]
     error = None
     if not data["ok"]:
@@ -132,15 +133,3 @@ def _muted(document: dict[str, Any], classes: set[str]) -> dict[str, Any]:
             if isinstance(node, dict) and node.get("type") in classes:
                 node["mode"] = 2
     return muted
-
-
-def model_folders(ctx: Context) -> dict[str, list[str]]:
-    """Every model folder's files (folders the server lists but cannot show are skipped)."""
-    folders = {}
-    for name in ctx.client.models():
-        if isinstance(name, str):
-            try:
-                folders[name] = [f for f in ctx.client.models(name) if isinstance(f, str)]
-            except NotFoundError:
-                continue
-    return folders

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from comfyui_skill import Context, NotFoundError, Output, Result
+from comfyui_skill import Context, NotFoundError, Output, Result, model_folders
 
-from .check import missing, model_folders, nonzero_counts
+from .check import missing, nonzero_counts
 from .items import Item
 from .manager import ManagerClient
 from .plan import (check_model_folder, check_model_source, filename_from_url, model_item, model_items, node_items,
@@ -32,7 +32,7 @@ def install(ctx: Context, args: argparse.Namespace) -> Result:
     urls = parse_model_urls(args.deps_model_url)
     repos = [repo_item(url).name for url in args.deps_repo]
     manager = connect(ctx)
-    folders = model_folders(ctx)
+    folders = model_folders(ctx.client)
     data = missing(ctx, args.deps_ref, folders)
     nodes_wanted = args.deps_nodes or not args.deps_models
     models_wanted = args.deps_models or not args.deps_nodes

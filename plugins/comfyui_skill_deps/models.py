@@ -15,50 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from comfyui_skill import loader_folder
-
-DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
-MODEL_EXTENSIONS = (".safetensors", ".sft", ".ckpt", ".pt", ".pt2", ".pth", ".bin", ".gguf", ".onnx", ".pkl")
-
-
-def _spec(inputs: Mapping[str, Any], name: str) -> list[Any] | None:
-    """The declared spec of input ``name`` (``a.b``: input ``b`` of any option of dynamic combo ``a``)."""
-    for section in ("required", "optional"):
-        spec = (inputs.get(section) or {}).get(name)
-        if isinstance(spec, list) and spec:
-            return spec
-    head, _, rest = name.partition(".")
-    parent = _spec(inputs, head) if rest else None
-    if parent and parent[0] == DYNAMIC_COMBO and len(parent) > 1:
-        for option in parent[1].get("options") or []:
-            found = _spec(option.get("inputs") or {}, rest) if isinstance(option, dict) else None
-            if found:
-                return found
-    return None
-
-
-def combo_choices(info: Mapping[str, Any], name: str) -> list[Any] | None:
-    spec = _spec(info.get("input") or {}, name)
-    if spec is None:
-        return None
-    if isinstance(spec[0], list):
-        return spec[0]
-    if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict):
-        return [o.get("key") if isinstance(o, dict) else o for o in spec[1].get("options") or []]
-    return None
+from comfyui_skill import MODEL_EXTENSIONS, combo_choices, loader_folder, model_folder_of
 
 
 def declared_folder(class_type: str, name: str, folders: Mapping[str, list[str]]) -> str | None:
     """The folder ComfyUI's loader ``class_type`` reads input ``name`` from, when the server has that folder."""
     folder = loader_folder(class_type, name.rpartition(".")[2])  # ``model.ckpt_name``: a dynamic combo's option
     return folder if folder in folders else None
-
-
-def folder_of(choices: list[Any], folders: Mapping[str, list[str]]) -> str | None:
-    """The model folder whose files are all offered as ``choices`` (the one sharing most of them)."""
-    offered = set(map(str, choices))
-    matches = [(len(files), name) for name, files in folders.items() if files and set(files) <= offered]
-    return max(matches, key=lambda m: m[0])[1] if matches else None
 
 
 def metadata(document: Any) -> dict[str, dict[str, Any]]:
@@ -87,7 +50,7 @@ def model_inputs(graph: Mapping[str, Any], object_info: Mapping[str, Any], folde
             choices = combo_choices(info, name) if isinstance(value, str) else None
             if choices is None:
                 continue
-            folder = declared_folder(str(node.get("class_type")), name, folders) or folder_of(choices, folders)
+            folder = declared_folder(str(node.get("class_type")), name, folders) or model_folder_of(choices, folders)
             hint = known.get(value) or {}
             if folder is None and not (value.lower().endswith(MODEL_EXTENSIONS) and value not in choices):
                 continue

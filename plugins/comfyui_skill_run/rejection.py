@@ -5,9 +5,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from comfyui_skill import plural
+from comfyui_skill import ComfyClient, CliError, combo_choices, model_folders, not_offered, plural
 
 from .workflow import Workflow
+
+
+class ServerFacts:
+    """What explaining a refused value may ask the server: a class's combo choices (a rejection leaves
+    them out past 20) and the model folders. Each is asked once, only when needed; a server that
+    cannot answer leaves the explanation shorter, never failing it."""
+
+    def __init__(self, client: ComfyClient) -> None:
+        self.client = client
+        self._classes: dict[str, dict[str, Any] | None] = {}
+        self._folders: dict[str, list[str]] | None = None
+
+    def choices(self, class_type: str | None, name: str) -> list[Any] | None:
+        if not class_type:
+            return None
+        if class_type not in self._classes:
+            try:
+                self._classes[class_type] = self.client.object_info(class_type).get(class_type)
+            except CliError:
+                self._classes[class_type] = None
+        info = self._classes[class_type]
+        return combo_choices(info, name) if isinstance(info, dict) else None
+
+    def folders(self) -> dict[str, list[str]]:
+        if self._folders is None:
+            try:
+                self._folders = model_folders(self.client)
+            except CliError:
+                self._folders = {}
+        return self._folders
 
 
 def describe_error(error: Mapping[str, Any]) -> str:
@@ -27,7 +57,7 @@ def describe_error(error: Mapping[str, Any]) -> str:
     if kind == "invalid_input_type":
         return f"input '{name}' has a value of the wrong type ({received!r}): {error.get('message')}"
     if kind == "value_not_in_list":
-        return f"input '{name}' is {received!r}, which is not one of the allowed values"
+        return refused_value(error)[0]
     if kind == "return_type_mismatch":
         linked = info.get("linked_node") or ["?"]
         return (f"input '{name}' is linked to node #{linked[0]}, which gives {info.get('received_type')} "
@@ -42,21 +72,38 @@ def describe_error(error: Mapping[str, Any]) -> str:
     return f"{error.get('message') or kind}" + (f": {details}" if details else "")
 
 
-def node_messages(workflow: Workflow, node_errors: Mapping[str, Any]) -> list[dict[str, Any]]:
+def refused_value(error: Mapping[str, Any], class_type: str | None = None,
+                  facts: ServerFacts | None = None) -> tuple[str, dict[str, Any]]:
+    """A ``value_not_in_list`` error as a sentence with the choices (or the missing model file's
+    folder), and those facts for ``--json``; ``facts`` asks the server what the error leaves out."""
+    info = error.get("extra_info") or {}
+    name = str(info.get("input_name") or error.get("details") or "?")
+    config = info.get("input_config")
+    choices = config[0] if isinstance(config, list) and config and isinstance(config[0], list) else \
+        facts.choices(class_type, name) if facts is not None else None
+    text, details = not_offered(info.get("received_value"), choices, facts.folders if facts else None)
+    return f"input '{name}': {text}", details
+
+
+def node_messages(workflow: Workflow, node_errors: Mapping[str, Any],
+                  facts: ServerFacts | None = None) -> list[dict[str, Any]]:
     """Per-node problems: ``{node, class_type, title, message}`` for each error, in node order."""
     found = []
     for node_id, entry in sorted((node_errors or {}).items(), key=lambda item: str(item[0])):
         entry = entry if isinstance(entry, dict) else {}
         class_type = entry.get("class_type") or workflow.class_type(node_id)
         for error in entry.get("errors") or []:
+            message, extra = refused_value(error, class_type, facts) if error.get("type") == "value_not_in_list" \
+                else (describe_error(error), {})
             found.append({"node": node_id, "class_type": class_type, "title": workflow.title(node_id),
-                          "type": error.get("type"), "message": describe_error(error)})
+                          "type": error.get("type"), "message": message, **extra})
     return found
 
 
-def explain(workflow: Workflow, error: Mapping[str, Any] | None, node_errors: Mapping[str, Any]) -> tuple[str, list[str]]:
+def explain(workflow: Workflow, error: Mapping[str, Any] | None, node_errors: Mapping[str, Any],
+            facts: ServerFacts | None = None) -> tuple[str, list[str]]:
     """The headline and the per-node lines of a rejected (or partly rejected) workflow."""
-    lines = [f"{item['title']}: {item['message']}" for item in node_messages(workflow, node_errors)]
+    lines = [f"{item['title']}: {item['message']}" for item in node_messages(workflow, node_errors, facts)]
     error = error or {}
     info = error.get("extra_info") or {}
     kind = error.get("type")

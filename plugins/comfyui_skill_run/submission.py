@@ -6,9 +6,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from comfyui_skill import Context, HttpError, RejectedError, UnreachableError
+from comfyui_skill import Context, HttpError, RejectedError, UnreachableError, deps_hint
 
-from .rejection import explain, node_messages
+from .rejection import ServerFacts, explain, node_messages
 from .state import probe
 from .workflow import Workflow
 
@@ -33,7 +33,7 @@ def submit_once(ctx: Context, workflow: Workflow, *, prompt_id: str, client_id: 
             return ctx.client.submit(workflow.graph, prompt_id=prompt_id, client_id=client_id, front=front,
                                      extra_data=extra_data, partial_execution_targets=list(only) or None)
         except RejectedError as exc:
-            raise rejected(workflow, exc) from None
+            raise rejected(workflow, exc, ServerFacts(ctx.client)) from None
         except UnreachableError as exc:
             if exc.details.get("reason") in NEVER_SENT:
                 raise
@@ -66,14 +66,15 @@ def _arrives(ctx: Context, prompt_id: str, grace: float) -> bool:
         delay *= 2
 
 
-def rejected(workflow: Workflow, exc: RejectedError) -> RejectedError:
+def rejected(workflow: Workflow, exc: RejectedError, facts: ServerFacts | None = None) -> RejectedError:
     """The server's 400 as a RejectedError that names each node and what is wrong with it."""
     node_errors = exc.details.get("node_errors") or {}
-    headline, lines = explain(workflow, exc.details.get("error"), node_errors)
+    headline, lines = explain(workflow, exc.details.get("error"), node_errors, facts)
     message = headline + ":\n" + "\n".join(f"  {line}" for line in lines) if lines else headline
-    return RejectedError(message, details={"error": exc.details.get("error"),
-                                           "problems": node_messages(workflow, node_errors),
-                                           "node_errors": node_errors})
+    problems = node_messages(workflow, node_errors, facts)
+    return RejectedError(message, hint=deps_hint(workflow.source, problems),
+                         details={"error": exc.details.get("error"), "problems": problems,
+                                  "node_errors": node_errors})
 
 
 def partial_rejections(workflow: Workflow, answer: dict[str, Any]) -> list[str]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from comfyui_skill import Context, NotFoundError, Output, RejectedError, Result, UsageError, plural
+from comfyui_skill import Context, NotFoundError, Output, RejectedError, Result, UsageError, deps_hint, plural
 
 from . import graphcheck, params, replacements, store
 from .commands import document_format, load_document
-from .prepare import object_info, to_api
+from .prepare import folders, object_info, to_api
 from .uigraph import is_editor_format
 
 
@@ -29,14 +29,15 @@ def validate(ctx: Context, args: argparse.Namespace) -> Result:
                      | {"class_type": name} for name, nodes in unknown.items() for node in nodes]
         graph = None
     if graph is not None:
-        problems += _parameter_problems(graph, catalog, getattr(args, "extra_args", None) or [])
-        problems += graphcheck.check(graph, catalog)
+        problems += _parameter_problems(graph, catalog, getattr(args, "extra_args", None) or [], folders(ctx))
+        problems += graphcheck.check(graph, catalog, folders(ctx))
     deprecated = replacements.deprecated(graph or replacements.node_classes(document), mapping)
     data = {"workflow": reference, "valid": not problems, "problems": problems, "deprecated": deprecated}
     if problems:
         lines = [_describe(p) for p in problems]
+        hints = [h for h in (deps_hint(reference, problems), _deprecation_hint(deprecated)) if h]
         raise RejectedError(f"workflow {reference!r} has {plural(len(problems), 'problem')}:\n  - "
-                            + "\n  - ".join(lines), hint=_deprecation_hint(deprecated), details=data)
+                            + "\n  - ".join(lines), hint="; ".join(hints) or None, details=data)
 
     def render(out: Output) -> None:
         out.line(f"{reference}: valid ({plural(len(graph or {}), 'node')})")
@@ -46,15 +47,17 @@ def validate(ctx: Context, args: argparse.Namespace) -> Result:
     return Result(data=data, text=render)
 
 
-def _parameter_problems(graph: dict[str, Any], catalog: dict[str, Any], extra: list[str]) -> list[dict[str, Any]]:
+def _parameter_problems(graph: dict[str, Any], catalog: dict[str, Any], extra: list[str],
+                        model_folders: params.Folders) -> list[dict[str, Any]]:
     """Named parameters given on the command line (``--seed 42``), checked as ``run`` checks them."""
     values = params.parse_options(extra)
     if not values:
         return []
     try:
-        params.bind(graph, params.schema(graph, catalog), values, catalog)
+        params.bind(graph, params.schema(graph, catalog), values, catalog, model_folders)
     except (RejectedError, NotFoundError) as exc:
         return [graphcheck.problem("invalid_parameter", params.problem_line(p), input_name=p["parameter"])
+                | {key: p[key] for key in ("choices", "missing_model", "folder") if key in p}
                 for p in exc.details.get("problems", [])]
     return []
 

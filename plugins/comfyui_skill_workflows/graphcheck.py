@@ -20,11 +20,12 @@ def problem(kind: str, message: str, node: str | None = None, graph: Mapping[str
     return {"node": node, "class_type": class_type, "input": input_name, "problem": kind, "message": message}
 
 
-def check(graph: Mapping[str, Any], object_info: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every problem of ``graph``, in node order."""
+def check(graph: Mapping[str, Any], object_info: Mapping[str, Any],
+          folders: params.Folders | None = None) -> list[dict[str, Any]]:
+    """Every problem of ``graph``, in node order (``folders``: see :func:`params.bind`)."""
     found: list[dict[str, Any]] = []
     for node_id in sorted(graph, key=node_order):
-        found += _node_problems(graph, node_id, object_info)
+        found += _node_problems(graph, node_id, object_info, folders)
     found += _cycles(graph)
     if not any((object_info.get(node.get("class_type")) or {}).get("output_node") for node in graph.values()):
         found.append(problem("no_output_node", "no output node (SaveImage, PreviewImage, ...): the server "
@@ -32,7 +33,8 @@ def check(graph: Mapping[str, Any], object_info: Mapping[str, Any]) -> list[dict
     return found
 
 
-def _node_problems(graph: Mapping[str, Any], node_id: str, object_info: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _node_problems(graph: Mapping[str, Any], node_id: str, object_info: Mapping[str, Any],
+                   folders: params.Folders | None) -> list[dict[str, Any]]:
     node = graph[node_id]
     info = object_info.get(node.get("class_type"))
     if not info:
@@ -47,11 +49,11 @@ def _node_problems(graph: Mapping[str, Any], node_id: str, object_info: Mapping[
         elif spec is not None:
             try:
                 params.coerce(params.Param(node_id, name, spec, value, ""), value)
-            except params.LocalFileMissing as exc:
-                found.append(problem("invalid_value", f"{name}: {exc}", node_id, graph, name))
+            except params.NotOffered as exc:
+                text, facts = exc.describe(folders)
+                found.append(problem("invalid_value", f"{name}: {text}", node_id, graph, name) | facts)
             except ValueError as exc:
-                valid = f" ({params.choices_text(spec.choices)})" if spec.choices is not None else ""
-                found.append(problem("invalid_value", f"{name}: {exc}{valid}", node_id, graph, name))
+                found.append(problem("invalid_value", f"{name}: {exc}", node_id, graph, name))
     for name, spec in specs.items():
         if spec.required and spec.type != AUTOGROW and name not in inputs:
             found.append(problem("missing_input", f"required input {name!r} is not set", node_id, graph, name))

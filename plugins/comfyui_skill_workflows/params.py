@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import (NotFoundError, RejectedError, UsageError, did_you_mean, node_order, plural,
-                           resolve_address, split_address)
+from comfyui_skill import (NotFoundError, RejectedError, UsageError, choices_text, deps_hint, did_you_mean,
+                           node_order, not_offered, plural, resolve_address, split_address)
 
 from .nodeinfo import SEED_NAMES, InputSpec, all_input_specs, is_link
 
@@ -23,10 +23,24 @@ FRIENDLY = {"seed": ("seed", "noise_seed"), "steps": ("steps",), "cfg": ("cfg",)
 _TEXT_INPUTS = ("text", "prompt")
 _LOCAL_PATH = ("/", "./", "../", "~")
 _SEED_MAX = 2**53  # what a JSON consumer can hold exactly
+#: The server's model folders and their files, asked for lazily (see :func:`comfyui_skill.model_folders`).
+Folders = Callable[[], Mapping[str, Sequence[str]]]
 
 
 class LocalFileMissing(ValueError):
     """A value written as a local path (``./in.png``) that names no file: nothing to upload."""
+
+
+class NotOffered(ValueError):
+    """A combo value the server does not offer; :func:`describe` says it (and finds a model's folder)."""
+
+    def __init__(self, value: Any, choices: list[Any]) -> None:
+        super().__init__(f"{value!r} is not offered by the server")
+        self.value, self.choices = value, choices
+
+    def describe(self, folders: Folders | None = None) -> tuple[str, dict[str, Any]]:
+        """The phrase and the ``--json`` facts of :func:`comfyui_skill.not_offered`."""
+        return not_offered(self.value, self.choices, folders)
 
 
 class OutOfRange(ValueError):
@@ -136,8 +150,10 @@ def _is_option(item: str) -> bool:
 
 
 def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
-         object_info: Mapping[str, Any]) -> None:
-    """Validate and coerce every value, then write them all; RejectedError lists every problem."""
+         object_info: Mapping[str, Any], folders: Folders | None = None, workflow: str | None = None) -> None:
+    """Validate and coerce every value, then write them all; RejectedError lists every problem.
+    ``folders`` (the server's model folders, asked only for a model file it lacks) names its folder,
+    and the hint then names the ``deps`` commands for ``workflow``."""
     index = _index(graph, params)
     _check_valueless(graph, params, index, values, object_info)
     problems, bound = [], []
@@ -153,16 +169,18 @@ def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
             problems.append({"parameter": key, "problem": str(exc), "missing_file": True})
         except OutOfRange as exc:
             problems.append({"parameter": key, "problem": str(exc)})
+        except NotOffered as exc:
+            text, facts = exc.describe(folders)
+            problems.append({"parameter": key, "problem": text, "valid": _valid(param), **facts})
         except ValueError as exc:
-            problems.append({"parameter": key, "problem": str(exc), "valid": _valid(param),
-                             **({"choices": param.spec.choices} if param.spec.choices is not None else {})})
+            problems.append({"parameter": key, "problem": str(exc), "valid": _valid(param)})
     if problems:
         names = sorted(p.name for p in params if p.name)
         lines = [problem_line(p) for p in problems]
         unknown = [p["parameter"] for p in problems if p["problem"] == "unknown parameter"]
         error = NotFoundError if all(p.get("missing_file") for p in problems) else RejectedError
         raise error(f"{plural(len(problems), 'invalid workflow parameter')}:\n  " + "\n  ".join(lines),
-                    hint=parameters_hint(unknown, params),
+                    hint=deps_hint(workflow, problems) or parameters_hint(unknown, params),
                     details={"problems": problems, "parameters": names,
                              "unknown_options": [f"--{name}" for name in unknown]})
     for param, value in bound:
@@ -204,8 +222,10 @@ def parameters_hint(typed: Sequence[str], params: list[Param]) -> str:
 
 
 def problem_line(problem: Mapping[str, Any]) -> str:
-    """One problem of :func:`bind` as a line: the parameter, what is wrong, and what is valid."""
-    return f"{problem['parameter']}: {problem['problem']}" + (f" ({problem['valid']})" if problem.get("valid") else "")
+    """One problem of :func:`bind` as a line: the parameter, what is wrong, and what is valid (a refused
+    combo value says its choices, or its missing model file, itself)."""
+    valid = problem.get("valid") if "choices" not in problem else None
+    return f"{problem['parameter']}: {problem['problem']}" + (f" ({valid})" if valid else "")
 
 
 def _index(graph: Mapping[str, Any], params: list[Param]) -> dict[str, Param]:
@@ -254,15 +274,6 @@ def _valid(param: Param) -> str:
     return param.spec.type_name
 
 
-def choices_text(choices: Sequence[Any], limit: int = 12) -> str:
-    """What a combo accepts, in words: the first ``limit`` choices and how many more (``--json`` has all)."""
-    if not choices:
-        return "the server offers no choices"
-    shown = ", ".join(map(str, choices[:limit]))
-    more = len(choices) - limit
-    return f"one of: {shown}" + (f", ... ({more} more; --json lists them all)" if more > 0 else "")
-
-
 def coerce(param: Param, raw: Any) -> Any:
     """``raw`` (a command-line string or a JSON value) as the input's type, within its limits."""
     spec, kind = param.spec, param.spec.type_name
@@ -290,7 +301,7 @@ def coerce(param: Param, raw: Any) -> Any:
                 return choice
         if isinstance(raw, str) and raw.startswith(_LOCAL_PATH):
             raise LocalFileMissing(f"local file {raw!r} not found")
-        raise ValueError(f"{raw!r} is not offered by the server")
+        raise NotOffered(raw, choices)
     if kind == "STRING":
         if isinstance(raw, (dict, list)):
             raise ValueError("expects text")

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from comfyui_skill import Context, UnsupportedError, UsageError, resolve_address
+from comfyui_skill import Context, UnsupportedError, UsageError, model_folders, resolve_address
 
 from .uigraph import is_editor_format
 
@@ -18,6 +18,18 @@ def object_info(ctx: Context) -> dict[str, Any]:
         cached = ctx.client.object_info()
         setattr(ctx, "_workflows_object_info", cached)
     return cached
+
+
+def folders(ctx: Context):  # noqa: ANN201 - a params.Folders
+    """The server's model folders with their files, asked at most once per command and only when
+    called (a refused value that names a model file)."""
+    def get() -> dict[str, list[str]]:
+        cached = getattr(ctx, "_workflows_model_folders", None)
+        if cached is None:
+            cached = model_folders(ctx.client)
+            setattr(ctx, "_workflows_model_folders", cached)
+        return cached
+    return get
 
 
 def to_api(ctx: Context, document: Any, reference: str) -> dict[str, Any]:
@@ -62,6 +74,6 @@ def make_preparer(ctx: Context):  # noqa: ANN201 - the callable documented in do
                     raise  # named parameters (--seed 42) are found through the catalog
                 ctx.output.debug(f"NODE.INPUT values are not checked before submitting: {exc.message}")
                 return _set_unchecked(graph, parameters)
-            params.bind(graph, params.schema(graph, catalog), values, catalog)
+            params.bind(graph, params.schema(graph, catalog), values, catalog, folders(ctx), reference)
         return graph
     return prepare
