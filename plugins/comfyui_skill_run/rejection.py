@@ -7,7 +7,7 @@ from typing import Any
 
 from comfyui_skill import ComfyClient, CliError, combo_choices, model_folders, not_offered, plural
 
-from .workflow import Workflow
+from .workflow import PATH_PREFIXES, Workflow
 
 
 class ServerFacts:
@@ -78,10 +78,11 @@ def refused_value(error: Mapping[str, Any], class_type: str | None = None,
     folder), and those facts for ``--json``; ``facts`` asks the server what the error leaves out."""
     info = error.get("extra_info") or {}
     name = str(info.get("input_name") or error.get("details") or "?")
+    received = info.get("received_value")
     config = info.get("input_config")
     choices = config[0] if isinstance(config, list) and config and isinstance(config[0], list) else \
         facts.choices(class_type, name) if facts is not None else None
-    text, details = not_offered(info.get("received_value"), choices, facts.folders if facts else None)
+    text, details = not_offered(received, choices, facts.folders if facts else None)
     return f"input '{name}': {text}", details
 
 
@@ -93,8 +94,14 @@ def node_messages(workflow: Workflow, node_errors: Mapping[str, Any],
         entry = entry if isinstance(entry, dict) else {}
         class_type = entry.get("class_type") or workflow.class_type(node_id)
         for error in entry.get("errors") or []:
-            message, extra = refused_value(error, class_type, facts) if error.get("type") == "value_not_in_list" \
-                else (describe_error(error), {})
+            name = (error.get("extra_info") or {}).get("input_name")
+            sent = ((workflow.graph.get(node_id) or {}).get("inputs") or {}).get(name) if name else None
+            if isinstance(sent, str) and sent.startswith(PATH_PREFIXES):  # an existing local file is uploaded
+                message, extra = f"input '{name}': local file {sent!r} not found", {"missing_file": True}
+            elif error.get("type") == "value_not_in_list":
+                message, extra = refused_value(error, class_type, facts)
+            else:
+                message, extra = describe_error(error), {}
             found.append({"node": node_id, "class_type": class_type, "title": workflow.title(node_id),
                           "type": error.get("type"), "message": message, **extra})
     return found

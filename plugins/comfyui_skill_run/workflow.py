@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .request import WorkflowInputs
 
 #: Explicit local paths (the only strings ``run`` treats as files to upload).
-_PATH_PREFIXES = ("/", "./", "../", "~")
+PATH_PREFIXES = ("/", "./", "../", "~")
 
 
 @dataclass
@@ -167,7 +167,7 @@ def local_file_inputs(workflow: Workflow) -> list[tuple[str, str, Path]]:
     found = []
     for node_id, node in workflow.graph.items():
         for name, value in (node.get("inputs") or {}).items():
-            if isinstance(value, str) and value.startswith(_PATH_PREFIXES):
+            if isinstance(value, str) and value.startswith(PATH_PREFIXES):
                 path = existing_file(value)
                 if path is not None:
                     found.append((node_id, name, path))

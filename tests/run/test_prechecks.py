@@ -113,3 +113,19 @@ def test_a_problem_every_batch_item_shares_is_said_once(run_cli, fake_comfy, wor
         "  item 0003: 2 invalid workflow parameters:",
         "    1.height: 99999 is out of range (1 to 16384)"]
     assert not _posted(fake_comfy)
+
+
+def test_a_local_path_in_the_workflow_file_is_explained_as_a_local_file(run_cli, fake_comfy, workflow_file):
+    # no parameter given: the workflow goes as it is, and the server's refusal is read back
+    result = run_cli("run", workflow_file("W2", {"10": {"image": "./nonexist.png"}}), server=fake_comfy)
+    assert result.exit_code == ExitCode.REJECTED
+    assert "LoadImage (#10): input 'image': local file './nonexist.png' not found" in result.stderr
+    assert "not offered" not in result.stderr
+
+
+def test_a_batch_file_that_does_not_exist_is_not_found(run_cli, fake_comfy, workflow_file, tmp_path):
+    missing = run_cli("run", workflow_file("W1"), "--batch", str(tmp_path / "nope.jsonl"), server=fake_comfy)
+    assert missing.exit_code == ExitCode.NOT_FOUND and "no such file" in missing.stderr
+    number = run_cli("run", workflow_file("W1"), "--batch", "4", server=fake_comfy)
+    assert number.exit_code == ExitCode.USAGE and "--args '{\"batch\": 4}'" in number.stderr
+    assert not _posted(fake_comfy)

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from comfyui_skill import (CliError, Context, Event, ExitCode, Output, Result, TimeoutExpired, UnreachableError,
-                           UsageError, plural, writable_folder)
+from comfyui_skill import (CliError, Context, Event, ExitCode, NotFoundError, Output, Result, TimeoutExpired,
+                           UnreachableError, UsageError, plural, writable_folder)
 
 from .. import paid
 from ..outputs import checked_output_dir
@@ -105,10 +105,11 @@ def _batch_lines(ctx: Context, given: str) -> list[dict[str, Any]]:
     if given == "-":
         return read_lines(io.StringIO(ctx.stdin.read()), "standard input")
     path = existing_file(given)
+    if path is None and given.isdigit():
+        raise UsageError(f"--batch {given}: no such file", hint="--batch takes a JSON-lines file; for the "
+                         f"workflow's batch size use --args '{{\"batch\": {given}}}'")
     if path is None:
-        hint = (f"--batch takes a JSON-lines file; for the workflow's batch size use --args '{{\"batch\": {given}}}'"
-                if given.isdigit() else None)
-        raise UsageError(f"--batch {given}: no such file", hint=hint)
+        raise NotFoundError(f"--batch {given}: no such file")
     try:
         with path.open(encoding="utf-8") as handle:
             return read_lines(handle, str(path))
