@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from comfyui_skill import (AuthError, CliError, ComfyClient, Context, ExitCode, Output, PromptLost, Result,
-                           UnreachableError, UsageError, new_client_id, new_prompt_id)
+                           UnreachableError, UsageError, new_client_id, new_prompt_id, plural)
 
 from .batch import requested as batch_requested, stray_options
 from .execute import Reporter, conclude, deadline_of, follow_journaled, interrupted, post, prepare, render_outputs
@@ -188,6 +188,7 @@ def wait_for(ctx: Context, prompt_ids: Sequence[str], outputs: OutputOptions, *,
                 render_outputs(result)(out)
 
     if failures:
-        error = CliError(f"{len(failures)} of {len(results)} prompts did not succeed", code="execution_failed")
+        error = CliError(f"{len(failures)} of {plural(len(results), 'prompt')} did not succeed",
+                         code="execution_failed")
         return Result(data=data, text=render, exit_code=ExitCode.EXECUTION_FAILED, error=error)
     return Result(data=data, text=render)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from comfyui_skill import Context, NotFoundError, Output, Result, UsageError, atomic_write
+from comfyui_skill import Context, NotFoundError, Output, Result, UsageError, atomic_write, plural
 
 from . import params, replacements, store
 from .convert import convert as convert_graph
@@ -94,7 +94,7 @@ def store_workflows(ctx: Context, found: list[tuple[str, Any]], *, force: bool =
 
     def render(out: Output) -> None:
         for item in imported:
-            out.line(f"imported {item['name']} ({item['format']} format, {item['nodes']} nodes)")
+            out.line(f"imported {item['name']} ({item['format']} format, {plural(item['nodes'], 'node')})")
             for node in item["deprecated"] or []:
                 out.note(f"  node {node['node']}: {node['class_type']} is deprecated, replaced by "
                          f"{node['replacement']} ('workflow upgrade {item['name']}')")

@@ -46,6 +46,12 @@ def test_invalid_documents_and_names_are_refused(run_cli, write_json):
     assert bad.exit_code == ExitCode.USAGE and "invalid workflow name" in bad.stderr
 
 
+def test_import_counts_nodes_in_words(run_cli, fake_comfy, stored, write_json):
+    one = write_json({"1": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}})
+    imported = run_cli("workflow", "import", one, "--name", "one")
+    assert imported.exit_code == 0 and imported.stdout.strip() == "imported one (api format, 1 node)"
+
+
 def test_import_from_server_userdata(run_cli, fake_comfy):
     body = json.dumps(chain(middle_mode=0)).encode()
     request = urllib.request.Request(f"{fake_comfy.url}/userdata/workflows%2Fred%20chain.json", data=body,
