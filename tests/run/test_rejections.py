@@ -80,3 +80,14 @@ def test_a_long_list_of_choices_is_cut_short_in_text_only(run_cli, fake_comfy, s
 def test_a_value_that_is_no_model_file_asks_no_model_folders(run_cli, fake_comfy, stored_sd):
     run_cli("run", stored_sd, "--sampler", "nope", server=fake_comfy)
     assert not [r for r in sent(fake_comfy, "GET") if r.path.startswith("/models")]
+
+
+def test_a_batch_says_the_missing_model_once_with_its_hint(run_cli, fake_comfy, stored_sd, tmp_path):
+    result = run_cli("run", stored_sd, "--checkpoint", "nope.safetensors", "--sweep", "cfg=5,6", "-o", str(tmp_path),
+                     server=fake_comfy)
+    assert result.exit_code == ExitCode.REJECTED
+    assert result.stderr.splitlines()[:3] == [
+        "comfyui-skill: error: 2 of 2 items invalid; nothing was submitted:",
+        "  every item: 1 invalid workflow parameter:",
+        "    checkpoint: model file 'nope.safetensors' is missing from the server's 'checkpoints' folder"]
+    assert f"hint: {DEPS_HINT}" in result.stderr and not sent(fake_comfy, "POST", "/prompt")

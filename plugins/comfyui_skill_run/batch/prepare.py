@@ -52,16 +52,18 @@ class ItemGraphs:
         if clash:
             raise UsageError(f"--{', --'.join(sorted(clash))} is given on the command line and per item; "
                              "give each parameter in one place")
-        problems = []
+        problems, hints = [], set()
         for key, params in zip(keys, items):
             try:
                 self.build(params)
             except CliError as exc:
                 problems.append({"item": key, "parameters": dict(params), "problem": exc.message})
+                hints.add(exc.hint)
         if problems:
             lines = _grouped(problems, len(items))
             raise RejectedError(f"{len(problems)} of {plural(len(items), 'item')} invalid; nothing was submitted:\n  "
                                 + "\n  ".join(lines[:20]) + ("\n  ..." if len(lines) > 20 else ""),
+                                hint=hints.pop() if len(hints) == 1 else None,  # one every item shares
                                 details={"problems": problems})
 
     def require_seed(self) -> None:
