@@ -74,8 +74,8 @@ def _planned(ctx: Context, request: BatchRequest) -> Plan:
         raise UsageError("run needs a WORKFLOW (or --resume MANIFEST)")
     if inputs.reference == "-" and request.items_file == "-":
         raise UsageError("the workflow and --batch cannot both come from standard input")
-    root = checked_output_dir(ctx, request.outputs.output_dir)  # the manifest goes there too
     contexts = _reachable(ctx, servers.selected(ctx, request.servers, request.pool, None))
+    root = checked_output_dir(ctx, request.outputs.output_dir)  # before any submission; the manifest goes there too
     base = dict(inputs.parameters)
     extra = list(inputs.options)
     sets = _batch_lines(ctx, request.items_file) if request.items_file else None
