@@ -30,6 +30,15 @@ def test_output_folder_that_cannot_be_created_is_an_io_error(run_cli, fake_comfy
     assert not _posted(fake_comfy)
 
 
+def test_the_check_leaves_no_folder_behind(run_cli, fake_comfy, workflow_file, tmp_path):
+    out = tmp_path / "new" / "deeper"
+    refused = run_cli("run", workflow_file("W1", {"1": {"width": 999999}}), "-o", str(out), server=fake_comfy)
+    assert refused.exit_code == ExitCode.REJECTED and not (tmp_path / "new").exists()
+    saved = run_cli("run", workflow_file("W1"), "-o", str(out), server=fake_comfy)
+    assert saved.exit_code == 0 and (out / "probe" / "empty_00001_.png").is_file()
+    assert not list(out.rglob(".comfyui-skill-*"))
+
+
 def test_no_download_needs_no_output_folder(run_cli, fake_comfy, workflow_file, tmp_path):
     (tmp_path / "afile").write_text("mine")
     result = run_cli("run", workflow_file("W1"), "--no-download", "-o", str(tmp_path / "afile"), server=fake_comfy)

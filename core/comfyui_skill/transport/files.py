@@ -59,14 +59,16 @@ def resolve_inside(root: Path, relative: PurePosixPath) -> Path:
 
 
 def writable_folder(folder: Path) -> Path:
-    """``folder``, created if needed and checked to take new files: called before anything is submitted,
-    so that a bad output folder is said at once rather than after the work ran. A path that is a
-    file is a UsageError; a folder that cannot be created or written in is an ``io`` error."""
+    """``folder``, checked to take new files: called before anything is submitted, so that a bad output
+    folder is said at once rather than after the work ran. A path that is a file is a UsageError; a
+    folder that cannot be created or written in is an ``io`` error. The check leaves nothing behind:
+    folders it creates to try are removed again (the first file saved creates them for good)."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"the output folder {folder} is a file, not a folder",
                          hint="give a folder (a new one is created) with -o DIR")
     import tempfile
 
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".probe", dir=folder)
@@ -75,6 +77,10 @@ def writable_folder(folder: Path) -> Path:
     except OSError as exc:
         raise CliError(f"cannot save files in the output folder {folder}: {exc.strerror or exc}", code="io",
                        hint="give another folder with -o DIR") from None
+    finally:
+        for created in missing:  # deepest first; one that is no longer empty is someone's now
+            with contextlib.suppress(OSError):
+                created.rmdir()
     return folder
 
 
