@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import NotFoundError
+from .loaders import loader_folder
 
 DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
 MODEL_EXTENSIONS = (".safetensors", ".sft", ".ckpt", ".pt", ".pt2", ".pth", ".bin", ".gguf", ".onnx", ".pkl")
@@ -81,15 +82,18 @@ def choices_text(choices: Sequence[Any], limit: int = SHOWN_CHOICES) -> str:
 
 
 def not_offered(value: Any, choices: Sequence[Any] | None,
-                folders: Callable[[], Mapping[str, Sequence[str]]] | None = None) -> tuple[str, dict[str, Any]]:
+                folders: Callable[[], Mapping[str, Sequence[str]]] | None = None, *,
+                loader: tuple[str | None, str] | None = None) -> tuple[str, dict[str, Any]]:
     """Why a combo refuses ``value``, as a phrase, and the facts for ``--json``.
 
-    A model file (by its extension) is "missing on the server", in the folder whose files the choices
-    offer (``folders`` is asked for the server's model folders only then); any other value comes
-    with the choices (``None``: the server did not say them)."""
+    A model file is "missing on the server", in its folder: the one ComfyUI's loader reads
+    (``loader``: its class and input, see :func:`~comfyui_skill.loader_folder`), else the one whose
+    files the choices offer (``folders`` is asked for the server's model folders only then). Any
+    other value comes with the choices (``None``: the server did not say them)."""
     details: dict[str, Any] = {"choices": list(choices) if choices is not None else None}
-    if is_model_file(value):
-        folder = model_folder_of(choices, folders()) if choices and folders is not None else None
+    declared = loader_folder(loader[0] or "", loader[1].rpartition(".")[2]) if loader else None
+    if declared or is_model_file(value):
+        folder = declared or (model_folder_of(choices, folders()) if choices and folders is not None else None)
         details.update(missing_model=True, folder=folder)
         where = f"from the server's {folder!r} folder" if folder else "on the server"
         return f"model file {value!r} is missing {where}", details

@@ -82,7 +82,7 @@ def refused_value(error: Mapping[str, Any], class_type: str | None = None,
     config = info.get("input_config")
     choices = config[0] if isinstance(config, list) and config and isinstance(config[0], list) else \
         facts.choices(class_type, name) if facts is not None else None
-    text, details = not_offered(received, choices, facts.folders if facts else None)
+    text, details = not_offered(received, choices, facts.folders if facts else None, loader=(class_type, name))
     return f"input '{name}': {text}", details
 
 

@@ -50,7 +50,7 @@ def _node_problems(graph: Mapping[str, Any], node_id: str, object_info: Mapping[
             try:
                 params.coerce(params.Param(node_id, name, spec, value, ""), value)
             except params.NotOffered as exc:
-                text, facts = exc.describe(folders)
+                text, facts = exc.describe(folders, node.get("class_type"), name)
                 found.append(problem("invalid_value", f"{name}: {text}", node_id, graph, name) | facts)
             except ValueError as exc:
                 found.append(problem("invalid_value", f"{name}: {exc}", node_id, graph, name))

@@ -38,9 +38,9 @@ class NotOffered(ValueError):
         super().__init__(f"{value!r} is not offered by the server")
         self.value, self.choices = value, choices
 
-    def describe(self, folders: Folders | None = None) -> tuple[str, dict[str, Any]]:
+    def describe(self, folders: Folders | None, class_type: str | None, input_name: str) -> tuple[str, dict[str, Any]]:
         """The phrase and the ``--json`` facts of :func:`comfyui_skill.not_offered`."""
-        return not_offered(self.value, self.choices, folders)
+        return not_offered(self.value, self.choices, folders, loader=(class_type, input_name))
 
 
 class OutOfRange(ValueError):
@@ -170,7 +170,7 @@ def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
         except OutOfRange as exc:
             problems.append({"parameter": key, "problem": str(exc)})
         except NotOffered as exc:
-            text, facts = exc.describe(folders)
+            text, facts = exc.describe(folders, graph[param.node].get("class_type"), param.input)
             problems.append({"parameter": key, "problem": text, "valid": _valid(param), **facts})
         except ValueError as exc:
             problems.append({"parameter": key, "problem": str(exc), "valid": _valid(param)})

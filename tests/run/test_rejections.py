@@ -91,3 +91,12 @@ def test_a_batch_says_the_missing_model_once_with_its_hint(run_cli, fake_comfy, 
         "  every item: 1 invalid workflow parameter:",
         "    checkpoint: model file 'nope.safetensors' is missing from the server's 'checkpoints' folder"]
     assert f"hint: {DEPS_HINT}" in result.stderr and not sent(fake_comfy, "POST", "/prompt")
+
+
+def test_a_loaders_empty_folder_is_still_named(run_cli, fake_comfy):
+    fake_comfy.models["checkpoints"] = []  # no file to compare the choices with: the loader's input tells
+    assert run_cli("workflow", "import", SD35, "--name", "sd").exit_code == 0
+    result = run_cli("run", "sd", "--json", server=fake_comfy)
+    [problem] = result.json()["error"]["details"]["problems"]
+    assert problem["folder"] == "checkpoints" and problem["missing_model"] is True
+    assert MISSING in problem["message"]
