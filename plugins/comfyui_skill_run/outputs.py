@@ -93,7 +93,7 @@ def checked_output_dir(ctx: Context, given: str | None) -> Path:
 
 def download_all(client: ComfyClient, items: list[OutputItem], root: Path, *, deadline: float | None,
                  on_saved: Callable[[OutputItem], None], save_text: bool = False,
-                 ready: dict[tuple, tuple[str | None, bool]] | None = None) -> None:
+                 ready: dict[tuple, tuple[str | None, bool, bool]] | None = None) -> None:
     """Save every file item under ``root`` (and texts too with ``save_text``), never overwriting.
 
     ``on_saved`` is called for every item once it is ready, texts included (saved or not). A file

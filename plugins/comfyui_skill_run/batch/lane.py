@@ -59,7 +59,7 @@ class Item:
     #: Its prompt finished but the server went away before the outputs were downloaded.
     finished_remotely: bool = False
     #: The outputs of its prompt already saved, for a download started over (see ``download_all``).
-    ready_outputs: dict[tuple, tuple[str | None, bool]] = field(default_factory=dict)
+    ready_outputs: dict[tuple, tuple[str | None, bool, bool]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"item": self.key, "status": self.status, "server": self.server, "prompt_id": self.prompt_id,
