@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from comfyui_skill import ExitCode
+import threading
+
+from comfyui_skill import CliError, ExitCode, safe_relative_path, save_stream, writable_folder
 
 from .helpers import sent
 
@@ -138,3 +140,29 @@ def test_a_batch_file_that_does_not_exist_is_not_found(run_cli, fake_comfy, work
     number = run_cli("run", workflow_file("W1"), "--batch", "4", server=fake_comfy)
     assert number.exit_code == ExitCode.USAGE and "--args '{\"batch\": 4}'" in number.stderr
     assert not _posted(fake_comfy)
+
+
+def test_checks_side_by_side_never_take_a_folder_from_another_save(tmp_path):
+    """Commands saving into one new folder at once (tool calls an agent sends together): one's check
+    never removes a folder another's save is writing into."""
+    workers, rounds = 4, 40
+    barrier = threading.Barrier(workers)
+    failures: list[str] = []
+
+    def work(worker: int) -> None:
+        for round_ in range(rounds):
+            out = tmp_path / f"round{round_}" / "out"
+            barrier.wait()  # every worker starts each round together
+            try:
+                writable_folder(out)
+                save_stream([b"x" * worker], out, safe_relative_path("", f"{worker}.png"))
+            except CliError as exc:
+                failures.append(exc.message)
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[:3]
+    assert all(len(list((tmp_path / f"round{r}" / "out").iterdir())) == workers for r in range(rounds))

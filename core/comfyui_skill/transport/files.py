@@ -61,26 +61,25 @@ def resolve_inside(root: Path, relative: PurePosixPath) -> Path:
 def writable_folder(folder: Path) -> Path:
     """``folder``, checked to take new files: called before anything is submitted, so that a bad output
     folder is said at once rather than after the work ran. A path that is a file is a UsageError; a
-    folder that cannot be created or written in is an ``io`` error. The check leaves nothing behind:
-    folders it creates to try are removed again (the first file saved creates them for good)."""
+    folder that cannot be created or written in is an ``io`` error. The check leaves nothing behind and
+    creates nothing another command could be using: a folder still to be created is tried as a
+    temporary folder of its own in the nearest one that exists (the first file saved creates it)."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"the output folder {folder} is a file, not a folder",
                          hint="give a folder (a new one is created) with -o DIR")
     import tempfile
 
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    nearest = next((p for p in (folder, *folder.parents) if p.exists()), folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".probe", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
+        if nearest == folder:
+            fd, probe = tempfile.mkstemp(prefix=".comfyui-skill-", suffix=".probe", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=".comfyui-skill-", suffix=".probe", dir=nearest))
     except OSError as exc:
         raise CliError(f"cannot save files in the output folder {folder}: {exc.strerror or exc}", code="io",
                        hint="give another folder with -o DIR") from None
-    finally:
-        for created in missing:  # deepest first; one that is no longer empty is someone's now
-            with contextlib.suppress(OSError):
-                created.rmdir()
     return folder
 
 
