@@ -394,7 +394,10 @@ def atomic_write(path: str | os.PathLike[str], text: str | bytes, *, mode: int =
     path = Path(path)
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _naming_target(exc, path) from None
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, mode)
@@ -404,7 +407,14 @@ def atomic_write(path: str | os.PathLike[str], text: str | bytes, *, mode: int =
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _naming_target(exc, path) from None
         raise
+
+
+def _naming_target(exc: OSError, path: os.PathLike[str]) -> OSError:
+    """``exc`` about ``path``: the temporary file :func:`atomic_write` used is no name the user knows."""
+    return OSError(exc.errno, exc.strerror, os.fspath(path)) if exc.errno else exc

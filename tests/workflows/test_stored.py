@@ -155,3 +155,13 @@ def test_a_mistyped_stored_workflow_name_suggests_the_stored_one(run_cli, fake_c
     unrelated = run_cli("run", "zzqqxx", server=fake_comfy)
     assert "did you mean" not in unrelated.stderr and "API-format JSON file" in unrelated.stderr
     assert posted_prompts(fake_comfy) == []
+
+
+def test_export_to_a_file_that_cannot_be_written_names_that_file(run_cli, tmp_path):
+    """An io error, about the file asked for (not the temporary file it is written through first)."""
+    assert run_cli("workflow", "import", fixture_path("W1_empty_image_save.json"), "--name", "w1").exit_code == 0
+    target = tmp_path / "out" / ("x" * 245 + ".json")  # a valid name, but its temporary sibling's is too long
+    document = run_cli("workflow", "export", "w1", "-o", str(target), "--json").json()
+    assert document["error"]["code"] == "io", document
+    assert document["error"]["message"].startswith(f"cannot access {target}: ")
+    assert document["error"]["details"]["path"] == str(target) and not list((tmp_path / "out").iterdir())
