@@ -261,3 +261,12 @@ def test_a_download_is_resumed_only_when_its_first_answer_allows_it():
     assert _resume_headers({"Accept-Ranges": "none", "ETag": '"abc"'}) is None
     assert _resume_headers({"ETag": '"abc"'}) is None
     assert _resume_headers({"Accept-Ranges": "bytes", "Content-Encoding": "gzip"}) is None  # ranges of what?
+
+
+def test_a_cut_body_counts_its_bytes_in_words():
+    from urllib3.exceptions import ProtocolError
+
+    from comfyui_skill.transport.resume import BodyCut
+
+    assert str(BodyCut(1, 0, ProtocolError("gone"))) == "ProtocolError after 1 byte"
+    assert str(BodyCut(2048, 3, ProtocolError("gone"))) == "ProtocolError after 2048 bytes"

@@ -16,6 +16,8 @@ from typing import Any
 
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
+from ..wording import plural
+
 CHUNK_SIZE = 256 * 1024
 #: How many times one download is resumed before it counts as cut.
 RESUME_ATTEMPTS = 3
@@ -26,7 +28,7 @@ class BodyCut(Exception):
     """The body broke off and was not (or could no longer be) resumed."""
 
     def __init__(self, received: int, tries: int, cause: BaseException) -> None:
-        super().__init__(f"{cause.__class__.__name__} after {received} bytes")
+        super().__init__(f"{cause.__class__.__name__} after {plural(received, 'byte')}")
         self.received = received
         self.tries = tries  # ranged requests made to resume it
         self.cause = cause
