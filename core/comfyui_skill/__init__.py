@@ -27,7 +27,7 @@ _LAZY = {
     "new_prompt_id": "client", "new_client_id": "client", "Message": "transport.ws",
     "ConnectionClosed": "transport.ws", "safe_relative_path": "transport.files",
     "save_stream": "transport.files", "writable_folder": "transport.files",
-    "existing_copies": "transport.files", "redact": "redaction", "mask": "redaction",
+    "existing_copies": "transport.files", "redact": "redaction", "mask": "redaction", "public_url": "redaction",
     "plural": "wording", "close_matches": "wording", "did_you_mean": "wording",
     "MODEL_EXTENSIONS": "modelfiles", "combo_choices": "modelfiles", "model_folder_of": "modelfiles",
     "model_folders": "modelfiles", "choices_text": "modelfiles", "not_offered": "modelfiles",
@@ -41,6 +41,7 @@ _LAZY = {
     "loader_folder": "loaders",
     "node_order": "graph", "find_node": "graph", "split_address": "graph", "resolve_address": "graph",
     "Config": "config", "find_setting": "config", "server_env_var": "config", "make_server": "config",
+    "one_off_server": "config", "server_url": "config",
     # errors
     "ExitCode": "errors", "ERROR_CODES": "errors", "CliError": "errors", "UsageError": "errors",
     "UnsupportedError": "errors",
@@ -72,7 +73,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .app import build_parser
     from .backend import Backend
     from .client import ComfyClient, new_client_id, new_prompt_id
-    from .config import Config, ServerConfig, atomic_write, find_setting, make_server, server_env_var
+    from .config import (Config, ServerConfig, atomic_write, find_setting, make_server, one_off_server, server_env_var,
+                         server_url)
     from .context import Context
     from .errors import (ERROR_CODES, AuthError, CliError, ConfigError, ExecutionFailed, ExitCode, HttpError,
                          NotFoundError, PaymentRequired, PromptCancelled, PromptLost, RejectedError, ServerError,
@@ -86,7 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
                              model_folders, not_offered)
     from .output import Output, Result, envelope, human_bytes, is_terminal, render_table
     from .paths import cache_dir, cache_path, data_dir
-    from .redaction import mask, redact
+    from .redaction import mask, public_url, redact
     from .schemas import json_schema
     from .shortcuts import Shortcut
     from .transport.files import existing_copies, safe_relative_path, save_stream, writable_folder

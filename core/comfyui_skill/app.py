@@ -40,6 +40,10 @@ EPILOG = ("Run 'comfyui-skill COMMAND --help' for a command's options. Exit code
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises UsageError (so JSON mode gets an envelope) instead of exiting."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Subcommands)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message, hint=f"see '{self.prog} --help'")
 
@@ -159,6 +163,76 @@ def build_parser(host: PluginHost, *, configure: str | None | bool = None, alone
     return parser
 
 
+#: The namespace attribute where the global options given so far are noted: ``{dest: (option, value)}``.
+_GIVEN = "_global_options_given"
+
+
+def _note_global(action: argparse.Action, namespace: argparse.Namespace, option: str | None, value: Any) -> None:
+    """Remember a global option's value; the same option given before with another value is an error."""
+    given = vars(namespace).setdefault(_GIVEN, {})
+    if action.dest in given and not isinstance(action, argparse._CountAction):  # noqa: SLF001
+        _same_value(action.dest, given[action.dest], (option, value))
+    given[action.dest] = (option, value)
+
+
+def _same_value(dest: str, first: tuple[str | None, Any], second: tuple[str | None, Any]) -> None:
+    if first[1] == second[1]:
+        return
+    from .redaction import redact
+
+    options = "/".join(dict.fromkeys(o for o in (first[0], second[0]) if o)) or dest
+    raise UsageError(f"{options} is given twice, as {redact(str(first[1]))!r} and {redact(str(second[1]))!r}: "
+                     "give it once", hint="a global option may come before or after the command; it means the "
+                     "same in both places")
+
+
+class _GlobalValue(argparse._StoreAction):  # noqa: SLF001 - argparse's own 'store', noting the value
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        _note_global(self, namespace, option_string, values)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _GlobalCount(argparse._CountAction):  # noqa: SLF001 - argparse's own 'count', noting the count
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        super().__call__(parser, namespace, values, option_string)
+        _note_global(self, namespace, option_string, getattr(namespace, self.dest))
+
+
+class _Subcommands(argparse._SubParsersAction):  # noqa: SLF001 - argparse's own, merging the global options
+    """A subcommand's parser fills a namespace of its own, which argparse then copies over ours: a
+    global option given both before and after the command would silently take the later value.
+    Here the two meet: the same value is fine, two values are a usage error, ``-v`` counts add up."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        outer = vars(namespace).get(_GIVEN, {})
+        super().__call__(parser, namespace, values, option_string)
+        inner = vars(namespace).get(_GIVEN, {})
+        if inner is outer:
+            return  # the subcommand was given no global option
+        for dest, (option, value) in inner.items():
+            if dest not in outer:
+                continue
+            if dest == "verbose":
+                setattr(namespace, dest, outer[dest][1] + value)
+            else:
+                _same_value(dest, outer[dest], (option, value))
+        setattr(namespace, _GIVEN, {**outer, **inner})
+
+
+def check_global_options(args: argparse.Namespace) -> None:
+    """Global options that contradict each other."""
+    url, server = getattr(args, "url", None), getattr(args, "server", None)
+    if url and server:
+        raise UsageError(f"--url names a one-off server and -s/--server the configured server {server!r}: "
+                         "give one of them")
+    output = getattr(args, "output", None)
+    if getattr(args, "json", False) and output not in (None, "json"):
+        raise UsageError(f"--json means --output json: it contradicts --output {output}")
+
+
 #: The hidden copies of the global options, by spelling: one action serves every subparser (a
 #: ``server`` run configures ten of them; making the same seven actions for each costs ~1.5 ms).
 _HIDDEN_GLOBAL_OPTIONS: dict[tuple[str, ...], argparse.Action] = {}
@@ -185,15 +259,17 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
         kwargs["help"] = argparse.SUPPRESS
         _HIDDEN_GLOBAL_OPTIONS[free] = parser.add_argument(*free, **kwargs)
 
-    add("-s", "--server", dest="server", metavar="NAME", default=default,
+    add("-s", "--server", dest="server", metavar="NAME", default=default, action=_GlobalValue,
         help="configured server to use (default: $COMFYUI_SKILL_SERVER or the config's default_server)")
-    add("--url", dest="url", metavar="URL", default=default, help="use a one-off server at URL instead")
-    add("--kind", dest="kind", metavar="KIND", default=default, help="server kind for --url (default: local)")
+    add("--url", dest="url", metavar="URL", default=default, action=_GlobalValue,
+        help="use a one-off server at URL instead (http:// unless a scheme is given)")
+    add("--kind", dest="kind", metavar="KIND", default=default, action=_GlobalValue,
+        help="server kind for --url (default: local)")
     add("--json", dest="json", action="store_true", default=default if suppress else False,
         help="print one JSON document (same as --output json)")
-    add("--output", dest="output", choices=MODES, default=default,
+    add("--output", dest="output", choices=MODES, default=default, action=_GlobalValue,
         help="output mode: text, json or ndjson (default: $COMFYUI_SKILL_OUTPUT or text)")
-    add("-v", "--verbose", dest="verbose", action="count", default=default if suppress else 0,
+    add("-v", "--verbose", dest="verbose", action=_GlobalCount, default=default if suppress else 0,
         help="more detail on stderr (repeat for more; shows tracebacks)")
     add("-q", "--quiet", dest="quiet", action="store_true", default=default if suppress else False,
         help="only errors on stderr")
@@ -263,6 +339,7 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
             return _cached_top_level(argv, parser, host, stdout)
         args, extra = _parse(parser, argv, host, invocation, config, env)
         args.extra_args = extra
+        check_global_options(args)
         output.mode = output_mode(args, env)
         output.quiet = bool(getattr(args, "quiet", False))
         output.verbose = int(getattr(args, "verbose", 0) or 0)
@@ -287,6 +364,9 @@ def run(argv: Sequence[str], *, host: PluginHost | None = None, stdout: IO[str] 
         _resume_collector()
         returned = function(ctx, args)
         result = returned if isinstance(returned, Result) else Result(data=returned)
+        unused = ctx.unused_server_options() if result.exit_code == ExitCode.OK else []
+        if unused:
+            output.warn(f"{' and '.join(unused)} not used: '{command_path}' talks to no selected server")
         code = emit_result(output, command_path, result)
         if ctx.shortcut is not None and code == ExitCode.OK and not output.warned:
             from . import shortcuts

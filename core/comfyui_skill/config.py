@@ -14,7 +14,7 @@ import re
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
-from .errors import ConfigError, NotFoundError
+from .errors import ConfigError, NotFoundError, UsageError
 from .extension import Setting
 from .records import Record
 from .wording import did_you_mean
@@ -348,6 +348,29 @@ def make_server(name: str, options: dict[str, Any], *, path: str | Path | None =
     kind = options.get("kind") or "local"
     extra = {} if secret_keys is None else {"secret_keys": secret_keys | ServerConfig.SECRET_KEYS}
     return ServerConfig(name=name, url=url.rstrip("/"), kind=str(kind), options=options, **extra)
+
+
+def server_url(text: str) -> str:
+    """A server's base URL as a user may type it: ``host:port`` means ``http://host:port``; no
+    trailing slash."""
+    text = text.strip()
+    return ("http://" + text if "://" not in text else text).rstrip("/")
+
+
+def one_off_server(url: str, kind: str | None = None, *, name: str | None = None) -> ServerConfig:
+    """A server given by its URL alone (``--url``), with no table in the config file.
+
+    Its name, in every message and record, is its URL without credentials (or ``name``, the one a
+    record gave it). A malformed URL is a usage error: it was typed on the command line.
+    """
+    from .redaction import public_url, redact
+
+    url = server_url(url)
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise UsageError(f"{redact(url)!r} is not a server URL", hint="give http://HOST:PORT or https://HOST")
+    server = make_server(name or public_url(url), {"url": url, "kind": kind or "local"})
+    server.one_off = True
+    return server
 
 
 def parse(text: str, path: str | Path) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from .config import CORE_SERVER_SETTINGS, make_server
+from .config import CORE_SERVER_SETTINGS, one_off_server
 from .errors import CliError, ConfigError, UsageError
 from .extension import resolve
 from .output import is_terminal
@@ -45,6 +45,7 @@ class Context:
         self.roots: tuple[Path, ...] | None = None
         self._client: ComfyClient | None = None
         self._clients: dict[str, ComfyClient] = {}
+        self._selection_used = False
         #: the shortcut the handler offered: ``(function reference, state)`` (see :meth:`offer_shortcut`)
         self.shortcut: tuple[str, Any] | None = None
 
@@ -69,6 +70,8 @@ class Context:
         if server:
             bound._server = one_off_server(server) if "://" in server else self.get_server(server)
             bound._bound = True
+        else:
+            self._selection_used = True  # the bound context uses this one's -s/--url/--kind
         return bound
 
     @property
@@ -76,11 +79,29 @@ class Context:
         """The selected server: ``--url``, else ``--server``/``$COMFYUI_SKILL_SERVER``, else the default."""
         if self._server is None:
             url = getattr(self.args, "url", None)
+            kind = getattr(self.args, "kind", None)
             if url:
-                self._server = one_off_server(url, getattr(self.args, "kind", None))
+                self._server = self.server_by_url(url)
+            elif kind:
+                raise UsageError(f"--kind {kind} applies only to a server given by its URL (--url)",
+                                 hint="a configured server's kind is set when it is added "
+                                      "('comfyui-skill server add NAME URL --kind KIND')")
             else:
                 self._server = self.get_server(self.server_name)
+            self._selection_used = True
         return self._server
+
+    def server_by_url(self, url: str) -> ServerConfig:
+        """A one-off server at ``url`` (named by it), of the ``--kind`` given (default: local)."""
+        self._selection_used = True
+        return one_off_server(url, getattr(self.args, "kind", None))
+
+    def unused_server_options(self) -> list[str]:
+        """The server-selecting options given (-s, --url, --kind) if the command used none of them."""
+        if self._selection_used:
+            return []
+        return [option for option, dest in (("-s/--server", "server"), ("--url", "url"), ("--kind", "kind"))
+                if getattr(self.args, dest, None)]
 
     def confine(self, path: Path, purpose: str) -> Path:
         """``path``, resolved; a UsageError when :attr:`roots` are set and it is outside all of them
@@ -209,9 +230,3 @@ class Context:
         except ValueError as exc:
             raise ConfigError(f"{source}: {exc}", hint=fix) from None
 
-
-def one_off_server(url: str, kind: str | None = None) -> ServerConfig:
-    """A server given by URL only (``--url``): named "url", of kind ``kind`` (default local)."""
-    server = make_server("url", {"url": url, "kind": kind or "local"})
-    server.one_off = True
-    return server

@@ -40,3 +40,15 @@ def mask(secret: str | None) -> str:
     if len(secret) >= 16:
         return f"{MASK}{secret[-4:]}"
     return MASK
+
+
+def public_url(url: str) -> str:
+    """``url`` without user info, query or fragment (where tokens hide)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

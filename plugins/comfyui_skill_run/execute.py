@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from comfyui_skill import (CliError, ComfyClient, Context, Event, ExecutionFailed, NotFoundError, Output,
-                           PromptCancelled, PromptLost, RejectedError, UnreachableError, plural)
+                           PromptCancelled, PromptLost, RejectedError, UnreachableError, plural, public_url)
 
 from . import journal, paid
 from .cancel import await_cancellation, cancel_prompt
@@ -67,7 +67,7 @@ def post(ctx: Context, workflow: Workflow, options: SubmitOptions, prompt_id: st
     The answer's ``prompt_id`` is the one to follow: a server that names its jobs itself takes
     ours as the submission's idempotency key, and the journal record moves to its id."""
     extra_data = paid.extra_data(ctx, workflow, allowed=options.allow_paid_nodes)  # refuses before the POST
-    journal.record(prompt_id, server=ctx.client.server_name, url=journal.public_url(ctx.server.url),
+    journal.record(prompt_id, server=ctx.client.server_name, url=public_url(ctx.server.url),
                    kind=ctx.server.kind, workflow=workflow.source, args=workflow.overrides, status="submitting",
                    submitted_at=time.time())
     try:

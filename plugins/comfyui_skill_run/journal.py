@@ -18,8 +18,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
 from comfyui_skill import data_dir
 
 try:
@@ -34,16 +32,6 @@ _LOCK = threading.Lock()
 
 def path() -> Path:
     return data_dir() / FILE_NAME
-
-
-def public_url(url: str) -> str:
-    """``url`` without user info, query or fragment (where tokens hide)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def record(prompt_id: str, **fields: Any) -> dict[str, Any]:

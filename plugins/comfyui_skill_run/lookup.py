@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comfyui_skill import ComfyClient, Context, ServerConfig, make_server
+from comfyui_skill import ComfyClient, Context, ServerConfig, one_off_server
 
 from . import journal
 
@@ -30,5 +30,5 @@ def server_for(ctx: Context, record: dict[str, Any] | None) -> ServerConfig:
     if name in ctx.config.server_tables():
         return ctx.get_server(name)
     if record.get("url"):
-        return make_server(name, {"url": record["url"], "kind": record.get("kind") or "local"})
+        return one_off_server(record["url"], record.get("kind"), name=name)
     return ctx.server

@@ -19,7 +19,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                      "(--token-stdin), never from the command line.")
     add.add_argument("name", metavar="NAME", help="a short name for the server: letters, digits, '-' and '_', e.g. gpu1")
     add.add_argument("server_url", metavar="URL", nargs="?",
-                     help="its base URL (default: the kind's default URL, if it has one)")
+                     help="its base URL, http:// unless a scheme is given (default: the kind's default URL, "
+                          "if it has one)")
+    # --url and --kind after 'server add' are the new server's own, never the global one-off server's
+    add.add_argument("--url", dest="server_url_option", metavar="URL", help="the same as URL")
     add.add_argument("--kind", dest="server_kind", default="local", metavar="KIND",
                      help="server kind (see 'server kinds'; default: local)")
     add.add_argument("--token-stdin", action="store_true", help="read a bearer token from standard input")

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from comfyui_skill import (ConfigError, Context, NotFoundError, Output, Result, ServerConfig, UsageError, make_server,
-                           did_you_mean, mask)
+                           did_you_mean, mask, redact, server_url)
 
 
 def _describe(server: ServerConfig, default: str) -> dict[str, Any]:
@@ -15,7 +15,8 @@ def _describe(server: ServerConfig, default: str) -> dict[str, Any]:
         if key in server.secret_keys and value:
             value = {k: mask(str(v)) for k, v in value.items()} if isinstance(value, dict) else mask(str(value))
         shown[key] = value
-    return {**shown, "name": server.name, "url": server.url, "kind": server.kind, "default": server.name == default}
+    return {**shown, "name": server.name, "url": redact(server.url), "kind": server.kind,
+            "default": server.name == default}
 
 
 def _all(ctx: Context) -> tuple[list[dict[str, Any]], str]:
@@ -24,9 +25,21 @@ def _all(ctx: Context) -> tuple[list[dict[str, Any]], str]:
     return servers, default
 
 
+def _new_server_url(args: argparse.Namespace) -> str | None:
+    """The URL given for the new server: after its name or with --url (after the command), once."""
+    given = [url for url in (args.server_url, args.server_url_option) if url]
+    if args.url:
+        raise UsageError("--url before the command names a one-off server to talk to, and 'server add' talks "
+                         "to none", hint=f"give the new server's URL after its name: "
+                                         f"'comfyui-skill server add {args.name} {args.url}'")
+    if len({server_url(url) for url in given}) > 1:
+        raise UsageError(f"two URLs for server {args.name!r}: {given[0]} and --url {given[1]}", hint="give one")
+    return server_url(given[0]) if given else None
+
+
 def add_server(ctx: Context, args: argparse.Namespace) -> Result:
     kind = ctx.server_kind(args.server_kind)
-    url = args.server_url or kind.default_url
+    url = _new_server_url(args) or kind.default_url
     if not url:
         raise UsageError(f"server kind {kind.name!r} has no default URL; give one: "
                          f"'comfyui-skill server add {args.name} URL --kind {kind.name}'")
@@ -44,7 +57,7 @@ def add_server(ctx: Context, args: argparse.Namespace) -> Result:
     ctx.config.set_value(("servers", args.name), table, private=bool(token))
     if args.default:
         ctx.config.set_value("default_server", args.name)
-    text = f"added server {args.name!r} ({kind.name}) at {table['url']}" + (" as the default" if args.default else "")
+    text = f"added server {args.name!r} ({kind.name}) at {redact(table['url'])}" + (" as the default" if args.default else "")
     return Result(data=_describe(ctx.get_server(args.name), ctx.config.default_server_name(ctx.environ)), text=text)
 
 

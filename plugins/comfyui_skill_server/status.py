@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from comfyui_skill import (AuthError, CliError, ComfyClient, Context, Output, Result, ServerConfig,
-                           UnreachableError, UnsupportedError, human_bytes)
+                           UnreachableError, UnsupportedError, human_bytes, redact)
 
 
 def status(ctx: Context, args: argparse.Namespace) -> Result:
@@ -57,7 +57,7 @@ def stats(ctx: Context, args: argparse.Namespace) -> Result:
 
 def probe(server: ServerConfig, client: ComfyClient) -> dict[str, Any]:
     """One server's state; failures become ``reachable: False`` with a machine ``reason``."""
-    report: dict[str, Any] = {"name": server.name, "url": server.url, "kind": server.kind}
+    report: dict[str, Any] = {"name": server.name, "url": redact(server.url), "kind": server.kind}
     try:
         stats_ = client.system_stats()
         queue = _queue_if_listed(client)
@@ -122,7 +122,7 @@ def _main_device(report: dict[str, Any]) -> dict[str, Any]:
 def _render_one(out: Output, reports: Sequence[dict[str, Any]]) -> None:
     report = reports[0]
     if not report["reachable"]:
-        _key_values(out, {"server": f"{report['name']} ({report['url']})", "status": f"unreachable: {report['reason']}",
+        _key_values(out, {"server": _label(report), "status": f"unreachable: {report['reason']}",
                           "detail": report["message"]})
         return
     about_the_machine = {
@@ -133,13 +133,18 @@ def _render_one(out: Output, reports: Sequence[dict[str, Any]]) -> None:
     if report.get("surface"):  # a Comfy API v2 server tells nothing of the machine behind it
         about_the_machine = {"surface": report["surface"]}
     _key_values(out, {
-        "server": f"{report['name']} ({report['url']})", "status": "ok", **about_the_machine,
+        "server": _label(report), "status": "ok", **about_the_machine,
         "queue": (f"{report['queue_running']} running, {report['queue_pending']} pending"
                   if report["queue_running"] is not None else "not listed by this server"),
     })
     if report["devices"]:
         out.line()
         _devices_table(out, report["devices"])
+
+
+def _label(report: dict[str, Any]) -> str:
+    """The server's name and URL (a one-off server's name is its URL: once)."""
+    return report["name"] if report["name"] == report["url"] else f"{report['name']} ({report['url']})"
 
 
 def _render_many(out: Output, reports: Sequence[dict[str, Any]]) -> None:

@@ -68,7 +68,7 @@ def test_the_submission_is_journaled_before_the_post(cli_env, fakes, workflow, o
         process.communicate(timeout=60)
     assert record["prompt_id"] == posted["prompt_id"] and record["status"] == "submitting"
     assert record["batch"] == str(manifest_of(outdir)) and record["item"] == "0001"
-    assert record["server"] == "url" and record["url"] == fake.url
+    assert record["server"] == fake.url and record["url"] == fake.url
 
 
 def test_wait_and_status_follow_a_batch_item_left_by_a_killed_batch(run_cli, cli_env, fakes, workflow, outdir):

@@ -27,6 +27,7 @@ def configure(parser):
 def run(ctx, args):
     with open(os.environ["GREET_LOG"], "a") as log:
         log.write("handler\\n")
+    ctx.server  # the selected server, read as a command that talks to one does (no request is made)
     if args.name == "fail":
         raise NotFoundError("no one called fail")
     if args.name == "warn":

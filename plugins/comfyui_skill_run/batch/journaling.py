@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from comfyui_skill import public_url
+
 from .. import journal
 from ..workflow import Workflow
 from .lane import ACTIVE, Item, Lane
@@ -17,7 +19,7 @@ from .lane import ACTIVE, Item, Lane
 
 def _identity(manifest: Path, lane: Lane, item: Item) -> dict[str, Any]:
     server = lane.ctx.server
-    return {"server": lane.name, "url": journal.public_url(server.url), "kind": server.kind,
+    return {"server": lane.name, "url": public_url(server.url), "kind": server.kind,
             "batch": str(manifest), "item": item.key, "submitted_at": item.submitted_at}
 
 

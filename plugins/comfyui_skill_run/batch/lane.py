@@ -12,10 +12,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from comfyui_skill import AuthError, ComfyClient, ConnectionClosed, UnreachableError, new_client_id
+from comfyui_skill import AuthError, ComfyClient, ConnectionClosed, UnreachableError, new_client_id, public_url
 
 from ..follow import stall_timeout_of
-from ..journal import public_url
 from .servers import ServerContext
 
 #: Server messages the engine cares about, as (kind of news) for the engine.

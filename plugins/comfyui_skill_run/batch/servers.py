@@ -12,12 +12,10 @@ accepts connections but never answers must be given up quickly (see :data:`BATCH
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from comfyui_skill import ComfyClient, ConfigError, Context, NotFoundError, ServerConfig, UsageError, make_server
+from comfyui_skill import ComfyClient, ConfigError, Context, NotFoundError, ServerConfig, UsageError, one_off_server
 
 from .. import settings
-from ..journal import public_url
 
 DEFAULT_LIMIT = {"cloud": 1}
 LOCAL_LIMIT = 2
@@ -92,20 +90,15 @@ def selected(ctx: Context, servers: str | None, pool: str | None,
 def _server(ctx: Context, entry: str) -> ServerConfig:
     if "://" not in entry:
         return ctx.get_server(entry)
-    # named by host and port only: user info in the URL must not reach events, output or the manifest
-    return _one_off(urlsplit(public_url(entry)).netloc or "url", entry, getattr(ctx.args, "kind", None))
+    return ctx.server_by_url(entry)
 
 
 def _recorded(ctx: Context, entry: dict[str, Any]) -> ServerConfig:
     """A server as a manifest names it: configured by name, or given by URL (under the same name)."""
     name = str(entry.get("name"))
-    return _one_off(name, str(entry.get("url")), entry.get("kind")) if entry.get("one_off") else ctx.get_server(name)
-
-
-def _one_off(name: str, url: str, kind: str | None) -> ServerConfig:
-    server = make_server(name, {"url": url, "kind": kind or "local"})
-    server.one_off = True
-    return server
+    if entry.get("one_off"):
+        return one_off_server(str(entry.get("url")), entry.get("kind"), name=name)
+    return ctx.get_server(name)
 
 
 def limit(server: ServerConfig) -> int:
