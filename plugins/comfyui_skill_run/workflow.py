@@ -111,7 +111,8 @@ def parse_value(raw: str) -> Any:
 
 
 def collect_overrides(args_json: str | None, assignments: Iterable[str]) -> dict[str, Any]:
-    """``--args`` then ``--set`` as one flat ``{"NODE.INPUT": value}`` map (later wins)."""
+    """``--args`` then ``--set`` as one flat ``{"NODE.INPUT": value}`` map (``--set`` wins over ``--args``;
+    one ``--set`` target given twice with two values is an error)."""
     overrides: dict[str, Any] = {}
     if args_json:
         try:
@@ -125,12 +126,16 @@ def collect_overrides(args_json: str | None, assignments: Iterable[str]) -> dict
                 overrides.update({f"{key}.{name}": inner for name, inner in value.items()})
             else:
                 overrides[key] = value
+    set_values: dict[str, Any] = {}
     for assignment in assignments:
         target, sep, raw = assignment.partition("=")
         if not sep or not target.strip():
             raise UsageError(f"--set {assignment!r} is not of the form NODE.INPUT=VALUE (or NAME=VALUE)")
-        overrides[target.strip()] = parse_value(raw)
-    return overrides
+        value = parse_value(raw)
+        if set_values.setdefault(target.strip(), value) != value:
+            raise UsageError(f"--set {target.strip()} is given twice, as {set_values[target.strip()]!r} and "
+                             f"{value!r}: give it once")
+    return {**overrides, **set_values}
 
 
 def apply_overrides(workflow: Workflow, overrides: Mapping[str, Any]) -> None:

@@ -141,6 +141,8 @@ def parse_options(extra_args: Sequence[str]) -> dict[str, Any]:
         name, sep, value = item[2:].partition("=")
         if not sep:
             value = items.pop(0) if items and not _is_option(items[0]) else NO_VALUE
+        if name in values and values[name] != value and NO_VALUE not in (values[name], value):
+            raise UsageError(f"--{name} is given twice, as {values[name]!r} and {value!r}: give it once")
         values[name] = value
     return values
 
@@ -149,22 +151,28 @@ def _is_option(item: str) -> bool:
     return item.startswith("--") and len(item) > 2
 
 
-def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
+def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any] | Sequence[tuple[str, Any]],
          object_info: Mapping[str, Any], folders: Folders | None = None, workflow: str | None = None) -> None:
     """Validate and coerce every value, then write them all; RejectedError lists every problem.
     ``folders`` (the server's model folders, asked only for a model file it lacks) names its folder,
-    and the hint then names the ``deps`` commands for ``workflow``."""
+    and the hint then names the ``deps`` commands for ``workflow``.
+
+    ``values``: a mapping, or ``(key, value)`` pairs where two keys may name one input
+    (``--set 1.width=40`` and ``--width 50``): two different values for one input are a UsageError.
+    """
+    pairs = list(values.items() if isinstance(values, Mapping) else values)
     index = _index(graph, params)
-    _check_valueless(graph, params, index, values, object_info)
+    _check_valueless(graph, params, index, pairs, object_info)
     problems, bound = [], []
-    for key, raw in values.items():
+    given: dict[str, tuple[str, Any]] = {}  # address -> (key, value) of the first value for it
+    for key, raw in pairs:
         param = index.get(key) or _declared(graph, object_info, key)
         if param is None:
             _check_node_ref(graph, key)
             problems.append({"parameter": key, "problem": "unknown parameter"})
             continue
         try:
-            bound.append((param, coerce(param, raw)))
+            value = coerce(param, raw)
         except LocalFileMissing as exc:
             problems.append({"parameter": key, "problem": str(exc), "missing_file": True})
         except OutOfRange as exc:
@@ -174,6 +182,12 @@ def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
             problems.append({"parameter": key, "problem": text, "valid": _valid(param), **facts})
         except ValueError as exc:
             problems.append({"parameter": key, "problem": str(exc), "valid": _valid(param)})
+        else:
+            first = given.setdefault(param.address, (key, value))
+            if first[1] != value:
+                raise UsageError(f"{first[0]} and {key} are the same input ({param.address}) with two values, "
+                                 f"{first[1]!r} and {value!r}", hint="give it one value")
+            bound.append((param, value))
     if problems:
         names = sorted(p.name for p in params if p.name)
         lines = [problem_line(p) for p in problems]
@@ -188,10 +202,10 @@ def bind(graph: dict[str, Any], params: list[Param], values: Mapping[str, Any],
 
 
 def _check_valueless(graph: Mapping[str, Any], params: list[Param], index: Mapping[str, Param],
-                     values: Mapping[str, Any], object_info: Mapping[str, Any]) -> None:
+                     values: Sequence[tuple[str, Any]], object_info: Mapping[str, Any]) -> None:
     """An option given without a value is a usage error: a parameter's needs a value; any other is
     an option nobody knows (not a parameter short of its value)."""
-    valueless = [key for key, raw in values.items() if raw is NO_VALUE]
+    valueless = [key for key, raw in values if raw is NO_VALUE]
     unknown = [key for key in valueless if key not in index and _declared(graph, object_info, key) is None]
     if unknown:
         listed = ", ".join(f"--{key}" for key in unknown)

@@ -65,7 +65,7 @@ def make_preparer(ctx: Context):  # noqa: ANN201 - the callable documented in do
             return graph  # nothing to bind (and the parameter code is not even imported)
         from . import params
 
-        values = {**parameters, **params.parse_options(extra_args)}
+        values = [*parameters.items(), *params.parse_options(extra_args).items()]
         if values:
             try:
                 catalog = object_info(ctx)

@@ -36,3 +36,24 @@ def test_an_address_naming_no_node_lists_the_ids(run_cli: CliRunner, fake_comfy:
     result = run_cli("submit", str(WORKFLOWS / "W1_empty_image_save.json"), "--set", "9.width=32", server=fake_comfy)
     assert result.exit_code == 2
     assert "no node '9'" in result.stderr and "node ids: 1, 2" in result.stderr
+
+
+def test_two_values_for_one_input_are_an_error(run_cli: CliRunner, fake_comfy: FakeComfyUI) -> None:
+    w1 = str(WORKFLOWS / "W1_empty_image_save.json")
+    for argv, message in (
+            (["--set", "1.width=40", "--width", "50"], "1.width and width are the same input (1.width) with two "
+                                                       "values, 40 and 50"),
+            (["--set", "width=40", "--width", "50"], "width and width are the same input (1.width)"),
+            (["--set", "EmptyImage.width=40", "--set", "1.width=48"], "EmptyImage.width and 1.width are the same "
+                                                                      "input (1.width) with two values, 40 and 48"),
+            (["--set", "1.width=40", "--set", "1.width=50"], "--set 1.width is given twice, as 40 and 50"),
+            (["--width", "40", "--width=50"], "--width is given twice, as '40' and '50'")):
+        result = run_cli("submit", w1, *argv, server=fake_comfy)
+        assert result.exit_code == 2, argv
+        assert message in result.stderr, (argv, result.stderr)
+    assert not [r for r in fake_comfy.requests if r.method == "POST" and r.path.endswith("/prompt")]
+    same = run_cli("submit", w1, "--set", "1.width=40", "--width", "40", server=fake_comfy)
+    assert same.exit_code == 0, same.stderr
+    assert sent_prompt(fake_comfy)["1"]["inputs"]["width"] == 40
+    layered = run_cli("submit", w1, "--args", '{"1.width": 8}', "--set", "1.width=16", server=fake_comfy)
+    assert layered.exit_code == 0 and sent_prompt(fake_comfy)["1"]["inputs"]["width"] == 16  # --set over --args
