@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from .transport.ws import WebSocketStream
 
 
+#: Routes every ComfyUI answers, local or Comfy Cloud: a server that has none of them is no ComfyUI.
+COMFYUI_ROUTES = frozenset({"/system_stats", "/object_info", "/queue", "/prompt"})
+#: Routes that serve a user's files as they are (a web page among them); every other route answers JSON or nothing.
+FILE_ROUTES = ("/userdata/",)
+
+
 def new_prompt_id() -> str:
     """A canonical lowercase UUID, the only prompt id form ComfyUI accepts."""
     return str(uuid.uuid4())
@@ -70,6 +76,11 @@ class ComfyClient:
             raise
         if response.status in (401, 403):
             raise self._auth_error(response)
+        if response.status in (404, 405, 501) and route in COMFYUI_ROUTES:
+            raise self._not_comfyui(route, f"HTTP {response.status}" + (" with a web page" if _is_page(response)
+                                                                        else ""), response.status)
+        if 200 <= response.status < 300 and _is_page(response) and not route.startswith(FILE_ROUTES):
+            raise self._not_comfyui(route, "a web page (HTML) where ComfyUI answers JSON", response.status)
         return response
 
     def get_json(self, route: str, *, query: dict[str, Any] | None = None,
@@ -102,6 +113,15 @@ class ComfyClient:
         if response.status == 404:
             raise NotFoundError(error.message, details=error.details)
         raise error
+
+    def _not_comfyui(self, route: str, answer: str, status: int) -> ServerError:
+        """The one-line error for a server that answers what no ComfyUI does (a plain web server,
+        another application, a proxy's login page): every request passes :meth:`request`, so every
+        command says it the same way."""
+        return ServerError(f"server {self.server_name!r} does not look like a ComfyUI server: {route} answered {answer}",
+                           hint="check the URL and port (ComfyUI listens on 8188 by default); a proxy showing a login "
+                                "page needs the server's credentials",
+                           details={"reason": "not_comfyui", "route": route, "status": status})
 
     def _auth_error(self, response: Response) -> AuthError:
         return AuthError(
@@ -351,6 +371,11 @@ class ComfyClient:
             self.backend.websocket_url(client_id), headers=self.backend.websocket_headers(),
             connect_timeout=options.connect_timeout, secrets=self.backend.secrets(), sslopt=sslopt,
         ).connect()
+
+
+def _is_page(response: Response) -> bool:
+    """The body is a web page (HTML), which no ComfyUI API route answers."""
+    return response.content.lstrip()[:1] == b"<"
 
 
 def _json_or_none(response: Response) -> Any:

@@ -65,8 +65,8 @@ def probe(server: ServerConfig, client: ComfyClient) -> dict[str, Any]:
         return {**report, "reachable": False, "reason": exc.details.get("reason", "unreachable"),
                 "message": exc.message}
     except CliError as exc:
-        return {**report, "reachable": False, "reason": "auth" if isinstance(exc, AuthError) else exc.code,
-                "message": exc.message}
+        reason = "auth" if isinstance(exc, AuthError) else exc.details.get("reason", exc.code)
+        return {**report, "reachable": False, "reason": reason, "message": exc.message}
     system = stats_.get("system", {})
     return {
         **report, "reachable": True, "reason": None,
@@ -122,7 +122,8 @@ def _main_device(report: dict[str, Any]) -> dict[str, Any]:
 def _render_one(out: Output, reports: Sequence[dict[str, Any]]) -> None:
     report = reports[0]
     if not report["reachable"]:
-        _key_values(out, {"server": _label(report), "status": f"unreachable: {report['reason']}",
+        state = "not a ComfyUI server" if report["reason"] == "not_comfyui" else f"unreachable: {report['reason']}"
+        _key_values(out, {"server": _label(report), "status": state,
                           "detail": report["message"]})
         return
     about_the_machine = {

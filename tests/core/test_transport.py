@@ -112,7 +112,7 @@ def test_html_instead_of_json_is_a_clear_error(server: ScriptedServer) -> None:
     server.on("/system_stats", send(200, b"<!doctype html><html>login</html>", content_type="text/html"))
     with pytest.raises(ServerError) as caught:
         client_for(server).system_stats()
-    assert "answered an HTML page where JSON was expected" in caught.value.message
+    assert "does not look like a ComfyUI server: /system_stats answered a web page (HTML)" in caught.value.message
 
 
 def test_bodies_over_the_cap_are_refused(server: ScriptedServer) -> None:

@@ -81,16 +81,18 @@ def test_api_redirect_to_another_host_is_refused_without_sending_the_token(run_c
     assert other_host.seen == []
 
 
-@pytest.mark.parametrize("body, content_type", [
-    ("<!doctype html><html><body>ComfyUI frontend</body></html>", "text/html"),
-    ("not json at all {", "text/plain"),
-    ("", "application/json"),
+@pytest.mark.parametrize("body, content_type, said", [
+    ("<!doctype html><html><body>ComfyUI frontend</body></html>", "text/html",
+     "does not look like a ComfyUI server: /prompt answered a web page (HTML) where ComfyUI answers JSON"),
+    ("not json at all {", "text/plain", "where JSON was expected"),
+    ("", "application/json", "where JSON was expected"),
 ])
-def test_a_200_that_is_not_json_is_a_clear_server_error(run_cli, fake_comfy, workflow_file, body, content_type):
+def test_a_200_that_is_not_json_is_a_clear_server_error(run_cli, fake_comfy, workflow_file, body, content_type,
+                                                        said):
     fake_comfy.faults.respond_raw(r"^/prompt$", 200, body, content_type)
     result = run_cli("run", workflow_file("W1"), "--json", server=fake_comfy)
     assert result.exit_code == ExitCode.SERVER_ERROR
-    assert "where JSON was expected" in result.json()["error"]["message"]
+    assert said in result.json()["error"]["message"]
     assert "Traceback" not in result.stderr
 
 
