@@ -118,10 +118,11 @@ class ComfyClient:
         """The one-line error for a server that answers what no ComfyUI does (a plain web server,
         another application, a proxy's login page): every request passes :meth:`request`, so every
         command says it the same way."""
-        return ServerError(f"server {self.server_name!r} does not look like a ComfyUI server: {route} answered {answer}",
-                           hint="check the URL and port (ComfyUI listens on 8188 by default); a proxy showing a login "
-                                "page needs the server's credentials",
-                           details={"reason": "not_comfyui", "route": route, "status": status})
+        return ServerError(
+            f"server {self.server_name!r} does not look like a ComfyUI server: {route} answered {answer}",
+            hint="check the URL and port (ComfyUI listens on 8188 by default); a proxy showing a login page "
+                 "needs the server's credentials",
+            details={"reason": "not_comfyui", "route": route, "status": status})
 
     def _auth_error(self, response: Response) -> AuthError:
         return AuthError(

@@ -143,8 +143,9 @@ def configure_cancel(parser: argparse.ArgumentParser) -> None:
 def configure_history(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="history_command", metavar="SUBCOMMAND")
     listing = sub.add_parser("list", help="past runs, newest first (the local journal, or the server's jobs)")
-    listing.add_argument("--server", "--remote", dest="history_from_server", action="store_true",
-                         help="list the server's jobs (/api/jobs, else /history) instead of the local journal")
+    # not --server: after any command that is the global option naming the server (-s NAME)
+    listing.add_argument("--remote", dest="history_from_server", action="store_true",
+                         help="list the selected server's jobs (/api/jobs, else /history) instead of the local journal")
     listing.add_argument("--limit", dest="history_limit", type=int, default=20, metavar="N", help="at most N (default 20)")
     listing.add_argument("--status", dest="history_status", nargs="+", choices=STATUSES, metavar="STATUS",
                          help=f"only these statuses ({', '.join(STATUSES)})")

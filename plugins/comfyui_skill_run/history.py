@@ -1,4 +1,4 @@
-"""``history list`` and ``history show``: the local run journal, or the server's jobs with --server."""
+"""``history list`` and ``history show``: the local run journal, or the server's jobs with --remote."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ _SERVER_STATUS = {"pending": "pending", "running": "in_progress", "success": "co
 
 def history_list(ctx: Context, args: argparse.Namespace) -> Result:
     if args.history_from_server and args.history_batch:
-        raise UsageError("--batch lists the local journal; it does not go with --server")
+        raise UsageError("--batch lists the local journal; it does not go with --remote")
     return past_runs(ctx, limit=args.history_limit, statuses=args.history_status or (),
                      from_server=args.history_from_server, batch=args.history_batch)
 

@@ -51,7 +51,7 @@ def test_every_item_is_journaled_with_its_batch_and_listed_by_batch(run_cli, cli
     some = next(iter(items))
     shown = run_cli("history", "show", some).stdout
     assert str(manifest) in shown and items[some]["item"] in shown
-    assert run_cli("history", "list", "--batch", str(manifest), "--server").exit_code == ExitCode.USAGE
+    assert run_cli("history", "list", "--batch", str(manifest), "--remote").exit_code == ExitCode.USAGE
 
 
 def test_the_submission_is_journaled_before_the_post(cli_env, fakes, workflow, outdir):

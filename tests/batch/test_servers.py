@@ -88,7 +88,7 @@ def _stop_when_full(fake) -> threading.Thread:
 
 def test_a_server_that_dies_is_drained_and_its_items_move_once(run_cli, fakes, workflow, outdir):
     a, dying = fakes(2)
-    dying_name = f"127.0.0.1:{dying.port}"
+    dying_name = dying.url  # a server given by URL is named by it
     watcher = _stop_when_full(dying)
     result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..10", "--servers", _servers(a, dying), "-o",
                      str(outdir), "--output", "ndjson")
@@ -156,7 +156,7 @@ def test_credentials_in_a_server_url_never_name_the_server(run_cli, fakes, workf
     assert result.exit_code == 0, result.stderr
     assert "s3cret-pass" not in result.stdout + result.stderr
     assert "s3cret-pass" not in manifest_of(outdir).read_text()
-    assert {e["server"] for e in result.ndjson() if e.get("event") == "done"} == {f"127.0.0.1:{a.port}"}
+    assert {e["server"] for e in result.ndjson() if e.get("event") == "done"} == {a.url}
 
 
 def test_a_servers_list_with_no_server_is_a_usage_error(run_cli, fakes, workflow, outdir):

@@ -138,7 +138,7 @@ ROUTES = {  # a route of the fake, and a command that reads it
     r"^/object_info$": ["nodes", "list"],
     r"^/models$": ["models", "list"],
     r"^/api/jobs$": ["jobs", "list"],
-    r"^/history$": ["history", "list", "--server"],
+    r"^/history$": ["history", "list", "--remote"],
 }
 
 

@@ -261,11 +261,14 @@ def test_history_list_and_show_from_the_journal(run_cli, fake_comfy, workflow_fi
 def test_history_list_server_jobs_and_history_fallback(run_cli, fake_comfy, workflow_file, tmp_path):
     prompt_id = _submit(run_cli, fake_comfy, workflow_file("W1"))
     run_cli("wait", prompt_id, server=fake_comfy)
-    jobs = run_cli("history", "list", "--server", "--json", server=fake_comfy).json()["data"]
+    jobs = run_cli("history", "list", "--remote", "--json", server=fake_comfy).json()["data"]
     assert jobs[0]["prompt_id"] == prompt_id and jobs[0]["status"] == "success"
     fake_comfy.faults.fail_http(r"^/api/jobs", 404, times=None)
-    fallback = run_cli("history", "list", "--server", "--json", server=fake_comfy).json()["data"]
+    fallback = run_cli("history", "list", "--remote", "--json", server=fake_comfy).json()["data"]
     assert fallback[0]["prompt_id"] == prompt_id and fallback[0]["status"] == "success"
+    run_cli("server", "add", "gpu", fake_comfy.url)
+    named = run_cli("history", "list", "--remote", "--server", "gpu", "--json")  # --server: the global option
+    assert named.exit_code == 0 and named.json()["data"][0]["prompt_id"] == prompt_id
 
 
 def test_history_show_unknown_is_not_found(run_cli, fake_comfy):
