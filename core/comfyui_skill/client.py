@@ -27,10 +27,10 @@ if TYPE_CHECKING:
     from .transport.ws import WebSocketStream
 
 
-#: Routes every ComfyUI answers, local or Comfy Cloud: a server that has none of them is no ComfyUI.
+#: Routes every ComfyUI answers with JSON, local or Comfy Cloud: a server that has no such route, or
+#: answers one with a web page, is no ComfyUI. (Other routes may be missing, or answered by a proxy's
+#: catch-all page, on a real one: an extension's, a newer version's.)
 COMFYUI_ROUTES = frozenset({"/system_stats", "/object_info", "/queue", "/prompt"})
-#: Routes that serve a user's files as they are (a web page among them); every other route answers JSON or nothing.
-FILE_ROUTES = ("/userdata/",)
 
 
 def new_prompt_id() -> str:
@@ -76,11 +76,12 @@ class ComfyClient:
             raise
         if response.status in (401, 403):
             raise self._auth_error(response)
-        if response.status in (404, 405, 501) and route in COMFYUI_ROUTES:
-            raise self._not_comfyui(route, f"HTTP {response.status}" + (" with a web page" if _is_page(response)
-                                                                        else ""), response.status)
-        if 200 <= response.status < 300 and _is_page(response) and not route.startswith(FILE_ROUTES):
-            raise self._not_comfyui(route, "a web page (HTML) where ComfyUI answers JSON", response.status)
+        if route in COMFYUI_ROUTES:
+            if response.status in (404, 405, 501):
+                raise self._not_comfyui(route, f"HTTP {response.status}" + (" with a web page" if _is_page(response)
+                                                                            else ""), response.status)
+            if 200 <= response.status < 300 and _is_page(response):
+                raise self._not_comfyui(route, "a web page (HTML) where ComfyUI answers JSON", response.status)
         return response
 
     def get_json(self, route: str, *, query: dict[str, Any] | None = None,

@@ -74,9 +74,9 @@ def test_server_status_says_it_is_not_comfyui(run_cli: CliRunner, web_server: st
 def test_a_page_answered_on_every_route_is_not_comfyui(run_cli: CliRunner) -> None:
     page = send(200, b"\n<!doctype html><html><body>sign in</body></html>", content_type="text/html")
     with ScriptedServer() as spa:
-        for route in ("/queue", "/system_stats", "/object_info", "/models", "/prompt"):
+        for route in ("/queue", "/system_stats", "/object_info", "/prompt"):
             spa.on(route, page)
-        for argv in (["queue", "list"], ["models", "list"], ["run", W1]):
+        for argv in (["queue", "list"], ["nodes", "list"], ["run", W1]):
             result = run_cli("--url", spa.url(), *argv, "--json")
             assert result.exit_code == ExitCode.SERVER_ERROR, argv
             error = result.json()["error"]
