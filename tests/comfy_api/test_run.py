@@ -188,7 +188,7 @@ def test_jobs_and_server_history_list_the_proxys_jobs(run_v2, w1, tmp_path: Path
     assert job_id in json.dumps(jobs.json()["data"])
     shown = run_v2("--json", "jobs", "show", job_id)
     assert shown.exit_code == 0, shown.stderr
-    remote = run_v2("--json", "history", "list", "--server")
+    remote = run_v2("--json", "history", "list", "--remote")
     assert remote.exit_code == 0, remote.stderr
     assert job_id in json.dumps(remote.json()["data"])
 

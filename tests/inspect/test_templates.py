@@ -146,5 +146,5 @@ def test_run_a_template_by_name(fake_comfy, run_cli, tmp_path):
     assert prompt["1"]["inputs"]["width"] == 32 and prompt["2"]["class_type"] == "ImageInvert"
     unknown = run_cli("run", "template:image_z_image_turb", "--json", server=fake_comfy).json()["error"]
     assert unknown["code"] == "not_found" and unknown["details"] == {"workflow": "template:image_z_image_turb"}
-    assert unknown["hint"].startswith("server 'url' has no template 'image_z_image_turb'; did you mean one of "
+    assert unknown["hint"].startswith(f"server '{fake_comfy.url}' has no template 'image_z_image_turb'; did you mean one of "
                                       "'image_z_image_turbo',")
