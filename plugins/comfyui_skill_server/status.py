@@ -102,12 +102,18 @@ def _servers_asked_for(ctx: Context, args: argparse.Namespace) -> list[ServerCon
 
 
 def _failure(failed: Sequence[dict[str, Any]]) -> CliError:
-    names = ", ".join(f"{r['name']} ({r['reason']})" for r in failed)
-    unreachable = [r for r in failed if r["reason"] != "auth"]
-    if unreachable:
-        return UnreachableError(f"not reachable: {names}", details={"servers": [r["name"] for r in failed]})
-    return AuthError(f"credentials refused: {names}", details={"servers": [r["name"] for r in failed]},
-                     hint="check the server's token or password: 'comfyui-skill server show NAME'")
+    def listed(reports: Sequence[dict[str, Any]]) -> str:
+        return ", ".join(f"{r['name']} ({r['reason']})" for r in reports)
+
+    details = {"servers": [r["name"] for r in failed]}
+    if all(r["reason"] == "auth" for r in failed):
+        return AuthError(f"credentials refused: {listed(failed)}", details=details,
+                         hint="check the server's token or password: 'comfyui-skill server show NAME'")
+    not_comfyui = [r["name"] for r in failed if r["reason"] == "not_comfyui"]
+    others = [r for r in failed if r["reason"] != "not_comfyui"]
+    parts = ([f"not reachable: {listed(others)}"] if others else []) + \
+            ([f"not a ComfyUI server: {', '.join(not_comfyui)}"] if not_comfyui else [])
+    return UnreachableError("; ".join(parts), details=details)
 
 
 def _memory(free: Any, total: Any) -> str:

@@ -67,6 +67,7 @@ def test_server_status_says_it_is_not_comfyui(run_cli: CliRunner, web_server: st
     assert "status:  not a ComfyUI server" in result.stdout
     assert f"{NOT_COMFYUI}: /system_stats answered HTTP 404 with a web page" in result.stdout
     assert "<" not in result.stdout + result.stderr
+    assert result.stderr.startswith(f"comfyui-skill: error: not a ComfyUI server: {web_server}\n"), result.stderr
     (report,) = run_cli("--url", web_server, "server", "status", "--json").json()["data"]
     assert (report["reachable"], report["reason"]) == (False, "not_comfyui")
 
