@@ -62,13 +62,13 @@ class Context:
 
     def for_server(self, server: str | None, *, output: Output | None = None) -> Context:
         """A context like this one (the same command line) aimed at ``server``: a configured name, a
-        URL (a one-off server of kind local), or None for this context's own choice (``--server``,
+        URL, ``http://`` unless it has a scheme (a one-off server of kind local), or None for this context's own choice (``--server``,
         ``--url``, else the default); with its own clients, and ``output`` if given."""
         bound = Context(config=self.config, output=output or self.output, plugins=self.plugins, command=self.command,
                         args=self.args, stdin=self.stdin, environ=self.environ)
         bound.roots = self.roots
         if server:
-            bound._server = one_off_server(server) if "://" in server else self.get_server(server)
+            bound._server = one_off_server(server) if ":" in server else self.get_server(server)  # no name has ':'
             bound._bound = True
         else:
             self._selection_used = True  # the bound context uses this one's -s/--url/--kind

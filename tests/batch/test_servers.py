@@ -34,6 +34,15 @@ def test_items_are_spread_over_two_servers(run_cli, fakes, workflow, outdir):
         assert len([r for r in fake.requests if r.path == "/ws"]) == 1
 
 
+def test_a_servers_entry_without_a_scheme_is_an_http_url(run_cli, fakes, workflow, outdir):
+    a, b = fakes(2)
+    bare = ",".join(fake.url.removeprefix("http://") for fake in (a, b))
+    result = run_cli("run", workflow("W1"), "--sweep", "1.width=1..4", "--servers", bare, "-o", str(outdir), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert {s["name"] for s in result.json()["data"]["servers"]} == {a.url, b.url}
+    assert posted_prompts(a) and posted_prompts(b)
+
+
 def test_max_concurrent_of_each_server_is_respected(run_cli, cli_env, fakes, workflow, outdir):
     a, b = fakes(2)
     write_config(cli_env, f'[servers.a]\nurl = "{a.url}"\nmax_concurrent = 1\n'

@@ -191,8 +191,10 @@ async def test_a_plugin_adds_a_tool_and_a_broken_one_is_skipped(serve, fake_comf
         assert broken["code"] == "internal" and "plugin 'echo_tools' has an invalid input schema" in broken["message"]
         echoed = structured(await session.call_tool("echo_server", {"say": "hi"}))["data"]
         other = structured(await session.call_tool("echo_server", {"say": "hi", "server": "http://127.0.0.1:9"}))
+        bare = structured(await session.call_tool("echo_server", {"say": "hi", "server": "127.0.0.1:9"}))
     assert echoed == {"server": fake_comfy.url, "url": fake_comfy.url, "said": "hi"}  # a --url server is named by it
     assert other["data"]["url"] == other["data"]["server"] == "http://127.0.0.1:9"
+    assert bare["data"] == other["data"]  # host:port without a scheme means http://, as with --url
     log = (tmp_path / "server.log").read_text().splitlines()
     [broken] = [line for line in log if "broken_tools" in line]
     assert "failed to load" in broken

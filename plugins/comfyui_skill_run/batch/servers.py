@@ -88,7 +88,9 @@ def selected(ctx: Context, servers: str | None, pool: str | None,
 
 
 def _server(ctx: Context, entry: str) -> ServerConfig:
-    if "://" not in entry:
+    """A configured server by name, else (a ``:``, which no server name holds) one given by URL:
+    ``host:port`` as well as ``http://host:port``, as with ``--url``."""
+    if ":" not in entry:
         return ctx.get_server(entry)
     return ctx.server_by_url(entry)
 
