@@ -218,6 +218,11 @@ class Config:
                 raise ConfigError(f"{self.path}: {problem}",
                                   hint="choose one with 'comfyui-skill server use NAME', or give --server NAME")
         name = name or self.default_server_name(env)
+        if name not in tables and ":" in name:  # no server name holds ':' - a URL (maybe with credentials)
+            from .redaction import redact
+
+            raise UsageError(f"{redact(name)!r} is a URL, not the name of a configured server",
+                             hint=f"give a one-off server with --url: 'comfyui-skill --url {redact(name)} ...'")
         if name not in tables:
             known = ", ".join(sorted(tables)) or "none"
             raise NotFoundError(f"no server named {name!r} in {self.path} (configured: {known})",

@@ -49,6 +49,15 @@ def test_url_and_server_together_is_an_error(run_cli: CliRunner) -> None:
         assert "--url names a one-off server and -s/--server the configured server 'local'" in result.stderr
 
 
+def test_a_url_given_as_a_server_name_says_to_use_url(run_cli: CliRunner) -> None:
+    for argv, env in ((["-s", "http://me:hunter2@a:1", "queue", "list"], {}),
+                      (["queue", "list"], {"COMFYUI_SKILL_SERVER": "http://me:hunter2@a:1"})):
+        result = run_cli(*argv, env=env)
+        assert result.exit_code == ExitCode.USAGE, argv
+        assert "'http://me:***@a:1' is a URL, not the name of a configured server" in result.stderr, argv
+        assert "--url http://me:***@a:1" in result.stderr and "hunter2" not in result.stderr
+
+
 def test_json_and_another_output_mode_is_an_error(run_cli: CliRunner) -> None:
     result = run_cli("--json", "server", "list", "--output", "text")
     assert result.exit_code == ExitCode.USAGE
