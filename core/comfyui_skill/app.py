@@ -43,6 +43,8 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.register("action", "parsers", _Subcommands)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message, hint=f"see '{self.prog} --help'")
@@ -175,15 +177,34 @@ def _note_global(action: argparse.Action, namespace: argparse.Namespace, option:
     given[action.dest] = (option, value)
 
 
-def _same_value(dest: str, first: tuple[str | None, Any], second: tuple[str | None, Any]) -> None:
+_GLOBAL_HINT = "a global option may come before or after the command; it means the same in both places"
+
+
+def _same_value(dest: str, first: tuple[str | None, Any], second: tuple[str | None, Any],
+                hint: str | None = _GLOBAL_HINT) -> None:
     if first[1] == second[1]:
         return
     from .redaction import redact
 
     options = "/".join(dict.fromkeys(o for o in (first[0], second[0]) if o)) or dest
     raise UsageError(f"{options} is given twice, as {redact(str(first[1]))!r} and {redact(str(second[1]))!r}: "
-                     "give it once", hint="a global option may come before or after the command; it means the "
-                     "same in both places")
+                     "give it once", hint=hint)
+
+
+#: The namespace attribute where a command's own options are noted as given: ``{dest: (option, value)}``.
+_OWN_GIVEN = "_options_given"
+
+
+class _StoreOnce(argparse._StoreAction):  # noqa: SLF001 - argparse's own 'store', for every plain option
+    """An option given twice with two values is a usage error: argparse would silently keep the later
+    one (``deps models install --url A ... --url B``). The same value twice is harmless."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        given = vars(namespace).setdefault(_OWN_GIVEN, {})
+        _same_value(self.dest, given.setdefault(self.dest, (option_string, values)), (option_string, values),
+                    hint=None)
+        super().__call__(parser, namespace, values, option_string)
 
 
 class _GlobalValue(argparse._StoreAction):  # noqa: SLF001 - argparse's own 'store', noting the value

@@ -28,6 +28,21 @@ def test_a_global_option_given_twice_with_two_values_is_an_error(run_cli: CliRun
     assert same.exit_code == 0 and same.json()["data"]["name"] == "gpu"
 
 
+def test_a_commands_own_option_given_twice_with_two_values_is_an_error(run_cli: CliRunner) -> None:
+    for argv, message in (
+            (["deps", "models", "install", "--url", "http://a/x.safetensors", "--folder", "loras",
+              "--url", "http://b/y.safetensors"],
+             "--url is given twice, as 'http://a/x.safetensors' and 'http://b/y.safetensors': give it once"),
+            (["server", "add", "gpu", "http://a:1", "--kind", "local", "--kind", "cloud"],
+             "--kind is given twice, as 'local' and 'cloud': give it once"),
+            (["history", "list", "--limit", "3", "--limit=4"], "--limit is given twice, as '3' and '4'")):
+        result = run_cli(*argv)
+        assert result.exit_code == ExitCode.USAGE, argv
+        assert message in result.stderr, result.stderr
+    assert "gpu" not in run_cli("server", "list").stdout  # nothing was added
+    assert run_cli("history", "list", "--limit", "3", "--limit", "3").exit_code == 0  # the same value twice
+
+
 def test_a_password_in_a_repeated_url_is_not_shown(run_cli: CliRunner) -> None:
     result = run_cli("--url", "http://me:hunter2@a:1", "queue", "list", "--url", "http://b:2")
     assert result.exit_code == ExitCode.USAGE
