@@ -29,6 +29,7 @@ _LAZY = {
     "save_stream": "transport.files", "writable_folder": "transport.files",
     "existing_copies": "transport.files", "redact": "redaction", "mask": "redaction", "public_url": "redaction",
     "plural": "wording", "close_matches": "wording", "did_you_mean": "wording",
+    "positive_count": "argtypes", "positive_seconds": "argtypes",
     "MODEL_EXTENSIONS": "modelfiles", "combo_choices": "modelfiles", "model_folder_of": "modelfiles",
     "model_folders": "modelfiles", "choices_text": "modelfiles", "not_offered": "modelfiles",
     "deps_hint": "modelfiles",
@@ -92,5 +93,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .schemas import json_schema
     from .shortcuts import Shortcut
     from .transport.files import existing_copies, safe_relative_path, save_stream, writable_folder
+    from .argtypes import positive_count, positive_seconds
     from .wording import close_matches, did_you_mean, plural
     from .transport.ws import ConnectionClosed, Message

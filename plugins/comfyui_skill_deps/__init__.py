@@ -5,22 +5,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, hookimpl
+from comfyui_skill import Command, hookimpl, positive_seconds
 
 DEFAULT_TIMEOUT = 900.0
 NODE_ACTIONS = {"enable": "enable a disabled node pack", "disable": "disable a node pack (kept on disk)",
                 "uninstall": "remove a node pack", "update": "update a node pack to its latest version"}
 
 
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0:  # also NaN: a deadline already passed would report queued work as timed out
-        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
-    return value
-
-
 def _timeout(parser: argparse.ArgumentParser, default: float = DEFAULT_TIMEOUT) -> None:
-    parser.add_argument("--timeout", dest="deps_timeout", type=_seconds, default=default, metavar="SECONDS",
+    parser.add_argument("--timeout", dest="deps_timeout", type=positive_seconds, default=default, metavar="SECONDS",
                         help=f"give up waiting for the Manager after this long (default {default:g})")
 
 

@@ -11,28 +11,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, Context, Event, Setting, hookimpl
+from comfyui_skill import Command, Context, Event, Setting, hookimpl, positive_count
 
 PROTOCOLS = ("auto", "kitty", "iterm2", "sixel", "truecolor", "256", "none")
 #: The events a display draws on (others return at once).
 DRAWN_ON = frozenset({"preview", "progress", "node", "output", "done", "failed", "cancelled"})
 
 
-def columns(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of columns")
-    return value
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("show_files", metavar="FILE", nargs="+",
                         help="images (PNG, JPEG, WebP, GIF, BMP); videos show their first frame when ffmpeg is "
                              "installed; other files just their path and size")
-    parser.add_argument("--size", dest="show_size", type=columns, metavar="COLS",
+    parser.add_argument("--size", dest="show_size", type=positive_count("columns"), metavar="COLS",
                         help="width in terminal columns (default: the picture's own size; never wider than the "
                              "window)")
     parser.add_argument("--protocol", dest="show_protocol", choices=PROTOCOLS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, hookimpl
+from comfyui_skill import Command, hookimpl, positive_count
 
 HANDLERS = "comfyui_skill_jobs.commands"
 STATUSES = ("pending", "in_progress", "completed", "failed", "cancelled")
@@ -24,12 +24,6 @@ def _statuses(text: str) -> str:
     return ",".join(wanted)
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="jobs_command", metavar="SUBCOMMAND")
     listing = sub.add_parser("list", help="recent jobs, newest first",
@@ -37,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                          "jobs API (ComfyUI >= 0.6, Comfy Cloud).")
     listing.add_argument("--status", dest="jobs_status", type=_statuses, metavar="S[,S...]",
                          help=f"only jobs in these states: {', '.join(STATUSES)}")
-    listing.add_argument("--limit", dest="jobs_limit", type=_positive, default=20, metavar="N",
+    listing.add_argument("--limit", dest="jobs_limit", type=positive_count(), default=20, metavar="N",
                          help="at most N jobs (default: 20)")
     listing.add_argument("--sort", dest="jobs_sort", choices=("created", "duration"), default="created",
                          help="order by creation time or execution duration, largest first (default: created)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, McpTool, hookimpl
+from comfyui_skill import Command, McpTool, hookimpl, positive_seconds
 
 COMMANDS = "comfyui_skill_launcher.commands"
 INSTALL = "comfyui_skill_launcher.install"
@@ -44,7 +44,7 @@ def _name(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def _launch_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", dest="local_timeout", type=float, default=120.0, metavar="SECONDS",
+    parser.add_argument("--timeout", dest="local_timeout", type=positive_seconds, default=120.0, metavar="SECONDS",
                         help="how long to wait for it to answer (default: 120)")
     parser.add_argument("--no-default", dest="local_no_default", action="store_true",
                         help="do not make it the default server")
@@ -110,7 +110,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="the last N lines (default 50; 0 = all)")
     logs.add_argument("-f", "--follow", dest="local_follow", action="store_true",
                       help="keep showing new lines until it stops, Ctrl-C or --timeout")
-    logs.add_argument("--timeout", dest="local_timeout", type=float, metavar="SECONDS",
+    logs.add_argument("--timeout", dest="local_timeout", type=positive_seconds, metavar="SECONDS",
                       help="with --follow: stop after SECONDS")
     logs.set_defaults(handler=f"{COMMANDS}:logs")
 

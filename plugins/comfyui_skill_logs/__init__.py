@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, hookimpl
+from comfyui_skill import Command, hookimpl, positive_seconds
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     show.add_argument("-n", "--lines", dest="logs_lines", type=int, default=50, metavar="N",
                       help="the last N entries (default 50; 0 = all the server keeps)")
     show.add_argument("-f", "--follow", dest="logs_follow", action="store_true", help="stream new entries")
-    show.add_argument("--timeout", dest="logs_timeout", type=float, metavar="SECONDS",
+    show.add_argument("--timeout", dest="logs_timeout", type=positive_seconds, metavar="SECONDS",
                       help="with --follow: stop after SECONDS (default: until Ctrl-C)")
     show.add_argument("--raw", dest="logs_raw", action="store_true",
                       help="keep ANSI colour codes even when stdout is not a terminal")

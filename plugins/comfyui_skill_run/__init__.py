@@ -9,18 +9,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from comfyui_skill import Command, Setting, hookimpl
+from comfyui_skill import Command, Setting, hookimpl, positive_count, positive_seconds
 
 PKG = "comfyui_skill_run"
 STATUSES = ("submitting", "queued", "success", "error", "cancelled", "removed", "rejected", "detached",
             "submit_failed", "pending", "running", "lost")
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
-    return value
 
 
 def _workflow_inputs(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
@@ -61,16 +54,6 @@ class WorkflowHelp(argparse.Action):
         namespace.handler = f"{PKG}.help:run_help"
 
 
-def _columns(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of columns")
-    return value
-
-
 def _show_options(parser: argparse.ArgumentParser, prefix: str) -> None:
     """Drawing in the terminal (the display plugin; the display.show setting is the default)."""
     parser.add_argument("--show", dest=f"{prefix}_show", action="store_const", const=True, default=None,
@@ -81,7 +64,7 @@ def _show_options(parser: argparse.ArgumentParser, prefix: str) -> None:
     parser.add_argument("--preview", dest=f"{prefix}_preview", action="store_true",
                         help="draw the server's live previews above the progress line (ComfyUI sends them when "
                              "started with --preview-method)")
-    parser.add_argument("--show-size", dest=f"{prefix}_show_size", type=_columns, metavar="COLS",
+    parser.add_argument("--show-size", dest=f"{prefix}_show_size", type=positive_count("columns"), metavar="COLS",
                         help="width of drawn pictures in terminal columns (default: their own size; never wider "
                              "than the window)")
 
@@ -95,7 +78,7 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
             action.help = "show this help message and exit; after a WORKFLOW, its parameters too"
     _workflow_inputs(parser, optional=True)  # not with --resume MANIFEST
     _outputs_options(parser, "run")
-    parser.add_argument("--timeout", dest="run_timeout", type=_positive, metavar="S",
+    parser.add_argument("--timeout", dest="run_timeout", type=positive_seconds, metavar="S",
                         help="overall deadline in seconds; on expiry the prompt is left running (exit 6)")
     parser.add_argument("--no-download", dest="run_no_download", action="store_true",
                         help="do not download outputs; only list them")
@@ -125,7 +108,7 @@ def configure_status(parser: argparse.ArgumentParser) -> None:
 def configure_wait(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt_ids", metavar="PROMPT_ID", nargs="+")
     _outputs_options(parser, "wait")
-    parser.add_argument("--timeout", dest="wait_timeout", type=_positive, metavar="S",
+    parser.add_argument("--timeout", dest="wait_timeout", type=positive_seconds, metavar="S",
                         help="overall deadline in seconds (exit 6 on expiry; prompts keep running)")
     parser.add_argument("--download", dest="wait_download", action="store_true", help="download the outputs")
     _show_options(parser, "wait")
@@ -146,7 +129,7 @@ def configure_history(parser: argparse.ArgumentParser) -> None:
     # not --server: after any command that is the global option naming the server (-s NAME)
     listing.add_argument("--remote", dest="history_from_server", action="store_true",
                          help="list the selected server's jobs (/api/jobs, else /history) instead of the local journal")
-    listing.add_argument("--limit", dest="history_limit", type=int, default=20, metavar="N", help="at most N (default 20)")
+    listing.add_argument("--limit", dest="history_limit", type=positive_count(), default=20, metavar="N", help="at most N (default 20)")
     listing.add_argument("--status", dest="history_status", nargs="+", choices=STATUSES, metavar="STATUS",
                          help=f"only these statuses ({', '.join(STATUSES)})")
     listing.add_argument("--batch", dest="history_batch", metavar="MANIFEST",

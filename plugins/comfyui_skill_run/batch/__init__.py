@@ -7,20 +7,15 @@ from __future__ import annotations
 
 import argparse
 
+from comfyui_skill import positive_count
+
 PKG = "comfyui_skill_run.batch"
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The batch options of ``run`` (see docs/batch.md)."""
     group = parser.add_argument_group("batches (docs/batch.md)")
-    group.add_argument("--count", dest="batch_count", type=_count, metavar="N",
+    group.add_argument("--count", dest="batch_count", type=positive_count(), metavar="N",
                        help="run N times, each with a random seed (the 'seed' parameter)")
     group.add_argument("--sweep", dest="batch_sweep", action="append", metavar="PARAM=VALUES",
                        help="one item per value: a list (cfg=5,6.5,8) or a range START..END[:STEP] (steps=10..30:5);"
